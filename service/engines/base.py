@@ -1,0 +1,169 @@
+"""The OCR engine interface and the plain data it returns.
+
+Every engine turns one page image into words and lines with boxes in page
+pixels. Engines are built once per process and shared by all OCR worker
+threads, so:
+
+* ``recognize`` must be safe to call from several threads at once. Engines
+  that wrap a thread-unsafe library keep one native handle per thread.
+* ``recognize`` must not touch the database or storage; it gets pixels and
+  returns data.
+* Failures are raised as :class:`EngineError` subclasses (``errors.py``):
+  ``Unavailable`` for a remote engine that did not answer (retried by the
+  pipeline), ``InvalidArgument`` for an image the engine cannot read.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """An axis-aligned rectangle in page pixels, origin top left."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+    @property
+    def right(self) -> int:
+        return self.left + self.width
+
+    @property
+    def bottom(self) -> int:
+        return self.top + self.height
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (self.left + self.width / 2, self.top + self.height / 2)
+
+    @classmethod
+    def from_corners(cls, x0: float, y0: float, x1: float, y1: float) -> Box:
+        left, right = sorted((x0, x1))
+        top, bottom = sorted((y0, y1))
+        return cls(round(left), round(top), max(0, round(right - left)), max(0, round(bottom - top)))
+
+    @classmethod
+    def union(cls, boxes: Iterable[Box]) -> Box:
+        boxes = list(boxes)
+        if not boxes:
+            return cls(0, 0, 0, 0)
+        return cls.from_corners(
+            min(b.left for b in boxes),
+            min(b.top for b in boxes),
+            max(b.right for b in boxes),
+            max(b.bottom for b in boxes),
+        )
+
+    def to_list(self) -> list[int]:
+        return [self.left, self.top, self.width, self.height]
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One recognized word.
+
+    ``angle`` is the direction the text runs, counter-clockwise in degrees
+    (0 normal, 90 reading bottom to top, 270 reading top to bottom).
+    ``confidence`` is from 0 to 1.
+    """
+
+    text: str
+    box: Box
+    confidence: float = 1.0
+    angle: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A run of words on one baseline, in reading order."""
+
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def box(self) -> Box:
+        return Box.union(w.box for w in self.words)
+
+    @property
+    def confidence(self) -> float:
+        if not self.words:
+            return 0.0
+        return min(w.confidence for w in self.words)
+
+    @property
+    def angle(self) -> int:
+        return self.words[0].angle if self.words else 0
+
+
+@dataclass(slots=True)
+class OcrResult:
+    """What an engine read from one page image."""
+
+    width: int
+    height: int
+    lines: list[Line] = field(default_factory=list)
+    rotation: int = 0
+    engine: str = ""
+    text_source: str = "ocr"
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for line in self.lines for w in line.words]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+
+class OcrEngine(abc.ABC):
+    """Reads text from page images. See the module docstring for the threading contract."""
+
+    #: The name callers use to choose the engine (``PLANOCR_ENGINE``, ``ProcessOptions.engine``).
+    name: str = ""
+
+    @abc.abstractmethod
+    def recognize(self, image: Image.Image, *, dpi: int | None = None) -> OcrResult:
+        """Read ``image`` (mode L or RGB) and return lines with boxes in its pixel space.
+
+        ``dpi`` is the image's resolution when known; engines use it to size
+        their text models. The returned ``width``/``height`` are the image's.
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release native resources; called once at shutdown."""
+
+
+def group_lines(words: Sequence[Word]) -> list[Line]:
+    """Group loose words into lines by vertical overlap, then order them top to bottom.
+
+    Used by engines that return words without line structure. Words of
+    different angles never share a line.
+    """
+    rows: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: (w.angle, w.box.top, w.box.left)):
+        for row in rows:
+            ref = row[-1]
+            if ref.angle != word.angle or ref.angle != 0:
+                continue
+            overlap = min(ref.box.bottom, word.box.bottom) - max(ref.box.top, word.box.top)
+            gap = word.box.left - ref.box.right
+            if overlap > 0.5 * min(ref.box.height, word.box.height) and -ref.box.height < gap < 3 * max(
+                ref.box.height, word.box.height
+            ):
+                row.append(word)
+                break
+        else:
+            rows.append([word])
+    lines = [Line(tuple(sorted(row, key=lambda w: w.box.left))) for row in rows]
+    lines.sort(key=lambda line: (line.box.top, line.box.left))
+    return lines

@@ -1,0 +1,89 @@
+"""Engines chosen by name and imported lazily.
+
+An engine's module is imported only when the engine is first asked for, so
+optional dependencies (google-cloud-vision, rapidocr) are needed only by
+those who use them. A missing one is reported with the extra to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from planocr.engines.base import OcrEngine
+from planocr.errors import InvalidArgument, Reason
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Where an engine lives and which pip extra brings its dependencies."""
+
+    module: str
+    cls: str
+    extra: str | None = None
+
+
+ENGINES: dict[str, EngineSpec] = {
+    "null": EngineSpec("planocr.engines.null", "NullEngine"),
+    "tesseract": EngineSpec("planocr.engines.tesseract", "TesseractEngine"),
+}
+
+
+def engine_names() -> list[str]:
+    return sorted(ENGINES)
+
+
+class EngineRegistry:
+    """Builds each named engine once, on first use, and hands out the shared instance.
+
+    ``factory`` overrides how an engine is built (its options come from settings).
+    """
+
+    def __init__(self, default: str, factory: Callable[[str, type[OcrEngine]], OcrEngine] | None = None):
+        self.default = default
+        self._factory = factory or (lambda _name, cls: cls())
+        self._engines: dict[str, OcrEngine] = {}
+        self._lock = threading.Lock()
+
+    def register(self, engine: OcrEngine, name: str | None = None) -> None:
+        """Install a ready engine instance under ``name`` (tests use this for fakes)."""
+        with self._lock:
+            self._engines[name or engine.name] = engine
+
+    def get(self, name: str | None = None) -> OcrEngine:
+        name = name or self.default
+        engine = self._engines.get(name)
+        if engine is not None:
+            return engine
+        with self._lock:
+            engine = self._engines.get(name)
+            if engine is None:
+                engine = self._factory(name, load_engine_class(name))
+                self._engines[name] = engine
+            return engine
+
+    def close(self) -> None:
+        with self._lock:
+            engines, self._engines = list(self._engines.values()), {}
+        for engine in engines:
+            engine.close()
+
+
+def load_engine_class(name: str) -> type[OcrEngine]:
+    spec = ENGINES.get(name)
+    if spec is None:
+        raise InvalidArgument(
+            f"unknown engine {name!r}; choose one of {', '.join(engine_names())}",
+            reason=Reason.UNKNOWN_ENGINE,
+        )
+    try:
+        module = importlib.import_module(spec.module)
+    except ImportError as exc:
+        hint = f"pip install 'planocr[{spec.extra}]'" if spec.extra else "reinstall planocr"
+        raise InvalidArgument(
+            f"engine {name!r} is not installed ({exc.name or exc}); {hint}",
+            reason=Reason.ENGINE_NOT_INSTALLED,
+        ) from exc
+    return getattr(module, spec.cls)

@@ -1,0 +1,177 @@
+"""Domain errors: each carries a canonical status code and a stable reason.
+
+The pipeline, storage, engines and database layers raise these; only the
+servicer turns them into gRPC statuses (``planocr.grpc_errors``). The reason
+strings are part of the API: callers branch on them, so they never change.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+DOMAIN = "planocr.dev"
+
+
+class Code(enum.IntEnum):
+    """Canonical status codes (google.rpc.Code); names match grpc.StatusCode."""
+
+    OK = 0
+    CANCELLED = 1
+    UNKNOWN = 2
+    INVALID_ARGUMENT = 3
+    DEADLINE_EXCEEDED = 4
+    NOT_FOUND = 5
+    ALREADY_EXISTS = 6
+    PERMISSION_DENIED = 7
+    RESOURCE_EXHAUSTED = 8
+    FAILED_PRECONDITION = 9
+    ABORTED = 10
+    OUT_OF_RANGE = 11
+    UNIMPLEMENTED = 12
+    INTERNAL = 13
+    UNAVAILABLE = 14
+    DATA_LOSS = 15
+    UNAUTHENTICATED = 16
+
+
+class Reason(enum.StrEnum):
+    """Stable machine-readable reasons, sent as google.rpc.ErrorInfo.reason."""
+
+    INVALID_ID = "INVALID_ID"
+    INVALID_ARGUMENT = "INVALID_ARGUMENT"
+    INVALID_PAGE_TOKEN = "INVALID_PAGE_TOKEN"
+    UNKNOWN_ENGINE = "UNKNOWN_ENGINE"
+    ENGINE_NOT_INSTALLED = "ENGINE_NOT_INSTALLED"
+    PAGE_NOT_FOUND = "PAGE_NOT_FOUND"
+    DOCUMENT_NOT_FOUND = "DOCUMENT_NOT_FOUND"
+    OBJECT_NOT_FOUND = "OBJECT_NOT_FOUND"
+    IMAGE_MISSING = "IMAGE_MISSING"
+    IMAGE_UNREADABLE = "IMAGE_UNREADABLE"
+    IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    PDF_UNREADABLE = "PDF_UNREADABLE"
+    PDF_ENCRYPTED = "PDF_ENCRYPTED"
+    DOCUMENT_EMPTY = "DOCUMENT_EMPTY"
+    UPLOAD_INCOMPLETE = "UPLOAD_INCOMPLETE"
+    UPLOAD_TOO_LARGE = "UPLOAD_TOO_LARGE"
+    TEXT_LAYER_MISSING = "TEXT_LAYER_MISSING"
+    INVALID_STORAGE_KEY = "INVALID_STORAGE_KEY"
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+    DATABASE_BUSY = "DATABASE_BUSY"
+    STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
+    ENGINE_UNAVAILABLE = "ENGINE_UNAVAILABLE"
+    ENGINE_FAILED = "ENGINE_FAILED"
+    ENGINE_TIMEOUT = "ENGINE_TIMEOUT"
+    QUEUE_FULL = "QUEUE_FULL"
+    PAGE_BUSY = "PAGE_BUSY"
+    LEASE_LOST = "LEASE_LOST"
+    CANCELLED = "CANCELLED"
+    DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
+    SHUTTING_DOWN = "SHUTTING_DOWN"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    INTERNAL = "INTERNAL"
+
+
+class PlanocrError(Exception):
+    """Base of every error the service reports to callers.
+
+    ``message`` is safe to show to the caller: it never contains page text,
+    credentials or stack traces. ``metadata`` goes into ErrorInfo.metadata.
+    """
+
+    code: Code = Code.INTERNAL
+    default_reason: Reason = Reason.INTERNAL
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: Reason | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason or self.default_reason
+        self.metadata = dict(metadata or {})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.reason}: {self.message})"
+
+
+class InvalidArgument(PlanocrError):
+    code = Code.INVALID_ARGUMENT
+    default_reason = Reason.INVALID_ARGUMENT
+
+
+class NotFound(PlanocrError):
+    code = Code.NOT_FOUND
+    default_reason = Reason.PAGE_NOT_FOUND
+
+
+class FailedPrecondition(PlanocrError):
+    code = Code.FAILED_PRECONDITION
+    default_reason = Reason.IMAGE_MISSING
+
+
+class Unavailable(PlanocrError):
+    """A dependency (database, storage, engine) did not answer; retrying may help."""
+
+    code = Code.UNAVAILABLE
+    default_reason = Reason.DATABASE_UNAVAILABLE
+    retryable = True
+
+
+class ResourceExhausted(PlanocrError):
+    code = Code.RESOURCE_EXHAUSTED
+    default_reason = Reason.QUEUE_FULL
+
+
+class DeadlineExceeded(PlanocrError):
+    code = Code.DEADLINE_EXCEEDED
+    default_reason = Reason.DEADLINE_EXCEEDED
+
+
+class Cancelled(PlanocrError):
+    code = Code.CANCELLED
+    default_reason = Reason.CANCELLED
+
+
+class Aborted(PlanocrError):
+    code = Code.ABORTED
+    default_reason = Reason.PAGE_BUSY
+    retryable = True
+
+
+class Unauthenticated(PlanocrError):
+    code = Code.UNAUTHENTICATED
+    default_reason = Reason.UNAUTHENTICATED
+
+
+class Internal(PlanocrError):
+    code = Code.INTERNAL
+    default_reason = Reason.INTERNAL
+
+
+def error_for(code: Code, message: str, reason: Reason | None = None) -> PlanocrError:
+    """Rebuild a domain error from a stored code and reason (a failed page's record)."""
+    cls = _BY_CODE.get(code, Internal)
+    return cls(message, reason=reason)
+
+
+_BY_CODE: dict[Code, type[PlanocrError]] = {
+    cls.code: cls
+    for cls in (
+        InvalidArgument,
+        NotFound,
+        FailedPrecondition,
+        Unavailable,
+        ResourceExhausted,
+        DeadlineExceeded,
+        Cancelled,
+        Aborted,
+        Unauthenticated,
+        Internal,
+    )
+}

@@ -1,0 +1,1 @@
+"""Generated protobuf and gRPC stubs for planocr.v1 (tools/gen_protos.py)."""

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from planocr.engines.base import Box, Word
@@ -89,51 +90,110 @@ def render_pages(data: bytes, dpi: int, max_pixels: int) -> Iterator[RenderedPag
         yield RenderedPage(index=index, image=image, dpi=round(scale * 72), words=words)
 
 
-def text_layer_words(page: pdfium.PdfPage, scale: float, size: tuple[int, int]) -> list[Word]:
-    """Words of the page's text layer with boxes in rendered-image pixels (caller holds the lock)."""
+def text_layer_words(page: pdfium.PdfPage, scale: float, size: tuple[int, int] | None = None) -> list[Word]:
+    """Words of the page's text layer with boxes in rendered-image pixels (caller holds the lock).
+
+    Boxes are in the frame of ``page.render(scale=scale)``: the page's
+    /Rotate applied, origin at the top left of its visible box (the crop
+    box, which need not start at 0, 0). A word ends at whitespace, at a line
+    break, where the text turns back or jumps to another line, and where the
+    gap to the next character is wider than about half the font height
+    (drawings place labels next to each other without spaces). Characters
+    whose font has no Unicode mapping become U+FFFD so that
+    :func:`planocr.engines.textlayer.assess` can see glyph soup.
+    ``Word.angle`` is the direction the text runs in the rendered image.
+    """
     textpage = page.get_textpage()
     try:
-        count = textpage.count_chars()
-        if count <= 0:
-            return []
-        text = textpage.get_text_range(0, count)
-        _, height_pt = page.get_size()
-        rotation = page.get_rotation() % 360
-        words: list[Word] = []
-        current: list[str] = []
-        boxes: list[tuple[float, float, float, float]] = []
-
-        def flush() -> None:
-            if current:
-                x0 = min(b[0] for b in boxes)
-                y0 = min(b[1] for b in boxes)
-                x1 = max(b[2] for b in boxes)
-                y1 = max(b[3] for b in boxes)
-                words.append(Word("".join(current), _to_pixels((x0, y0, x1, y1), page, scale, rotation, size), 1.0))
-                current.clear()
-                boxes.clear()
-
-        for i, char in enumerate(text[:count]):
-            if char.isspace() or char == "\x00":
-                flush()
-                continue
-            left, bottom, right, top = textpage.get_charbox(i)
-            current.append(char)
-            boxes.append((left, height_pt - top, right, height_pt - bottom))
-        flush()
-        return words
+        return _collect_words(textpage.raw, _PageToPixels(page, scale))
     finally:
         textpage.close()
 
 
-def _to_pixels(box: tuple[float, float, float, float], page: pdfium.PdfPage, scale: float, rotation: int, size: tuple[int, int]) -> Box:
-    """Map a box in unrotated page points (origin top left) into the rendered image."""
-    x0, y0, x1, y1 = (v * scale for v in box)
-    width, height = size
-    if rotation == 90:
-        return Box.from_corners(width - y1, x0, width - y0, x1)
-    if rotation == 180:
-        return Box.from_corners(width - x1, height - y1, width - x0, height - y0)
-    if rotation == 270:
-        return Box.from_corners(y0, height - x1, y1, height - x0)
-    return Box.from_corners(x0, y0, x1, y1)
+class _PageToPixels:
+    """PDF user space (points, y up) to rendered pixels, the same mapping PDFium's renderer uses."""
+
+    def __init__(self, page: pdfium.PdfPage, scale: float):
+        self.left, self.bottom, right, self.top = page.get_bbox()
+        self.scale = scale
+        self.rotation = page.get_rotation() % 360
+        self.width0 = (right - self.left) * scale
+        self.height0 = (self.top - self.bottom) * scale
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        u = (x - self.left) * self.scale
+        v = (self.top - y) * self.scale
+        if self.rotation == 90:
+            return self.height0 - v, u
+        if self.rotation == 180:
+            return self.width0 - u, self.height0 - v
+        if self.rotation == 270:
+            return v, self.width0 - u
+        return u, v
+
+    def box(self, left: float, bottom: float, right: float, top: float) -> tuple[float, float, float, float]:
+        x0, y0 = self.point(left, top)
+        x1, y1 = self.point(right, bottom)
+        return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def _char_angle(raw_page, index: int) -> int:
+    """The direction the character runs in PDF user space, counter-clockwise, rounded to 90 degrees."""
+    radians = pdfium_c.FPDFText_GetCharAngle(raw_page, index)
+    if radians < 0:
+        return 0
+    # PDFium measures the angle clockwise.
+    return -round(math.degrees(radians) / 90) % 4 * 90
+
+
+def _collect_words(raw_page, to_pixels: _PageToPixels) -> list[Word]:
+    words: list[Word] = []
+    chars: list[str] = []
+    boxes: list[tuple[float, float, float, float]] = []
+    angle = 0
+    rect = pdfium_c.FS_RECTF()
+
+    def flush() -> None:
+        if chars:
+            x0 = min(b[0] for b in boxes)
+            y0 = min(b[1] for b in boxes)
+            x1 = max(b[2] for b in boxes)
+            y1 = max(b[3] for b in boxes)
+            shown = (angle - to_pixels.rotation) % 360
+            words.append(Word("".join(chars), Box.from_corners(x0, y0, x1, y1), 1.0, shown))
+            chars.clear()
+            boxes.clear()
+
+    for index in range(pdfium_c.FPDFText_CountChars(raw_page)):
+        code = pdfium_c.FPDFText_GetUnicode(raw_page, index)
+        char = chr(code) if 0 < code < 0x110000 else ""
+        if not char or char.isspace() or not pdfium_c.FPDFText_GetLooseCharBox(raw_page, index, rect):
+            flush()
+            continue
+        box = to_pixels.box(rect.left, rect.bottom, rect.right, rect.top)
+        if box[2] - box[0] <= 0 and box[3] - box[1] <= 0:
+            flush()
+            continue
+        char_angle = _char_angle(raw_page, index)
+        if chars and (char_angle != angle or _breaks(boxes[-1], box, (angle - to_pixels.rotation) % 360)):
+            flush()
+        angle = char_angle
+        if pdfium_c.FPDFText_HasUnicodeMapError(raw_page, index) == 1:
+            char = "\ufffd"
+        chars.append(char)
+        boxes.append(box)
+    flush()
+    return words
+
+
+def _breaks(prev: tuple[float, float, float, float], box: tuple[float, float, float, float], angle: int) -> bool:
+    """Whether ``box`` starts a new word after ``prev``: a wide gap, a step back, or another line."""
+    if angle in (90, 270):
+        size = max(prev[2] - prev[0], box[2] - box[0])
+        along = (prev[1] - box[3]) if angle == 90 else (box[1] - prev[3])
+        across = abs((prev[0] + prev[2]) - (box[0] + box[2])) / 2
+    else:
+        size = max(prev[3] - prev[1], box[3] - box[1])
+        along = (box[0] - prev[2]) if angle == 0 else (prev[0] - box[2])
+        across = abs((prev[1] + prev[3]) - (box[1] + box[3])) / 2
+    return along > 0.5 * size or along < -0.5 * size or across > 0.5 * size

@@ -1,0 +1,86 @@
+"""The ``documents`` and ``pages`` tables.
+
+Column names and the ``ocr_blocks`` JSON keys (``blocks``, ``detected_scales``,
+``detected_sheet_numbers``, ``detected_titles``, ``title_block``) are what the
+existing FastAPI app reads; keep them. Columns after the comment "service's
+own" are planocr's bookkeeping. Schema changes go through Alembic migrations
+(``planocr/db/migrations``), never ``create_all``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+PENDING = "pending"
+PROCESSING = "processing"
+COMPLETED = "completed"
+ERROR = "error"
+STATUSES = (PENDING, PROCESSING, COMPLETED, ERROR)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    filename: Mapped[str] = mapped_column(String(512))
+    content_type: Mapped[str] = mapped_column(String(128))
+    source_key: Mapped[str] = mapped_column(String(1024))
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # service's own
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    request_id: Mapped[str | None] = mapped_column(String(256), unique=True)
+
+
+class Page(Base):
+    __tablename__ = "pages"
+    __table_args__ = (
+        UniqueConstraint("document_id", "page_number", name="uq_pages_document_page"),
+        Index("ix_pages_document_status", "document_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    document_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("documents.id", ondelete="CASCADE"))
+    page_number: Mapped[int] = mapped_column(Integer)
+    image_key: Mapped[str] = mapped_column(String(1024))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=PENDING)
+    ocr_text: Mapped[str | None] = mapped_column(Text)
+    ocr_blocks: Mapped[dict | None] = mapped_column(JSONType)
+    sheet_number: Mapped[str | None] = mapped_column(String(128))
+    title: Mapped[str | None] = mapped_column(String(512))
+    scale_text: Mapped[str | None] = mapped_column(String(128))
+    processing_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # service's own
+    dpi: Mapped[int | None] = mapped_column(Integer)
+    text_layer_key: Mapped[str | None] = mapped_column(String(1024))
+    engine: Mapped[str | None] = mapped_column(String(64))
+    text_source: Mapped[str | None] = mapped_column(String(32))
+    rotation: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    processing_ms: Mapped[int | None] = mapped_column(Integer)
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    error_reason: Mapped[str | None] = mapped_column(String(64))

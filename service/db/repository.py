@@ -1,0 +1,409 @@
+"""All database access: short transactions that return plain records.
+
+Every method opens its own ``with self._sessions.begin()`` block, does one
+small unit of work and returns detached dataclasses, so no caller ever holds
+a connection while it fetches images or runs OCR.
+
+Page claims are a single conditional UPDATE: the database decides who wins,
+so two threads, two requests or two replicas never read the same page at
+once, and a claim whose lease has expired (its worker died) can be taken over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
+
+from planocr.db.models import COMPLETED, ERROR, PENDING, PROCESSING, Document, Page, utcnow
+from planocr.errors import InvalidArgument, NotFound, PlanocrError, Reason, ResourceExhausted, Unavailable
+
+
+@dataclass(slots=True)
+class DocumentRecord:
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    source_key: str
+    page_count: int
+    size_bytes: int
+    sha256: str
+    request_id: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PageRecord:
+    id: uuid.UUID
+    document_id: uuid.UUID
+    page_number: int
+    image_key: str
+    width: int
+    height: int
+    status: str
+    dpi: int | None = None
+    text_layer_key: str | None = None
+    ocr_text: str | None = None
+    ocr_blocks: dict[str, Any] | None = None
+    sheet_number: str | None = None
+    title: str | None = None
+    scale_text: str | None = None
+    processing_error: str | None = None
+    engine: str | None = None
+    text_source: str | None = None
+    rotation: int = 0
+    lease_owner: str | None = None
+    lease_expires_at: dt.datetime | None = None
+    attempts: int = 0
+    processed_at: dt.datetime | None = None
+    processing_ms: int | None = None
+    error_code: str | None = None
+    error_reason: str | None = None
+
+
+@dataclass(slots=True)
+class NewPage:
+    """A page to create with its document."""
+
+    page_number: int
+    image_key: str
+    width: int
+    height: int
+    dpi: int | None = None
+    text_layer_key: str | None = None
+
+
+@dataclass(slots=True)
+class PageResult:
+    """What processing produced for a page, ready to store."""
+
+    ocr_text: str
+    ocr_blocks: dict[str, Any]
+    sheet_number: str | None
+    title: str | None
+    scale_text: str | None
+    engine: str
+    text_source: str
+    rotation: int
+    processing_ms: int
+
+
+@dataclass(slots=True)
+class Claim:
+    """The answer to a claim attempt: ``claimed`` is True when this worker holds the lease."""
+
+    claimed: bool
+    page: PageRecord
+
+
+_PAGE_COLUMNS = [c.key for c in Page.__table__.columns]
+
+
+def _page_record(row: Page) -> PageRecord:
+    return PageRecord(**{name: getattr(row, name) for name in PageRecord.__slots__})
+
+
+def _document_record(row: Document, counts: dict[str, int] | None = None) -> DocumentRecord:
+    return DocumentRecord(
+        id=row.id,
+        filename=row.filename,
+        content_type=row.content_type,
+        source_key=row.source_key,
+        page_count=row.page_count,
+        size_bytes=row.size_bytes,
+        sha256=row.sha256,
+        request_id=row.request_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        counts=counts or {},
+    )
+
+
+def parse_id(value: str, what: str = "id") -> uuid.UUID:
+    """A UUID from a caller's string, or INVALID_ARGUMENT."""
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, AttributeError, TypeError):
+        raise InvalidArgument(f"{what} {value!r} is not a valid UUID", reason=Reason.INVALID_ID) from None
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Map driver and pool failures to domain errors a caller can act on."""
+    try:
+        yield
+    except PlanocrError:
+        raise
+    except sa_exc.TimeoutError as exc:
+        raise ResourceExhausted(
+            "all database connections are busy; try again shortly", reason=Reason.DATABASE_BUSY
+        ) from exc
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError) as exc:
+        raise Unavailable("the database is unavailable", reason=Reason.DATABASE_UNAVAILABLE) from exc
+
+
+class Repository:
+    """Documents and pages, over one shared sessionmaker."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], dt.datetime] = utcnow):
+        self._sessions = sessions
+        self._clock = clock
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        with database_errors(), self._sessions.begin() as session:
+            yield session
+
+    # -- health -------------------------------------------------------------
+
+    def ping(self) -> None:
+        with self._tx() as session:
+            session.execute(select(1))
+
+    # -- documents ----------------------------------------------------------
+
+    def find_document_by_request_id(self, request_id: str) -> DocumentRecord | None:
+        with self._tx() as session:
+            row = session.scalars(select(Document).where(Document.request_id == request_id)).first()
+            return self._with_counts(session, row) if row else None
+
+    def create_document(
+        self,
+        *,
+        document_id: uuid.UUID,
+        filename: str,
+        content_type: str,
+        source_key: str,
+        size_bytes: int,
+        sha256: str,
+        request_id: str | None,
+        pages: Sequence[NewPage],
+    ) -> DocumentRecord:
+        """Insert the document and all its pages in one transaction.
+
+        Raises ``sa_exc.IntegrityError`` (unwrapped) when ``request_id`` is
+        taken, so the caller can return the earlier document instead.
+        """
+        now = self._clock()
+        with database_errors(), self._sessions.begin() as session:
+            document = Document(
+                id=document_id,
+                filename=filename,
+                content_type=content_type,
+                source_key=source_key,
+                page_count=len(pages),
+                size_bytes=size_bytes,
+                sha256=sha256,
+                request_id=request_id or None,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(document)
+            session.flush()
+            session.add_all(
+                Page(
+                    id=uuid.uuid4(),
+                    document_id=document_id,
+                    page_number=page.page_number,
+                    image_key=page.image_key,
+                    width=page.width,
+                    height=page.height,
+                    dpi=page.dpi,
+                    text_layer_key=page.text_layer_key,
+                    status=PENDING,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for page in pages
+            )
+            session.flush()
+            return _document_record(document, {PENDING: len(pages)})
+
+    def get_document(self, document_id: uuid.UUID) -> DocumentRecord:
+        with self._tx() as session:
+            row = session.get(Document, document_id)
+            if row is None:
+                raise NotFound(f"document {document_id} not found", reason=Reason.DOCUMENT_NOT_FOUND)
+            return self._with_counts(session, row)
+
+    def _with_counts(self, session: Session, row: Document) -> DocumentRecord:
+        counts = dict(
+            session.execute(
+                select(Page.status, func.count()).where(Page.document_id == row.id).group_by(Page.status)
+            ).all()
+        )
+        return _document_record(row, counts)
+
+    # -- pages --------------------------------------------------------------
+
+    def get_page(self, page_id: uuid.UUID) -> PageRecord:
+        with self._tx() as session:
+            row = session.get(Page, page_id)
+            if row is None:
+                raise NotFound(f"page {page_id} not found", reason=Reason.PAGE_NOT_FOUND)
+            return _page_record(row)
+
+    def list_pages(self, document_id: uuid.UUID, *, after: int, limit: int) -> tuple[list[PageRecord], int]:
+        """Pages with page_number > ``after`` in order, at most ``limit``, and the document's page total."""
+        with self._tx() as session:
+            document = session.get(Document, document_id)
+            if document is None:
+                raise NotFound(f"document {document_id} not found", reason=Reason.DOCUMENT_NOT_FOUND)
+            rows = session.scalars(
+                select(Page)
+                .where(Page.document_id == document_id, Page.page_number > after)
+                .order_by(Page.page_number)
+                .limit(limit)
+            ).all()
+            return [_page_record(r) for r in rows], document.page_count
+
+    def page_states(self, document_id: uuid.UUID) -> list[PageRecord]:
+        """Every page of a document without the heavy OCR columns, in page order."""
+        light = [Page.__table__.c[name] for name in _PAGE_COLUMNS if name not in ("ocr_text", "ocr_blocks")]
+        with self._tx() as session:
+            if session.get(Document, document_id) is None:
+                raise NotFound(f"document {document_id} not found", reason=Reason.DOCUMENT_NOT_FOUND)
+            rows = session.execute(
+                select(*light).where(Page.document_id == document_id).order_by(Page.page_number)
+            ).mappings()
+            return [PageRecord(**{k: v for k, v in row.items() if k in PageRecord.__slots__}) for row in rows]
+
+    def pages_with_results(self, page_ids: Sequence[uuid.UUID]) -> list[PageRecord]:
+        with self._tx() as session:
+            rows = session.scalars(select(Page).where(Page.id.in_(list(page_ids))).order_by(Page.page_number)).all()
+            return [_page_record(r) for r in rows]
+
+    # -- claims -------------------------------------------------------------
+
+    def claim_page(self, page_id: uuid.UUID, owner: str, lease_seconds: float, *, force: bool = False) -> Claim:
+        """Take the lease on a page if it is claimable.
+
+        Claimable: pending, failed, processing with an expired lease, and
+        completed when ``force`` is set. Otherwise the page is returned
+        unclaimed as it stands (completed, or leased by another worker).
+        """
+        now = self._clock()
+        claimable = [Page.status.in_((PENDING, ERROR)), (Page.status == PROCESSING) & (Page.lease_expires_at < now)]
+        if force:
+            claimable.append(Page.status == COMPLETED)
+        with self._tx() as session:
+            result = session.execute(
+                update(Page)
+                .where(Page.id == page_id, or_(*claimable))
+                .values(
+                    status=PROCESSING,
+                    lease_owner=owner,
+                    lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
+                    attempts=Page.attempts + 1,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            row = session.get(Page, page_id, populate_existing=True)
+            if row is None:
+                raise NotFound(f"page {page_id} not found", reason=Reason.PAGE_NOT_FOUND)
+            return Claim(claimed=result.rowcount == 1, page=_page_record(row))
+
+    def extend_lease(self, page_id: uuid.UUID, owner: str, lease_seconds: float) -> bool:
+        now = self._clock()
+        with self._tx() as session:
+            result = session.execute(
+                update(Page)
+                .where(Page.id == page_id, Page.lease_owner == owner, Page.status == PROCESSING)
+                .values(lease_expires_at=now + dt.timedelta(seconds=lease_seconds))
+            )
+            return result.rowcount == 1
+
+    def complete_page(self, page_id: uuid.UUID, owner: str, result: PageResult) -> PageRecord | None:
+        """Store a page's result if ``owner`` still holds its lease; None when the lease was lost."""
+        now = self._clock()
+        with self._tx() as session:
+            updated = session.execute(
+                update(Page)
+                .where(Page.id == page_id, Page.lease_owner == owner, Page.status == PROCESSING)
+                .values(
+                    status=COMPLETED,
+                    ocr_text=result.ocr_text,
+                    ocr_blocks=result.ocr_blocks,
+                    sheet_number=result.sheet_number,
+                    title=result.title,
+                    scale_text=result.scale_text,
+                    engine=result.engine,
+                    text_source=result.text_source,
+                    rotation=result.rotation,
+                    processing_ms=result.processing_ms,
+                    processing_error=None,
+                    error_code=None,
+                    error_reason=None,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    processed_at=now,
+                    updated_at=now,
+                )
+            )
+            if updated.rowcount != 1:
+                return None
+            return _page_record(session.get(Page, page_id, populate_existing=True))
+
+    def fail_page(self, page_id: uuid.UUID, owner: str, error: PlanocrError, processing_ms: int | None = None) -> PageRecord | None:
+        """Mark a page ``error`` with a readable message, if ``owner`` still holds its lease."""
+        now = self._clock()
+        with self._tx() as session:
+            updated = session.execute(
+                update(Page)
+                .where(Page.id == page_id, Page.lease_owner == owner, Page.status == PROCESSING)
+                .values(
+                    status=ERROR,
+                    processing_error=error.message,
+                    error_code=error.code.name,
+                    error_reason=str(error.reason),
+                    processing_ms=processing_ms,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    processed_at=now,
+                    updated_at=now,
+                )
+            )
+            if updated.rowcount != 1:
+                return None
+            return _page_record(session.get(Page, page_id, populate_existing=True))
+
+    def release_page(self, page_id: uuid.UUID, owner: str) -> bool:
+        """Give a claimed page back (``pending``) without a result, e.g. on cancellation or shutdown."""
+        now = self._clock()
+        with self._tx() as session:
+            result = session.execute(
+                update(Page)
+                .where(Page.id == page_id, Page.lease_owner == owner, Page.status == PROCESSING)
+                .values(status=PENDING, lease_owner=None, lease_expires_at=None, updated_at=now)
+            )
+            return result.rowcount == 1
+
+    def release_owner(self, owner: str) -> int:
+        """Give back every page this process still holds (graceful shutdown)."""
+        now = self._clock()
+        with self._tx() as session:
+            result = session.execute(
+                update(Page)
+                .where(Page.lease_owner == owner, Page.status == PROCESSING)
+                .values(status=PENDING, lease_owner=None, lease_expires_at=None, updated_at=now)
+            )
+            return result.rowcount
+
+    def update_fields(self, page_id: uuid.UUID, *, sheet_number: str | None, title: str | None, scale_text: str | None, ocr_blocks: dict[str, Any]) -> None:
+        """Rewrite a completed page's fields (document-level refinement)."""
+        with self._tx() as session:
+            session.execute(
+                update(Page)
+                .where(Page.id == page_id, Page.status == COMPLETED)
+                .values(sheet_number=sheet_number, title=title, scale_text=scale_text, ocr_blocks=ocr_blocks, updated_at=self._clock())
+            )

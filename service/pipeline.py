@@ -1,0 +1,346 @@
+"""The page job: claim, fetch, recognize, parse, save. Knows nothing of gRPC.
+
+Each step that touches the database is its own short transaction; fetching
+the image and running the engine happen with no connection held. Transient
+failures (database, storage or a remote engine unavailable) are retried with
+exponential backoff a bounded number of times; then the page fails with the
+last error. A page is never left in ``processing`` by this code: every path
+out of a claim either saves a result, saves an error or releases the claim.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from planocr.config import Settings
+from planocr.db.models import COMPLETED, ERROR, PENDING, PROCESSING
+from planocr.db.repository import PageRecord, PageResult, Repository
+from planocr.engines import textlayer
+from planocr.engines.base import Box, Line, OcrResult, Word
+from planocr.engines.registry import EngineRegistry
+from planocr.errors import (
+    Aborted,
+    Cancelled,
+    DeadlineExceeded,
+    FailedPrecondition,
+    Internal,
+    InvalidArgument,
+    NotFound,
+    PlanocrError,
+    Reason,
+)
+from planocr.imaging import decode_image
+from planocr.storage import Storage
+from planocr.titleblock import TitleBlockResult, parse_title_block
+from planocr.workers import EngineRunner
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TEXT_SOURCE_MODES = ("auto", "ocr", "text-layer")
+
+
+class Outcome(enum.Enum):
+    PROCESSED = "processed"
+    ALREADY_COMPLETED = "already_completed"
+    PROCESSED_ELSEWHERE = "processed_elsewhere"
+    BUSY = "busy"  # leased by another worker right now; the caller decides whether to wait
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessOptions:
+    force: bool = False
+    engine: str | None = None
+    text_source: str | None = None
+
+
+@dataclass(slots=True)
+class PageOutcome:
+    """What a page job did. ``error`` is set when the page ended failed."""
+
+    page: PageRecord
+    outcome: Outcome
+    error: PlanocrError | None = None
+
+
+class CancelToken:
+    """Set when the caller went away or the server is stopping; checked between steps."""
+
+    def __init__(self, *parents: CancelToken):
+        self._event = threading.Event()
+        self._parents = parents
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set() or any(p.cancelled for p in self._parents)
+
+    def sleep(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; True if cancelled meanwhile."""
+        deadline = time.monotonic() + seconds
+        while not self.cancelled:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._event.wait(min(left, 0.05))
+        return True
+
+
+def stored_error(page: PageRecord) -> PlanocrError:
+    """The domain error saved with a failed page."""
+    from planocr.errors import Code, error_for
+
+    code = Code[page.error_code] if page.error_code in Code.__members__ else Code.INTERNAL
+    reason = Reason(page.error_reason) if page.error_reason in Reason.__members__ else None
+    return error_for(code, page.processing_error or "processing failed", reason)
+
+
+class Pipeline:
+    """Runs page jobs against the shared repository, storage and engines."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        repository: Repository,
+        storage: Storage,
+        engines: EngineRegistry,
+        runner: EngineRunner,
+        *,
+        worker_id: str | None = None,
+        observer: Callable[[PageOutcome, float], None] | None = None,
+    ):
+        self.settings = settings
+        self.repo = repository
+        self.storage = storage
+        self.engines = engines
+        self.runner = runner
+        self.worker_id = worker_id or f"planocr-{uuid.uuid4().hex[:12]}"
+        self._observer = observer
+
+    # -- options ------------------------------------------------------------
+
+    def check_options(self, options: ProcessOptions) -> None:
+        """Refuse unknown engines and modes before any page is claimed."""
+        if options.text_source is not None and options.text_source not in TEXT_SOURCE_MODES:
+            raise InvalidArgument(f"unknown text source mode {options.text_source!r}")
+        self.engines.get(options.engine)
+
+    # -- the page job -------------------------------------------------------
+
+    def run_page(self, page_id: uuid.UUID, options: ProcessOptions, cancel: CancelToken) -> PageOutcome:
+        """Claim and process one page. Returns BUSY without waiting if another worker holds it."""
+        if cancel.cancelled:
+            raise Cancelled("cancelled before the page was started")
+        claim = self._retry(lambda: self.repo.claim_page(page_id, self.worker_id, self.settings.lease_seconds, force=options.force), cancel)
+        if not claim.claimed:
+            if claim.page.status == COMPLETED:
+                return PageOutcome(claim.page, Outcome.ALREADY_COMPLETED)
+            return PageOutcome(claim.page, Outcome.BUSY)
+        return self._process_claimed(claim.page, options, cancel)
+
+    def _process_claimed(self, page: PageRecord, options: ProcessOptions, cancel: CancelToken) -> PageOutcome:
+        started = time.monotonic()
+        try:
+            result = self._retry(lambda: self._read_page(page, options, cancel), cancel, page)
+        except Cancelled:
+            self._release(page)
+            raise
+        except PlanocrError as error:
+            return self._fail(page, error, started)
+        except Exception:
+            # A bug in our own code: the page must still not stay in processing.
+            log.error("page job crashed for page %s", page.id, exc_info=True)
+            return self._fail(page, Internal("internal error while processing the page"), started)
+        result.processing_ms = round((time.monotonic() - started) * 1000)
+        saved = self._retry(lambda: self.repo.complete_page(page.id, self.worker_id, result), None)
+        if saved is None:
+            raise Aborted("the page's lease expired and another worker took it over", reason=Reason.LEASE_LOST)
+        outcome = PageOutcome(saved, Outcome.PROCESSED)
+        self._observe(outcome, started)
+        return outcome
+
+    def _fail(self, page: PageRecord, error: PlanocrError, started: float) -> PageOutcome:
+        elapsed = round((time.monotonic() - started) * 1000)
+        saved = self._retry(lambda: self.repo.fail_page(page.id, self.worker_id, error, elapsed), None)
+        if saved is None:
+            raise Aborted("the page's lease expired and another worker took it over", reason=Reason.LEASE_LOST)
+        outcome = PageOutcome(saved, Outcome.PROCESSED, error)
+        self._observe(outcome, started)
+        return outcome
+
+    def _release(self, page: PageRecord) -> None:
+        try:
+            self._retry(lambda: self.repo.release_page(page.id, self.worker_id), None)
+        except PlanocrError:
+            # The lease will expire on its own; log so an operator can see why it lingered.
+            log.warning("could not release page %s; its lease will expire", page.id)
+
+    def _observe(self, outcome: PageOutcome, started: float) -> None:
+        if self._observer is not None:
+            self._observer(outcome, time.monotonic() - started)
+
+    def _read_page(self, page: PageRecord, options: ProcessOptions, cancel: CancelToken) -> PageResult:
+        mode = options.text_source or self.settings.text_source
+        ocr: OcrResult | None = None
+        if mode in ("auto", "text-layer") and page.text_layer_key:
+            words = textlayer.words_from_json(self._fetch(page.text_layer_key, "text layer"))
+            usable, why = textlayer.assess(words, page.width, page.height)
+            if usable:
+                ocr = textlayer.result_from_words(words, page.width, page.height)
+            elif mode == "text-layer":
+                raise FailedPrecondition(f"the page's text layer is not usable: {why}", reason=Reason.TEXT_LAYER_MISSING)
+        elif mode == "text-layer":
+            raise FailedPrecondition("the page has no PDF text layer", reason=Reason.TEXT_LAYER_MISSING)
+        engine_name = textlayer.TEXT_SOURCE
+        if ocr is None:
+            engine = self.engines.get(options.engine)
+            engine_name = engine.name
+            data = self._fetch(page.image_key, "page image")
+            if cancel.cancelled:
+                raise Cancelled("cancelled before OCR")
+            image = decode_image(data, self.settings.max_image_pixels)
+            del data
+            ocr = self.runner.recognize(engine, image, page.dpi)
+            del image
+            _validate(ocr, engine_name)
+        title_block = parse_title_block(ocr.lines, ocr.width, ocr.height)
+        return PageResult(
+            ocr_text=ocr.text,
+            ocr_blocks=ocr_blocks_json(ocr, title_block),
+            sheet_number=title_block.value("sheet_number") or None,
+            title=title_block.value("sheet_title") or None,
+            scale_text=title_block.value("scale") or None,
+            engine=engine_name,
+            text_source=ocr.text_source,
+            rotation=ocr.rotation,
+            processing_ms=0,
+        )
+
+    def _fetch(self, key: str, what: str) -> bytes:
+        try:
+            return self.storage.get(key)
+        except NotFound:
+            raise FailedPrecondition(f"the {what} ({key}) is missing from storage", reason=Reason.IMAGE_MISSING) from None
+
+    def _retry(self, fn: Callable[[], T], cancel: CancelToken | None, page: PageRecord | None = None) -> T:
+        """Call ``fn``, retrying retryable errors with exponential backoff."""
+        attempts = self.settings.retry_attempts
+        for attempt in range(attempts):
+            try:
+                return fn()
+            except PlanocrError as error:
+                if not error.retryable or isinstance(error, Aborted) or attempt == attempts - 1:
+                    raise
+                delay = self.settings.retry_backoff * math.pow(2, attempt)
+                log.info("retrying after %s (%s), attempt %d of %d", error.reason, error.message, attempt + 2, attempts)
+                if cancel is not None and cancel.sleep(delay):
+                    raise Cancelled("cancelled while waiting to retry") from error
+                if cancel is None:
+                    time.sleep(delay)
+                if page is not None:
+                    try:
+                        self.repo.extend_lease(page.id, self.worker_id, self.settings.lease_seconds)
+                    except PlanocrError:
+                        pass  # the next attempt's own database call reports it
+        raise AssertionError("unreachable")
+
+    # -- waiting for another worker -------------------------------------------
+
+    def wait_for_page(self, page_id: uuid.UUID, cancel: CancelToken, deadline: float | None) -> PageRecord:
+        """Poll until a page leased elsewhere is completed, failed or claimable again.
+
+        Returns the page once it is no longer held by a live lease. Raises
+        DEADLINE_EXCEEDED at ``deadline`` (a ``time.monotonic()`` value).
+        """
+        delay = 0.05
+        while True:
+            page = self.repo.get_page(page_id)
+            if page.status in (COMPLETED, ERROR, PENDING) or lease_expired(page):
+                return page
+            if deadline is not None and time.monotonic() + delay > deadline:
+                raise DeadlineExceeded("the page is still being processed by another worker", reason=Reason.PAGE_BUSY)
+            if cancel.sleep(delay):
+                raise Cancelled("cancelled while waiting for another worker")
+            delay = min(delay * 1.5, 0.5)
+
+
+def lease_expired(page: PageRecord) -> bool:
+    from planocr.db.models import utcnow
+
+    if page.status != PROCESSING or page.lease_expires_at is None:
+        return False
+    expires = page.lease_expires_at
+    now = utcnow()
+    if expires.tzinfo is None:
+        now = now.replace(tzinfo=None)
+    return expires < now
+
+
+def _validate(result: OcrResult, engine: str) -> None:
+    """Refuse an engine result that is not made of lines, words and boxes."""
+    try:
+        ok = all(
+            isinstance(line, Line)
+            and all(isinstance(w, Word) and isinstance(w.text, str) and isinstance(w.box, Box) and math.isfinite(w.confidence) for w in line.words)
+            for line in result.lines
+        ) and result.width > 0 and result.height > 0
+    except (AttributeError, TypeError):
+        ok = False
+    if not ok:
+        raise Internal(f"engine {engine!r} returned a malformed result", reason=Reason.ENGINE_FAILED)
+
+
+def ocr_blocks_json(ocr: OcrResult, title_block: TitleBlockResult) -> dict:
+    """The ``pages.ocr_blocks`` document the existing app reads."""
+    return {
+        "blocks": [
+            {
+                "text": line.text,
+                "bbox": line.box.to_list(),
+                "confidence": round(line.confidence, 3),
+                "angle": line.angle,
+                "words": [[w.text, *w.box.to_list(), round(w.confidence, 3)] for w in line.words],
+            }
+            for line in ocr.lines
+        ],
+        "detected_scales": title_block.detected_scales,
+        "detected_sheet_numbers": title_block.detected_sheet_numbers,
+        "detected_titles": title_block.detected_titles,
+        "title_block": title_block.to_json(),
+        "width": ocr.width,
+        "height": ocr.height,
+        "rotation": ocr.rotation,
+    }
+
+
+def lines_from_blocks(blocks: dict | None) -> list[Line]:
+    """Rebuild lines with word boxes from a stored ``ocr_blocks`` document."""
+    lines = []
+    for block in (blocks or {}).get("blocks", []):
+        angle = block.get("angle", 0)
+        words = tuple(Word(t, Box(x, y, w, h), c, angle) for t, x, y, w, h, c in block.get("words", []))
+        if words:
+            lines.append(Line(words))
+    return lines
+
+
+__all__ = [
+    "CancelToken",
+    "Outcome",
+    "PageOutcome",
+    "Pipeline",
+    "ProcessOptions",
+    "PENDING",
+    "lines_from_blocks",
+    "stored_error",
+]

@@ -1,0 +1,187 @@
+"""The OcrService servicer: validate, call the pipeline, convert to protobuf.
+
+It holds no error handling of its own: domain errors raised here propagate
+to :class:`planocr.interceptors.ErrorInterceptor`, the one place that turns
+them into statuses.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Iterator
+from concurrent.futures import TimeoutError as FutureTimeout
+
+import grpc
+
+from planocr import convert
+from planocr.db.models import COMPLETED, ERROR
+from planocr.db.repository import Repository, parse_id
+from planocr.errors import Aborted, DeadlineExceeded, InvalidArgument, Reason
+from planocr.pipeline import CancelToken, Outcome, Pipeline, ProcessOptions, stored_error
+from planocr.scheduler import DocumentRun
+from planocr.uploads import UploadRequest, Uploads
+from planocr.v1 import ocr_service_pb2, ocr_service_pb2_grpc, page_pb2
+from planocr.workers import OcrPool
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+
+def encode_page_token(document_id: str, after: int) -> str:
+    return base64.urlsafe_b64encode(f"v1:{document_id}:{after}".encode()).decode()
+
+
+def decode_page_token(token: str, document_id: str) -> int:
+    """The last page number of the previous page of results; INVALID_ARGUMENT for a foreign or damaged token."""
+    try:
+        version, doc, after = base64.urlsafe_b64decode(token.encode()).decode().split(":")
+        value = int(after)
+    except (ValueError, UnicodeError):
+        raise InvalidArgument("page_token is not valid", reason=Reason.INVALID_PAGE_TOKEN) from None
+    if version != "v1" or doc != document_id or value < 0:
+        raise InvalidArgument("page_token does not belong to this request", reason=Reason.INVALID_PAGE_TOKEN)
+    return value
+
+
+def _options(message: ocr_service_pb2.ProcessOptions) -> ProcessOptions:
+    if message.text_source_mode not in convert.TEXT_SOURCE_MODE:
+        raise InvalidArgument(f"unknown text_source_mode {message.text_source_mode}")
+    return ProcessOptions(
+        force=message.force,
+        engine=message.engine or None,
+        text_source=convert.TEXT_SOURCE_MODE[message.text_source_mode],
+    )
+
+
+def _full(view: int, default_full: bool) -> bool:
+    if view == page_pb2.PAGE_VIEW_UNSPECIFIED:
+        return default_full
+    if view not in (page_pb2.PAGE_VIEW_BASIC, page_pb2.PAGE_VIEW_FULL):
+        raise InvalidArgument(f"unknown page view {view}")
+    return view == page_pb2.PAGE_VIEW_FULL
+
+
+def _deadline(context: grpc.ServicerContext) -> float | None:
+    remaining = context.time_remaining()
+    return None if remaining is None else time.monotonic() + remaining
+
+
+def _cancel_token(context: grpc.ServicerContext, parent: CancelToken) -> CancelToken:
+    token = CancelToken(parent)
+    context.add_callback(token.cancel)
+    return token
+
+
+class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
+    def __init__(self, repository: Repository, pipeline: Pipeline, pool: OcrPool, uploads: Uploads, stopping: CancelToken):
+        self.repo = repository
+        self.pipeline = pipeline
+        self.pool = pool
+        self.uploads = uploads
+        self.stopping = stopping
+
+    # -- documents ----------------------------------------------------------
+
+    def CreateDocument(self, request_iterator, context):  # noqa: N802 - gRPC method name
+        first = next(request_iterator, None)
+        if first is None:
+            raise InvalidArgument("the upload stream is empty; send metadata first", reason=Reason.UPLOAD_INCOMPLETE)
+        if first.WhichOneof("payload") != "metadata":
+            raise InvalidArgument("the first message of an upload must carry metadata", reason=Reason.UPLOAD_INCOMPLETE)
+        meta = first.metadata
+
+        def chunks() -> Iterator[bytes]:
+            for message in request_iterator:
+                if message.WhichOneof("payload") != "chunk":
+                    raise InvalidArgument("metadata may only be sent in the first message")
+                yield message.chunk
+
+        request = UploadRequest(
+            filename=meta.filename,
+            content_type=meta.content_type,
+            request_id=meta.request_id,
+            source_key=meta.source_key,
+            render_dpi=meta.render_dpi,
+        )
+        document, created = self.uploads.create(request, chunks())
+        return ocr_service_pb2.CreateDocumentResponse(document=convert.document_message(document), created=created)
+
+    def GetDocument(self, request, context):  # noqa: N802
+        document = self.repo.get_document(parse_id(request.document_id, "document_id"))
+        return ocr_service_pb2.GetDocumentResponse(document=convert.document_message(document))
+
+    def ListPages(self, request, context):  # noqa: N802
+        document_id = parse_id(request.document_id, "document_id")
+        if request.page_size < 0:
+            raise InvalidArgument("page_size must not be negative")
+        size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        after = decode_page_token(request.page_token, str(document_id)) if request.page_token else 0
+        full = _full(request.view, default_full=False)
+        pages, total = self.repo.list_pages(document_id, after=after, limit=size + 1)
+        more = len(pages) > size
+        pages = pages[:size]
+        return ocr_service_pb2.ListPagesResponse(
+            pages=[convert.page_message(p, full=full) for p in pages],
+            next_page_token=encode_page_token(str(document_id), pages[-1].page_number) if more else "",
+            total_size=total,
+        )
+
+    # -- pages --------------------------------------------------------------
+
+    def GetPage(self, request, context):  # noqa: N802
+        full = _full(request.view, default_full=True)
+        page = self.repo.get_page(parse_id(request.page_id, "page_id"))
+        return ocr_service_pb2.GetPageResponse(page=convert.page_message(page, full=full))
+
+    def ProcessPage(self, request, context):  # noqa: N802
+        page_id = parse_id(request.page_id, "page_id")
+        options = _options(request.options)
+        full = _full(request.view, default_full=True)
+        self.pipeline.check_options(options)
+        cancel = _cancel_token(context, self.stopping)
+        deadline = _deadline(context)
+        waited = False
+        while True:
+            future = self.pool.submit(self.pipeline.run_page, page_id, options, cancel)
+            try:
+                result = future.result(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+            except FutureTimeout:
+                # The job goes on and saves its result; this caller just stops waiting.
+                raise DeadlineExceeded("the page was not finished before the deadline") from None
+            except Aborted as error:
+                if error.reason != Reason.LEASE_LOST:
+                    raise
+                result = None
+            if result is not None and result.outcome is not Outcome.BUSY:
+                break
+            # Another worker holds the page: wait for its result rather than read the page twice.
+            waited = True
+            page = self.pipeline.wait_for_page(page_id, cancel, deadline)
+            if page.status in (COMPLETED, ERROR):
+                if page.status == ERROR:
+                    raise stored_error(page)
+                return ocr_service_pb2.ProcessPageResponse(
+                    page=convert.page_message(page, full=full),
+                    outcome=ocr_service_pb2.PROCESS_OUTCOME_PROCESSED_ELSEWHERE,
+                )
+        if result.error is not None:
+            raise result.error
+        outcome = result.outcome
+        if waited and outcome is Outcome.ALREADY_COMPLETED:
+            outcome = Outcome.PROCESSED_ELSEWHERE
+        return ocr_service_pb2.ProcessPageResponse(
+            page=convert.page_message(result.page, full=full), outcome=convert.OUTCOME[outcome]
+        )
+
+    def ProcessDocument(self, request, context):  # noqa: N802
+        document_id = parse_id(request.document_id, "document_id")
+        options = _options(request.options)
+        self.pipeline.check_options(options)
+        cancel = _cancel_token(context, self.stopping)
+        run = DocumentRun(self.pipeline, self.pool, document_id, options, cancel)
+        for event in run.events():
+            yield convert.document_event(event)

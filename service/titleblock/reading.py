@@ -1,0 +1,339 @@
+"""Reading a page's phrases: which are labels, which values belong to which label, and where the title block is."""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from planocr.engines.base import Box
+from planocr.titleblock.labels import OTHER, match_label
+from planocr.titleblock.layout import Frame, Phrase, Token, same_style, stacked_below
+from planocr.titleblock.patterns import clean_token, is_date, sheet_number_shape
+from planocr.titleblock.scales import find_scales
+
+# Labels that alone say "title block here"; others (DATE, BY ...) also occur in notes and tables.
+STRONG_LABELS = {"sheet_number", "sheet_title", "scale", "project_number", "drawn_by", "checked_by"}
+
+_OF_PATTERN = re.compile(r"^(?:SHEET|BLATT|PAGE|SEITE)?\s*\d{1,4}\s*(?:OF|VON|/)\s*\d{1,4}$", re.IGNORECASE)
+
+
+@dataclass(slots=True, eq=False)
+class Piece:
+    """A run of content words in one phrase: a value or free text (never a label)."""
+
+    tokens: list[Token]
+    phrase: Phrase
+    frame: Frame
+    label: Label | None = None  # the label this piece is the value of
+    cell_rank: int = 0  # 0: first value line under the label, 1+: further lines of the same cell
+
+    @property
+    def text(self) -> str:
+        return " ".join(t.text for t in self.tokens)
+
+    @property
+    def box(self) -> Box:
+        return Box.union(t.box for t in self.tokens)
+
+    @property
+    def page_box(self) -> Box:
+        return Box.union(t.page_box for t in self.tokens)
+
+    @property
+    def height(self) -> float:
+        return statistics.median(t.box.height for t in self.tokens)
+
+
+@dataclass(slots=True, eq=False)
+class Label:
+    """A label found on the page and the value pieces that belong to it."""
+
+    field: str
+    tokens: list[Token]
+    frame: Frame
+    colon: bool
+    values: list[Piece] = field(default_factory=list)
+
+    @property
+    def box(self) -> Box:
+        return Box.union(t.box for t in self.tokens)
+
+    @property
+    def page_box(self) -> Box:
+        return Box.union(t.page_box for t in self.tokens)
+
+    @property
+    def height(self) -> float:
+        return statistics.median(t.box.height for t in self.tokens)
+
+
+@dataclass(slots=True)
+class PageReading:
+    """Labels, content pieces and the title-block region of one page."""
+
+    width: int
+    height: int
+    frames: list[Frame]
+    labels: list[Label]
+    pieces: list[Piece]
+    region: Box | None
+    text_height: float
+    excluded: set[int]  # id() of tokens that must never be a sheet number ("3 OF 12")
+
+
+def _inline_value_fits(name: str, rest: list[str], label_words: int) -> bool:
+    """Whether the words after a label without a colon are that label's value (and not the label a title word)."""
+    if not rest:
+        return True
+    first = clean_token(rest[0])
+    if name == "sheet_number":
+        return sheet_number_shape(first) > 0 and len(rest) <= 3
+    if name == "scale":
+        return bool(find_scales(" ".join(rest)))
+    if name == "date":
+        return is_date(" ".join(rest[:3])) or is_date(first)
+    if name == "revision":
+        return len(first) <= 3 and len(rest) <= 2
+    if name in ("drawn_by", "checked_by"):
+        return len(rest) <= 3 and len(first) <= 12
+    if name == "project_number":
+        return any(ch.isdigit() for ch in first)
+    if name in ("sheet_title", "project_name"):
+        return label_words >= 2
+    return label_words >= 2 and len(rest) <= 4
+
+
+def _segment(phrase: Phrase, frame: Frame, labels: list[Label], pieces: list[Piece]) -> None:
+    words = [t.text for t in phrase.tokens]
+    n = len(words)
+    i = 0
+    current: Label | None = None
+    content: list[Token] = []
+
+    def flush() -> None:
+        nonlocal content
+        if content:
+            piece = Piece(content, phrase, frame, current)
+            pieces.append(piece)
+            if current is not None:
+                current.values.append(piece)
+        content = []
+
+    while i < n:
+        found = match_label(words[i:])
+        if found:
+            name, count, colon = found
+            rest = words[i + count :]
+            next_is_label = bool(rest) and match_label(rest) is not None
+            at_start = i == 0 or current is not None and not content
+            genuine = (colon or not rest or next_is_label or _inline_value_fits(name, rest, count)) and (
+                at_start or colon
+            )
+            if genuine and not colon and rest and not next_is_label and name == OTHER and count == 1 and n > 1:
+                genuine = False  # "OF", "BY", "STATE" inside text are words, not labels
+            if genuine:
+                flush()
+                current = Label(name, list(phrase.tokens[i : i + count]), frame, colon)
+                labels.append(current)
+                i += count
+                continue
+        content.append(phrase.tokens[i])
+        i += 1
+    flush()
+
+
+def _free_value_below(label: Label, candidates: Sequence[Piece], label_boxes: Sequence[Box]) -> list[Piece]:
+    """The content of the cell under ``label``: its first piece and the lines stacked under it."""
+    lb = label.box
+    h = label.height
+    column_left = lb.left - 1.0 * h
+    column_right = lb.right + max(4.0 * h, 0.5 * lb.width)
+    below = []
+    for piece in candidates:
+        pb = piece.box
+        if pb.top < lb.bottom - 0.3 * h or pb.right < column_left or pb.left > column_right:
+            continue
+        gap = pb.top - lb.bottom
+        if gap > max(3.2 * h, 2.2 * piece.height):
+            continue
+        if pb.left > lb.left + max(3 * h, 0.6 * lb.width) and pb.left > lb.right:
+            continue  # starts right of the label's column: another cell
+        below.append((gap, pb.left, piece))
+    if not below:
+        return []
+    below.sort(key=lambda item: (item[0], item[1]))
+    first = below[0][2]
+    if any(_between_vertically(lb, first.box, other) for other in label_boxes):
+        return []
+    cell = [first]
+    last = first
+    # Further lines of the same cell, down to the next label or a wide gap.
+    stack = sorted((p for _, _, p in below[1:]), key=lambda p: p.box.top)
+    for piece in stack:
+        if piece.box.top < last.box.bottom - 0.3 * last.height:
+            continue
+        max_gap = 1.6 * max(last.height, piece.height)
+        if not stacked_below(last, piece, max_gap) and not (
+            piece.box.top - last.box.bottom <= max_gap and abs(piece.box.left - first.box.left) <= 2 * h
+        ):
+            break
+        if any(_between_vertically(last.box, piece.box, other) for other in label_boxes):
+            break
+        cell.append(piece)
+        last = piece
+    return cell
+
+
+def _between_vertically(upper: Box, lower: Box, other: Box) -> bool:
+    return (
+        other.top >= upper.bottom - 1
+        and other.bottom <= lower.top + 1
+        and min(other.right, lower.right) - max(other.left, lower.left) > 0
+        and other != upper
+    )
+
+
+def _free_value_right(label: Label, candidates: Sequence[Piece]) -> Piece | None:
+    lb = label.box
+    h = label.height
+    best = None
+    for piece in candidates:
+        pb = piece.box
+        gap = pb.left - lb.right
+        if gap < -0.2 * h or gap > 8 * h:
+            continue
+        cy, lcy = pb.top + pb.height / 2, lb.top + lb.height / 2
+        if abs(cy - lcy) > 0.6 * max(pb.height, lb.height):
+            continue
+        if best is None or gap < best[0]:
+            best = (gap, piece)
+    return best[1] if best else None
+
+
+def _attach_values(frame_labels: Sequence[Label], frame_pieces: Sequence[Piece]) -> None:
+    label_boxes = [lb.box for lb in frame_labels]
+    free = [p for p in frame_pieces if p.label is None]
+    for label in frame_labels:
+        if label.values:
+            continue
+        right = _free_value_right(label, free) if label.colon else None
+        if right is not None and right.label is None:
+            right.label = label
+            label.values.append(right)
+            continue
+        cell = _free_value_below(label, [p for p in free if p.label is None], label_boxes)
+        if not cell:
+            right = _free_value_right(label, free)
+            if right is not None and right.label is None:
+                cell = [right]
+        for rank, piece in enumerate(cell):
+            piece.label = label
+            piece.cell_rank = rank
+            label.values.append(piece)
+
+
+def _box_gap(a: Box, b: Box) -> float:
+    dx = max(0, a.left - b.right, b.left - a.right)
+    dy = max(0, a.top - b.bottom, b.top - a.bottom)
+    return math.hypot(dx, dy)
+
+
+def find_region(labels: Sequence[Label], width: int, height: int) -> Box | None:
+    """The title block: the heaviest cluster of labels near a page edge, grown by a margin."""
+    size = max(width, height)
+    near_edge = []
+    for label in labels:
+        box = label.page_box
+        cx, cy = box.center
+        edge = min(cx / width, 1 - cx / width, cy / height, 1 - cy / height)
+        corner = (cx > 0.5 * width and cy > 0.5 * height)
+        if edge <= 0.3 or corner:
+            near_edge.append(label)
+    if not near_edge:
+        return None
+    link = 0.1 * size
+    clusters: list[list[Label]] = []
+    for label in near_edge:
+        joined = [c for c in clusters if any(_box_gap(label.page_box, o.page_box) <= link for o in c)]
+        merged = [label]
+        for c in joined:
+            merged.extend(c)
+            clusters.remove(c)
+        clusters.append(merged)
+
+    def weight(cluster: list[Label]) -> float:
+        fields = {lb.field for lb in cluster}
+        w = sum(2.0 if lb.field in STRONG_LABELS else 0.7 for lb in cluster)
+        return w + 1.5 * len(fields & {"sheet_number", "sheet_title", "scale"})
+
+    best = max(clusters, key=weight)
+    if weight(best) < 3.5:
+        return None
+    box = Box.union([lb.page_box for lb in best] + [p.page_box for lb in best for p in lb.values])
+    # A long strip has parts further apart than the link distance: take the clusters in line with it.
+    for cluster in sorted(clusters, key=weight, reverse=True):
+        if cluster is best:
+            continue
+        other = Box.union([lb.page_box for lb in cluster] + [p.page_box for lb in cluster for p in lb.values])
+        in_row = min(box.bottom, other.bottom) - max(box.top, other.top) > 0.5 * min(box.height, other.height)
+        in_column = min(box.right, other.right) - max(box.left, other.left) > 0.5 * min(box.width, other.width)
+        if (in_row or in_column) and _box_gap(box, other) <= 0.25 * size:
+            box = Box.union([box, other])
+    margin = 0.03 * size
+    x0, y0 = max(0, box.left - margin), max(0, box.top - margin)
+    x1, y1 = min(width, box.right + margin), min(height, box.bottom + margin)
+    # A title block runs to the page border (or its frame): extend to a close edge.
+    if width - x1 < 0.08 * width:
+        x1 = width
+    if height - y1 < 0.08 * height:
+        y1 = height
+    if x0 < 0.08 * width:
+        x0 = 0
+    return Box.from_corners(x0, y0, x1, y1)
+
+
+def read_page(frames: Sequence[Frame], width: int, height: int) -> PageReading:
+    """Label every phrase, attach values to labels and find the title-block region."""
+    labels: list[Label] = []
+    pieces: list[Piece] = []
+    excluded: set[int] = set()
+    for frame in frames:
+        frame_labels: list[Label] = []
+        frame_pieces: list[Piece] = []
+        for phrase in frame.phrases:
+            if _OF_PATTERN.match(phrase.text.strip()):
+                excluded.update(id(t) for t in phrase.tokens)
+            _mark_of_runs(phrase, excluded)
+            _segment(phrase, frame, frame_labels, frame_pieces)
+        _attach_values(frame_labels, frame_pieces)
+        labels.extend(frame_labels)
+        pieces.extend(frame_pieces)
+    region = find_region(labels, width, height)
+    heights = [t.box.height for p in pieces for t in p.tokens if region is None or _inside(t.page_box, region)]
+    text_height = statistics.median(heights) if heights else 10.0
+    return PageReading(width, height, list(frames), labels, pieces, region, text_height, excluded)
+
+
+def _mark_of_runs(phrase: Phrase, excluded: set[int]) -> None:
+    """Numbers in "3 OF 12" / "3 von 12" never are sheet numbers."""
+    tokens = phrase.tokens
+    for i in range(1, len(tokens) - 1):
+        if tokens[i].text.upper().strip(".") in ("OF", "VON") and tokens[i - 1].text.strip(".").isdigit() and tokens[i + 1].text.strip(".").isdigit():
+            excluded.update((id(tokens[i - 1]), id(tokens[i + 1])))
+
+
+def _inside(box: Box, region: Box) -> bool:
+    cx, cy = box.center
+    return region.left <= cx <= region.right and region.top <= cy <= region.bottom
+
+
+def inside(box: Box, region: Box | None) -> bool:
+    """Whether the centre of ``box`` lies in ``region``."""
+    return region is not None and _inside(box, region)
+
+
+def same_cell_style(a: Piece, b: Piece) -> bool:
+    return same_style(a.phrase, b.phrase)

@@ -76,13 +76,20 @@ def _already_aborted(context: grpc.ServicerContext) -> bool:
 
 def _abort(context: grpc.ServicerContext, error: PlanocrError, method: str) -> None:
     log.info("%s failed: %s %s", method, error.code.name, error.reason)
-    context.abort_with_status(grpc_status(error))
+    _abort_with(context, grpc_status(error))
+
+
+def _abort_with(context: grpc.ServicerContext, status: grpc.Status) -> None:
+    # Same effect as context.abort_with_status, spelled out so that test
+    # contexts (grpcio-testing) that lack it behave like the real server.
+    context.set_trailing_metadata(status.trailing_metadata)
+    context.abort(status.code, status.details)
 
 
 def _abort_internal(context: grpc.ServicerContext, method: str) -> None:
     incident = uuid.uuid4().hex[:12]
     log.error("%s crashed (incident %s)", method, incident, exc_info=True)
-    context.abort_with_status(grpc_status(Internal(f"internal error (incident {incident})")))
+    _abort_with(context, grpc_status(Internal(f"internal error (incident {incident})")))
 
 
 def _finish(context: grpc.ServicerContext, method: str, code: str, started: float, observe: CallObserver | None) -> None:

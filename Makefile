@@ -1,0 +1,49 @@
+# planocr: `make run` serves on embedded defaults, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+
+.PHONY: help run test test-fast proto proto-check buf-check eval bench bench-engines clean
+
+help:
+	@echo "make run            create $(VENV), install, serve on embedded defaults (127.0.0.1:50051)"
+	@echo "make test           create $(VENV) with test extras, bring up what the tests need, run pytest"
+	@echo "make proto          regenerate the Python stubs from protos/"
+	@echo "make bench          run the benchmarks and write docs/benchmarks.md"
+	@echo "make eval DIR=...   sheet-index accuracy on a folder with truth.json"
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/activate pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/planocr serve
+
+proto: $(VENV)/.installed-test
+	$(PY) tools/gen_protos.py
+
+proto-check: $(VENV)/.installed-test
+	$(PY) tools/gen_protos.py --check
+
+buf-check: proto-check
+	$(BIN)/buf lint
+	$(BIN)/buf format --diff --exit-code protos
+
+test: $(VENV)/.installed-test buf-check
+	bash tools/ensure-postgres.sh
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.installed-test
+	$(BIN)/pytest -x -q tests/unit tests/servicer
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .hypothesis

@@ -22,6 +22,11 @@ from planocr.errors import InvalidArgument, Reason
 
 PDFIUM_LOCK = threading.RLock()
 
+# FPDF_GetLastError codes (fpdfview.h).
+_FPDF_ERR_SUCCESS = 0
+_FPDF_ERR_PASSWORD = 4
+_FPDF_ERR_SECURITY = 5
+
 
 @dataclass(slots=True)
 class RenderedPage:
@@ -41,10 +46,13 @@ def open_pdf(data: bytes) -> Iterator[pdfium.PdfDocument]:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        text = str(exc).lower()
-        if "password" in text or "security" in text:
+        code = getattr(exc, "err_code", None)
+        if code in (_FPDF_ERR_PASSWORD, _FPDF_ERR_SECURITY):
             raise InvalidArgument("PDF is encrypted with a password", reason=Reason.PDF_ENCRYPTED) from exc
-        raise InvalidArgument(f"PDF cannot be read: {exc}", reason=Reason.PDF_UNREADABLE) from exc
+        if code == _FPDF_ERR_SUCCESS:
+            # PDFium refuses a well-formed document whose page tree is empty without naming an error.
+            raise InvalidArgument("PDF has no pages", reason=Reason.DOCUMENT_EMPTY) from exc
+        raise InvalidArgument("PDF cannot be read (damaged or not a PDF)", reason=Reason.PDF_UNREADABLE) from exc
     try:
         yield document
     finally:

@@ -1,0 +1,372 @@
+"""Blocking client for the planocr OcrService."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from planocr.client import _channel, _requests
+from planocr.client.errors import Unavailable, from_grpc_error
+from planocr.client.retry import DEFAULT_RETRY, RetryPolicy
+from planocr.v1 import document_pb2, ocr_service_pb2, ocr_service_pb2_grpc, page_pb2
+
+__all__ = ["PlanocrClient", "ProcessDocumentStream"]
+
+_T = TypeVar("_T")
+DEFAULT = _channel.DEFAULT
+
+
+class PlanocrClient:
+    """Blocking client for planocr over one gRPC channel.
+
+    The client is thread-safe: create one per process and share it. Close it
+    with :meth:`close` or use it as a context manager.
+
+    Deadlines: unary calls use ``timeout`` (seconds); uploads use
+    ``upload_timeout``, because the server stores the file and renders its
+    pages before answering; :meth:`process_document` uses ``stream_timeout``,
+    which is None (no deadline) by default because a large set takes
+    minutes. Each method's ``timeout=`` overrides the default for that call,
+    and ``timeout=None`` removes the deadline. Retries share the deadline.
+
+    Retries: calls failing with UNAVAILABLE are retried with jittered
+    exponential backoff under ``retry``: the reads and ProcessPage always,
+    ProcessDocument until its first event, uploads only when they carry a
+    ``request_id`` (see :mod:`planocr.client.retry` for why).
+    ``retry=None`` turns retries off.
+
+    Security: ``tls=True`` uses TLS with the system roots, or with
+    ``root_certificates``; ``client_cert`` and ``client_key`` add a client
+    certificate (mTLS). PEMs are given as bytes or as file paths. ``token`` is
+    sent as ``authorization: Bearer <token>`` on every call.
+
+    Errors: every failed call raises a :class:`planocr.client.errors.PlanocrError`
+    subclass chained to the original ``grpc.RpcError``. Return values are the
+    protobuf messages of the ``planocr.v1`` contract.
+
+    ``options`` are extra gRPC channel arguments; they override the client's
+    own (message size limits, ``grpc.service_config``).
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        timeout: float | None = 30.0,
+        tls: bool = False,
+        root_certificates: _channel.PemSource | None = None,
+        client_cert: _channel.PemSource | None = None,
+        client_key: _channel.PemSource | None = None,
+        token: str | None = None,
+        options: Sequence[tuple[str, Any]] | None = None,
+        upload_timeout: float | None = 600.0,
+        stream_timeout: float | None = None,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
+    ) -> None:
+        credentials = _channel.channel_credentials(
+            tls=tls,
+            root_certificates=root_certificates,
+            client_cert=client_cert,
+            client_key=client_key,
+            token=token,
+        )
+        channel_options = _channel.channel_options(retry, options)
+        if credentials is None:
+            self._channel = grpc.insecure_channel(target, options=channel_options)
+        else:
+            self._channel = grpc.secure_channel(target, credentials, options=channel_options)
+        self._stub = ocr_service_pb2_grpc.OcrServiceStub(self._channel)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._metadata = _channel.auth_metadata(tls=tls, token=token)
+        self._retry = retry
+        self.target = target
+        self.timeout = timeout
+        self.upload_timeout = upload_timeout
+        self.stream_timeout = stream_timeout
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the channel; calls in flight are cancelled."""
+        self._channel.close()
+
+    def __enter__(self) -> PlanocrClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- documents ---------------------------------------------------------
+
+    def upload(
+        self,
+        source: _requests.UploadSource,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+        request_id: str | None = None,
+        render_dpi: int = 0,
+        chunk_size: int = _requests.DEFAULT_CHUNK_SIZE,
+        timeout: float | None = DEFAULT,
+    ) -> document_pb2.Document:
+        """Upload a drawing set and return the new document, its pages pending.
+
+        ``source`` is a path, the file's bytes, or a binary file object (read
+        from its current position). ``filename`` defaults to the source's base
+        name and is required for bytes. ``content_type`` empty lets the server
+        guess from the bytes. The file is streamed in ``chunk_size`` pieces
+        (at most 3 MiB) after one metadata message.
+
+        With a ``request_id`` the upload is idempotent: a second upload with
+        the same id returns the first document, so an UNAVAILABLE failure is
+        retried (when the source can be read again). Without one it is not.
+        """
+        _requests.check_chunk_size(chunk_size)
+        body = _requests.UploadBody(source)
+        first = _requests.upload_metadata(
+            filename=filename or body.default_filename() or "",
+            content_type=content_type,
+            request_id=request_id,
+            render_dpi=render_dpi,
+        )
+
+        def send(remaining: float | None) -> ocr_service_pb2.CreateDocumentResponse:
+            reader = body.open()
+            try:
+                return self._stub.CreateDocument(
+                    _upload_requests(first, reader, chunk_size), timeout=remaining, metadata=self._metadata
+                )
+            finally:
+                reader.close()
+
+        retry = bool(request_id) and body.rewindable
+        return self._create_document(
+            send, retry, _channel.resolve_timeout(timeout, self.upload_timeout)
+        ).document
+
+    def upload_from_storage(
+        self,
+        source_key: str,
+        filename: str,
+        *,
+        content_type: str | None = None,
+        request_id: str | None = None,
+        render_dpi: int = 0,
+        timeout: float | None = DEFAULT,
+    ) -> document_pb2.Document:
+        """Create a document from an object already in the service's storage.
+
+        Sends only the metadata message, with ``source_key`` set. Retried on
+        UNAVAILABLE only when ``request_id`` is given, as for :meth:`upload`.
+        """
+        if not source_key:
+            raise ValueError("source_key is required")
+        first = _requests.upload_metadata(
+            filename=filename,
+            content_type=content_type,
+            request_id=request_id,
+            render_dpi=render_dpi,
+            source_key=source_key,
+        )
+
+        def send(remaining: float | None) -> ocr_service_pb2.CreateDocumentResponse:
+            return self._stub.CreateDocument(iter([first]), timeout=remaining, metadata=self._metadata)
+
+        return self._create_document(
+            send, bool(request_id), _channel.resolve_timeout(timeout, self.upload_timeout)
+        ).document
+
+    def get_document(self, document_id: str, *, timeout: float | None = DEFAULT) -> document_pb2.Document:
+        """Return a document with its pages counted by state."""
+        request = ocr_service_pb2.GetDocumentRequest(document_id=document_id)
+        return self._unary(self._stub.GetDocument, request, timeout).document
+
+    # -- pages -------------------------------------------------------------
+
+    def get_page(self, page_id: str, *, full: bool = True, timeout: float | None = DEFAULT) -> page_pb2.Page:
+        """Return a page; ``full=False`` leaves out the text and the text blocks."""
+        request = ocr_service_pb2.GetPageRequest(page_id=page_id, view=_requests.page_view(full))
+        return self._unary(self._stub.GetPage, request, timeout).page
+
+    def list_pages(
+        self,
+        document_id: str,
+        *,
+        page_size: int = 100,
+        full: bool = False,
+        page_token: str = "",
+        timeout: float | None = DEFAULT,
+    ) -> Iterator[page_pb2.Page]:
+        """Iterate over a document's pages in page order.
+
+        Fetches ``page_size`` pages per call and follows ``next_page_token``
+        until the server has no more; each call has its own deadline. The
+        first call is made when iteration starts. ``page_token`` resumes a
+        listing; ``full=True`` includes the text and blocks of every page.
+        """
+        request = ocr_service_pb2.ListPagesRequest(
+            document_id=document_id,
+            page_size=page_size,
+            page_token=page_token,
+            view=_requests.page_view(full),
+        )
+        while True:
+            response = self._unary(self._stub.ListPages, request, timeout)
+            yield from response.pages
+            if not response.next_page_token:
+                return
+            request.page_token = response.next_page_token
+
+    # -- processing --------------------------------------------------------
+
+    def process_page(
+        self,
+        page_id: str,
+        *,
+        force: bool = False,
+        engine: str = "",
+        text_source: int | str | None = None,
+        full: bool = True,
+        timeout: float | None = DEFAULT,
+    ) -> ocr_service_pb2.ProcessPageResponse:
+        """Read one page now and return it with what the call did (``outcome``).
+
+        A completed page comes back as it is unless ``force``. ``engine``
+        empty means the server's default; ``text_source`` is a
+        ``TextSourceMode`` or one of ``"auto"``, ``"ocr"``, ``"text_layer"``.
+        A page whose reading fails raises the error (and is stored as failed).
+        """
+        request = ocr_service_pb2.ProcessPageRequest(
+            page_id=page_id,
+            options=_requests.process_options(force, engine, text_source),
+            view=_requests.page_view(full),
+        )
+        return self._unary(self._stub.ProcessPage, request, timeout)
+
+    def process_document(
+        self,
+        document_id: str,
+        *,
+        force: bool = False,
+        engine: str = "",
+        text_source: int | str | None = None,
+        timeout: float | None = DEFAULT,
+    ) -> ProcessDocumentStream:
+        """Read every page of a document and iterate over the progress events.
+
+        The call starts at once. Events are ``ProcessDocumentResponse``
+        messages: ``started``, one ``page`` per page as it finishes, then
+        ``summary``. A page that fails does not end the stream: its event has
+        ``state`` FAILED and an ``error`` (see
+        :func:`planocr.client.errors.from_status`). The deadline defaults to
+        ``stream_timeout``. Leaving the iteration early should go through
+        :meth:`ProcessDocumentStream.cancel` or a ``with`` block so the
+        server stops too.
+        """
+        request = ocr_service_pb2.ProcessDocumentRequest(
+            document_id=document_id, options=_requests.process_options(force, engine, text_source)
+        )
+        call = self._stub.ProcessDocument(
+            request, timeout=_channel.resolve_timeout(timeout, self.stream_timeout), metadata=self._metadata
+        )
+        return ProcessDocumentStream(call)
+
+    # -- health ------------------------------------------------------------
+
+    def health(self, service: str = "", *, timeout: float | None = DEFAULT) -> health_pb2.HealthCheckResponse:
+        """Ask the standard gRPC health service; ``""`` is the server as a whole.
+
+        ``client.health().status == HealthCheckResponse.SERVING`` when it is up.
+        """
+        request = health_pb2.HealthCheckRequest(service=service)
+        return self._unary(self._health.Check, request, timeout)
+
+    # -- internals ---------------------------------------------------------
+
+    def _unary(self, method: Callable[..., _T], request: Any, timeout: float | None) -> _T:
+        try:
+            return method(
+                request, timeout=_channel.resolve_timeout(timeout, self.timeout), metadata=self._metadata
+            )
+        except grpc.RpcError as exc:
+            raise from_grpc_error(exc) from exc
+
+    def _create_document(
+        self,
+        send: Callable[[float | None], ocr_service_pb2.CreateDocumentResponse],
+        retry: bool,
+        timeout: float | None,
+    ) -> ocr_service_pb2.CreateDocumentResponse:
+        # Retried here rather than by gRPC: see planocr.client.retry.
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delays = self._retry.backoff_delays() if retry and self._retry is not None else iter(())
+        while True:
+            remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            try:
+                return send(remaining)
+            except grpc.RpcError as exc:
+                error = from_grpc_error(exc)
+                delay = next(delays, None) if isinstance(error, Unavailable) else None
+                if delay is None or (deadline is not None and time.monotonic() + delay >= deadline):
+                    raise error from exc
+            time.sleep(delay)
+
+
+class ProcessDocumentStream(Iterator[ocr_service_pb2.ProcessDocumentResponse]):
+    """The events of one ProcessDocument call, as an iterator.
+
+    Errors raise :class:`planocr.client.errors.PlanocrError` subclasses.
+    :meth:`cancel` (or leaving a ``with`` block) cancels the call, which
+    stops the server's work on pages not yet started, and ends the iteration.
+    """
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+        self._cancelled = False
+
+    def __iter__(self) -> ProcessDocumentStream:
+        return self
+
+    def __next__(self) -> ocr_service_pb2.ProcessDocumentResponse:
+        if self._cancelled:
+            raise StopIteration
+        try:
+            return next(self._call)
+        except grpc.RpcError as exc:
+            if self._cancelled:
+                raise StopIteration from None
+            raise from_grpc_error(exc) from exc
+
+    def cancel(self) -> None:
+        """Cancel the call; does nothing if it has finished."""
+        self._cancelled = True
+        self._call.cancel()
+
+    def __enter__(self) -> ProcessDocumentStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.cancel()
+
+
+def _upload_requests(
+    first: ocr_service_pb2.CreateDocumentRequest, reader: _requests.Reader, chunk_size: int
+) -> Iterator[ocr_service_pb2.CreateDocumentRequest]:
+    yield first
+    while chunk := reader.read(chunk_size):
+        yield _requests.chunk_request(chunk)

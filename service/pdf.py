@@ -8,6 +8,7 @@ OCR) happens after the lock is released.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,10 +23,8 @@ from planocr.errors import InvalidArgument, Reason
 
 PDFIUM_LOCK = threading.RLock()
 
-# FPDF_GetLastError codes (fpdfview.h).
-_FPDF_ERR_SUCCESS = 0
-_FPDF_ERR_PASSWORD = 4
-_FPDF_ERR_SECURITY = 5
+_EMPTY_PAGE_TREE = re.compile(rb"/Count\s+0(?![0-9])")
+_PAGES_COUNTED = re.compile(rb"/Count\s+[1-9]")
 
 
 @dataclass(slots=True)
@@ -46,11 +45,11 @@ def open_pdf(data: bytes) -> Iterator[pdfium.PdfDocument]:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        code = getattr(exc, "err_code", None)
-        if code in (_FPDF_ERR_PASSWORD, _FPDF_ERR_SECURITY):
+        # PDFium's error code is per thread and not reset by a successful call,
+        # so it can be stale; the file's own structure tells the cases apart.
+        if b"/Encrypt" in data:
             raise InvalidArgument("PDF is encrypted with a password", reason=Reason.PDF_ENCRYPTED) from exc
-        if code == _FPDF_ERR_SUCCESS:
-            # PDFium refuses a well-formed document whose page tree is empty without naming an error.
+        if _EMPTY_PAGE_TREE.search(data) and not _PAGES_COUNTED.search(data):
             raise InvalidArgument("PDF has no pages", reason=Reason.DOCUMENT_EMPTY) from exc
         raise InvalidArgument("PDF cannot be read (damaged or not a PDF)", reason=Reason.PDF_UNREADABLE) from exc
     try:

@@ -1,0 +1,117 @@
+"""A planocr server in its own OS process, for multi-process, replica and fault tests.
+
+Run as ``python -m tests.support.procserver``; it reads ``PLANOCR_*`` settings
+from the environment, prints ``PORT <n>`` once serving, and stops gracefully
+on SIGTERM. With ``PLANOCR_TEST_ENGINE_LOG`` set, it reads pages with a
+counting engine that appends one line per engine call to that file (the
+image size and the process id), so tests can count OCR calls across
+processes; ``PLANOCR_TEST_ENGINE_DELAY`` makes each call take that long.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from planocr.engines.base import Box, Line, OcrEngine, OcrResult, Word
+
+
+class LoggingEngine(OcrEngine):
+    name = "logging"
+
+    def __init__(self, log: str, delay: float):
+        self.log = log
+        self.delay = delay
+
+    def recognize(self, image: Image.Image, *, dpi: int | None = None) -> OcrResult:
+        time.sleep(self.delay)
+        fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, f"{image.width}x{image.height} {os.getpid()}\n".encode())
+        finally:
+            os.close(fd)
+        word = Word("LOGGED", Box(1, 1, 10, 10), 0.9)
+        return OcrResult(image.width, image.height, [Line((word,))], engine=self.name)
+
+
+def main() -> None:
+    from planocr import logs
+    from planocr.config import Settings
+    from planocr.engines.registry import EngineRegistry
+    from planocr.server import create_server
+
+    settings = Settings()
+    logs.configure(settings.log_level, "text")
+    engines = None
+    if os.environ.get("PLANOCR_TEST_ENGINE_LOG"):
+        engine = LoggingEngine(os.environ["PLANOCR_TEST_ENGINE_LOG"], float(os.environ.get("PLANOCR_TEST_ENGINE_DELAY", "0")))
+        engines = EngineRegistry(engine.name)
+        engines.register(engine)
+    server, port = create_server(settings, engines=engines)
+    server.start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"PORT {port}", flush=True)
+    stop.wait()
+    server.stop()
+
+
+class ServerProcess:
+    """Starts ``python -m tests.support.procserver`` and waits for its port."""
+
+    def __init__(self, env: dict[str, str], log_path: Path | None = None):
+        self.env = {**os.environ, **env}
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+        self.port: int | None = None
+
+    def start(self, timeout: float = 60.0) -> int:
+        root = Path(__file__).resolve().parents[2]
+        stderr = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115 - kept for the process's life
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.procserver"],
+            cwd=root,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if line.startswith("PORT "):
+                self.port = int(line.split()[1])
+                return self.port
+            if not line and self.proc.poll() is not None:
+                break
+        raise RuntimeError(f"server process did not start (exit {self.proc.poll()}); see {self.log_path}")
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+if __name__ == "__main__":
+    main()

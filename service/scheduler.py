@@ -15,7 +15,7 @@ import queue
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -61,15 +61,36 @@ class Summary:
 Event = Started | PageDone | Summary
 
 
-class DocumentRun:
-    """One ProcessDocument call. Iterate :meth:`events`; cancel through the token."""
+PageSubmitter = Callable[[uuid.UUID, ProcessOptions, CancelToken], "Future[PageOutcome]"]
 
-    def __init__(self, pipeline: Pipeline, pool: OcrPool, document_id: uuid.UUID, options: ProcessOptions, cancel: CancelToken):
+
+class DocumentRun:
+    """One ProcessDocument call. Iterate :meth:`events`; cancel through the token.
+
+    Pages run through ``submit`` (default: this process's OCR pool). Another
+    submitter can send them elsewhere, e.g. to replicas through a
+    load-balanced channel, as long as its futures resolve to PageOutcome;
+    ``window`` is how many pages may be in flight at once.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        pool: OcrPool,
+        document_id: uuid.UUID,
+        options: ProcessOptions,
+        cancel: CancelToken,
+        *,
+        submit: PageSubmitter | None = None,
+        window: int | None = None,
+    ):
         self.pipeline = pipeline
         self.pool = pool
         self.document_id = document_id
         self.options = options
         self.cancel = cancel
+        self._submit_page = submit or (lambda page_id, options, cancel: pool.submit(pipeline.run_page, page_id, options, cancel))
+        self.window = window or pool.workers
         self._results: queue.Queue[tuple[uuid.UUID, Future[PageOutcome]]] = queue.Queue()
         self._in_flight: dict[uuid.UUID, Future[PageOutcome]] = {}
 
@@ -90,7 +111,7 @@ class DocumentRun:
 
         waiting: set[uuid.UUID] = set()
         next_poll = time.monotonic()
-        window = self.pool.workers
+        window = self.window
         try:
             while todo or self._in_flight or waiting:
                 if self.cancel.cancelled:
@@ -138,7 +159,7 @@ class DocumentRun:
         )
 
     def _submit(self, page_id: uuid.UUID) -> None:
-        future = self.pool.submit(self.pipeline.run_page, page_id, self.options, self.cancel)
+        future = self._submit_page(page_id, self.options, self.cancel)
         self._in_flight[page_id] = future
         future.add_done_callback(lambda f, pid=page_id: self._results.put((pid, f)))
 

@@ -1,4 +1,4 @@
-"""The ``planocr`` command line: serve, migrate, health."""
+"""The ``planocr`` command line: serve, migrate, health, ocr."""
 
 from __future__ import annotations
 
@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument("--service", default="", help="service name to check (default: the whole server)")
     health.add_argument("--timeout", type=float, default=5.0)
     health.set_defaults(func=cmd_health)
+    from planocr.ocr_cli import add_parser as add_ocr_parser
+
+    add_ocr_parser(sub)
     return parser
 
 

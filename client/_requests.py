@@ -28,14 +28,14 @@ def page_view(full: bool) -> page_pb2.PageView.ValueType:
 
 
 def text_source_mode(value: int | str | None) -> page_pb2.TextSourceMode.ValueType:
-    """Accept a ``TextSourceMode`` value or name, or ``"auto"``, ``"ocr"``, ``"text_layer"``.
+    """Accept a ``TextSourceMode`` value or name, or ``"auto"``, ``"ocr"``, ``"text-layer"`` (or ``"text_layer"``).
 
     None means the server's default.
     """
     if value is None:
         return page_pb2.TEXT_SOURCE_MODE_UNSPECIFIED
     if isinstance(value, str):
-        key = value.lower().removeprefix("text_source_mode_")
+        key = value.lower().replace("-", "_").removeprefix("text_source_mode_")
         if key not in _TEXT_SOURCE_MODES:
             raise ValueError(f"unknown text_source {value!r}; expected one of {sorted(_TEXT_SOURCE_MODES)}")
         return _TEXT_SOURCE_MODES[key]

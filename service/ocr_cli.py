@@ -1,15 +1,187 @@
-"""``planocr ocr FILE...``: upload drawing sets, read them, print the sheet index."""
+"""``planocr ocr FILE...``: upload drawing sets, read them, print the sheet index.
+
+Without ``--server`` the service is started in this process on a loopback
+port with embedded defaults in a temporary data dir, so the whole path
+(upload, gRPC, database, storage, engine) runs. Exit status: 0 when every
+page completed, 1 when some failed, 2 for bad usage or unreadable input.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILED_PAGES, EXIT_BAD_INPUT = 0, 1, 2
+
+_STATE_NAMES = {0: "unspecified", 1: "pending", 2: "processing", 3: "completed", 4: "failed"}
+_SOURCE_NAMES = {0: "", 1: "ocr", 2: "text-layer"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("ocr", help="read drawing sets and print their sheet index")
+    parser = sub.add_parser(
+        "ocr",
+        help="read drawing sets and print their sheet index",
+        description="Upload each FILE (PDF, PNG, JPEG, TIFF), read every page and print the sheet index.",
+    )
     parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("--server", metavar="HOST:PORT", help="use a running server instead of an in-process one")
+    parser.add_argument("--engine", help="OCR engine (default: the server's)")
+    parser.add_argument("--text-source", choices=["auto", "ocr", "text-layer"], help="where page text comes from")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else there")
+    parser.add_argument("--force", action="store_true", help="read pages again even if already completed")
+    parser.add_argument("--dpi", type=int, default=0, help="render PDF pages at this DPI (default: the server's)")
+    parser.add_argument("--token", default=os.environ.get("PLANOCR_TOKEN"), help="bearer token for --server (or PLANOCR_TOKEN)")
+    parser.add_argument("--tls", action="store_true", help="connect to --server with TLS")
+    parser.add_argument("--ca", metavar="PEM", help="CA certificate for --tls")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=main)
 
 
+@contextlib.contextmanager
+def _in_process_server(engine: str | None) -> Iterator[str]:
+    from planocr.config import Settings
+    from planocr.server import create_server
+
+    with tempfile.TemporaryDirectory(prefix="planocr-ocr-") as data_dir:
+        overrides: dict[str, Any] = {
+            "listen": "127.0.0.1:0",
+            "data_dir": Path(data_dir),
+            "database_url": None,
+            "storage_url": None,
+            "migrate_on_start": True,
+            "metrics_listen": None,
+            "auth_token": None,
+            "tls_cert_file": None,
+            "tls_key_file": None,
+            "tls_client_ca_file": None,
+            "grace_seconds": 1.0,
+        }
+        if engine:
+            overrides["engine"] = engine
+        settings = Settings(**overrides)
+        server, port = create_server(settings)
+        server.start()
+        try:
+            yield f"127.0.0.1:{port}"
+        finally:
+            server.stop(grace=1.0)
+
+
+def _client(args: argparse.Namespace, target: str):
+    from planocr.client import PlanocrClient
+
+    root = Path(args.ca).read_bytes() if args.ca else None
+    return PlanocrClient(target, tls=args.tls, root_certificates=root, token=args.token if args.server else None)
+
+
+def _page_json(page, error: str | None) -> dict[str, Any]:
+    return {
+        "page_number": page.page_number,
+        "page_id": page.page_id,
+        "state": _STATE_NAMES.get(page.state, "unspecified"),
+        "sheet_number": page.sheet_number,
+        "title": page.title,
+        "scale": page.scale_text,
+        "text": page.text,
+        "text_source": _SOURCE_NAMES.get(page.text_source, ""),
+        "engine": page.engine,
+        "error": error,
+    }
+
+
+def _read_document(client, path: Path, args: argparse.Namespace, progress) -> dict[str, Any]:
+    from planocr.client import PlanocrError
+
+    entry: dict[str, Any] = {"file": str(path), "document_id": "", "pages": []}
+    try:
+        document = client.upload(path, render_dpi=args.dpi)
+    except PlanocrError as error:
+        entry["error"] = f"{error.code.name}: {error.message}"
+        entry["exit"] = EXIT_BAD_INPUT if error.code.name in ("INVALID_ARGUMENT", "RESOURCE_EXHAUSTED", "NOT_FOUND") else EXIT_FAILED_PAGES
+        return entry
+    entry["document_id"] = document.document_id
+    errors: dict[str, str] = {}
+    bar = progress(total=document.page_count, desc=path.name)
+    try:
+        for event in client.process_document(
+            document.document_id, force=args.force, engine=args.engine or "", text_source=args.text_source
+        ):
+            if event.HasField("page"):
+                if event.page.HasField("error"):
+                    errors[event.page.page_id] = event.page.error.message
+                bar.update(1)
+    except PlanocrError as error:
+        entry["error"] = f"{error.code.name}: {error.message}"
+    finally:
+        bar.close()
+    for page in client.list_pages(document.document_id, full=True):
+        failed = page.state == 4
+        message = errors.get(page.page_id) or (page.error.message if failed else None)
+        entry["pages"].append(_page_json(page, message))
+    completed = all(p["state"] == "completed" for p in entry["pages"]) and "error" not in entry
+    entry["exit"] = EXIT_OK if completed else EXIT_FAILED_PAGES
+    return entry
+
+
+def _print_table(documents: list[dict[str, Any]]) -> None:
+    for entry in documents:
+        print(f"{entry['file']}  ({entry['document_id'] or 'not uploaded'})")
+        if entry.get("error"):
+            print(f"  error: {entry['error']}")
+        if not entry["pages"]:
+            continue
+        rows = [("page", "sheet", "title", "scale", "state")] + [
+            (str(p["page_number"]), p["sheet_number"], p["title"], p["scale"], p["state"] + (f" ({p['error']})" if p["error"] else ""))
+            for p in entry["pages"]
+        ]
+        widths = [min(max(len(r[i]) for r in rows), 48) for i in range(4)]
+        for row in rows:
+            cells = [row[i][:48].ljust(widths[i]) for i in range(4)] + [row[4]]
+            print("  " + "  ".join(cells).rstrip())
+
+
 def main(args: argparse.Namespace) -> int:
-    raise SystemExit("not implemented yet")
+    from tqdm import tqdm
+
+    paths = [Path(f) for f in args.files]
+    unreadable = [p for p in paths if not p.is_file() or not os.access(p, os.R_OK)]
+    if unreadable:
+        for path in unreadable:
+            print(f"planocr ocr: cannot read {path}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.dpi and not 36 <= args.dpi <= 1200:
+        print("planocr ocr: --dpi must be between 36 and 1200", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    logging.getLogger().setLevel(logging.WARNING)
+
+    def progress(total: int, desc: str):
+        return tqdm(total=total, desc=desc, unit="page", file=sys.stderr, disable=args.quiet, leave=False)
+
+    from pydantic import ValidationError
+
+    from planocr.client import PlanocrError as ClientError
+    from planocr.errors import PlanocrError as ServiceError
+
+    server = contextlib.nullcontext(args.server) if args.server else _in_process_server(args.engine)
+    try:
+        with server as target, _client(args, target) as client:
+            documents = [_read_document(client, path, args, progress) for path in paths]
+    except (ClientError, ServiceError, ValidationError, OSError) as error:
+        # The server could not be started or reached: one readable line, no traceback.
+        print(f"planocr ocr: {error}", file=sys.stderr)
+        return EXIT_FAILED_PAGES if args.server else EXIT_BAD_INPUT
+    status = max(entry.pop("exit") for entry in documents)
+    if args.json:
+        json.dump({"documents": documents}, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        _print_table(documents)
+    return status

@@ -106,6 +106,22 @@ def _split_words(word: Word) -> Iterable[Word]:
         offset += len(part) + 1
 
 
+def _angle(word: Word) -> int:
+    """The word's text direction; an upright-labelled word standing on end is taken as rotated.
+
+    PDF text layers report every word as upright; a word of several letters
+    whose box is much taller than wide runs vertically. Most rotated title
+    blocks read bottom to top, so that direction is assumed.
+    """
+    angle = word.angle % 360
+    if angle in (90, 270):
+        return angle
+    box = word.box
+    if len(word.text) >= 2 and box.height > 1.25 * box.width and box.height >= 8:
+        return 90
+    return 0
+
+
 def build_frames(lines: Sequence[Line], width: int, height: int) -> list[Frame]:
     """Phrases for each text direction present on the page."""
     by_angle: dict[int, list[list[Token]]] = defaultdict(list)
@@ -113,7 +129,7 @@ def build_frames(lines: Sequence[Line], width: int, height: int) -> list[Frame]:
         run: list[Token] = []
         for word in line.words:
             for part in _split_words(word):
-                angle = part.angle % 360 if part.angle % 360 in (0, 90, 270) else 0
+                angle = _angle(part)
                 if not part.text.strip():
                     continue
                 token = Token(part.text.strip(), to_frame(part.box, angle, width, height), part.box, part.confidence, angle)

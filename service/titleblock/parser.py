@@ -183,8 +183,8 @@ def _number_candidates(reading: PageReading, hint: LayoutHint | None) -> list[Ca
                         score += 4.5 if index == 0 else 2.5
                 elif label is not None:
                     score -= 4.5
-                elif shape < 0.3:
-                    continue  # bare numbers only count next to their label
+                elif shape < 0.3 or (shape <= 0.3 and is_date(text)):
+                    continue  # bare numbers and date-like ones only count next to their label
                 score += _position_score(box, reading, labelled)
                 rel = piece.tokens[index].box.height / max(1.0, reading.text_height)
                 score += max(-1.0, min(2.0, 1.3 * math.log2(max(rel, 0.1))))
@@ -222,7 +222,13 @@ def _position_score(box: Box, reading: PageReading, labelled: bool) -> float:
     u, v = cx / width, cy / height
     corner = max(0.0, 1.0 - math.hypot(1 - u, 1 - v) / 0.35)
     if reading.region is not None:
-        return (1.5 if inside(box, reading.region) else -2.5) + 0.6 * corner
+        if inside(box, reading.region):
+            return 1.5 + 0.6 * corner
+        r = reading.region
+        dx = max(0, r.left - cx, cx - r.right)
+        dy = max(0, r.top - cy, cy - r.bottom)
+        near = math.hypot(dx, dy) <= 0.04 * max(width, height)
+        return (-0.5 if near else -2.5) + 0.6 * corner
     if labelled:
         return 0.0
     edge = min(u, 1 - u, v, 1 - v)

@@ -40,7 +40,11 @@ def sheet_number_shape(token: str) -> float:
     """
     if not token or len(token) > 28 or not any(ch.isdigit() for ch in token):
         return 0.0
-    if any(ch in _DIMENSION_CHARS for ch in token) or is_date(token):
+    if any(ch in _DIMENSION_CHARS for ch in token):
+        return 0.0
+    if _DOTTED.fullmatch(token):
+        return 0.3  # 3.2.10 (also a date shape: only taken next to its label)
+    if is_date(token):
         return 0.0
     upper = token.upper()
     if _DISCIPLINE.fullmatch(upper):
@@ -95,7 +99,7 @@ OCR_DIGIT_FIXES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1
 def repair_ocr_number(token: str) -> str:
     """Fix letters OCR puts for digits inside the digit part of ``A-1O1`` style numbers."""
     m = re.fullmatch(r"([A-Z]{1,3}[-_.]?)(\d[0-9OolI|SBZ.\-]*)", token)
-    if not m:
+    if not m or _DISCIPLINE.fullmatch(token) or _COMPOUND.fullmatch(token):
         return token
     fixed = m.group(1) + m.group(2).translate(OCR_DIGIT_FIXES)
     return fixed if _DISCIPLINE.fullmatch(fixed) else token

@@ -150,17 +150,21 @@ def _free_value_below(label: Label, candidates: Sequence[Piece], label_boxes: Se
     lb = label.box
     h = label.height
     column_left = lb.left - 1.0 * h
-    column_right = lb.right + max(4.0 * h, 0.5 * lb.width)
     below = []
     for piece in candidates:
         pb = piece.box
+        # A large value may sit centred in a wide cell, well right of its small label.
+        column_right = lb.right + max(8.0 * h, 0.5 * lb.width, 3.0 * piece.height)
         if pb.top < lb.bottom - 0.3 * h or pb.right < column_left or pb.left > column_right:
             continue
         gap = pb.top - lb.bottom
         if gap > max(3.2 * h, 2.2 * piece.height):
             continue
-        if pb.left > lb.left + max(3 * h, 0.6 * lb.width) and pb.left > lb.right:
-            continue  # starts right of the label's column: another cell
+        if any(
+            abs(other.top - lb.top) < h and lb.right < other.left <= pb.left + h and other != lb
+            for other in label_boxes
+        ):
+            continue  # under the next label of the row: that label's value
         below.append((gap, pb.left, piece))
     if not below:
         return []
@@ -188,10 +192,11 @@ def _free_value_below(label: Label, candidates: Sequence[Piece], label_boxes: Se
 
 
 def _between_vertically(upper: Box, lower: Box, other: Box) -> bool:
+    left, right = min(upper.left, lower.left), max(upper.right, lower.right)
     return (
         other.top >= upper.bottom - 1
         and other.bottom <= lower.top + 1
-        and min(other.right, lower.right) - max(other.left, lower.left) > 0
+        and min(other.right, right) - max(other.left, left) > 0
         and other != upper
     )
 
@@ -286,12 +291,19 @@ def find_region(labels: Sequence[Label], width: int, height: int) -> Box | None:
     x0, y0 = max(0, box.left - margin), max(0, box.top - margin)
     x1, y1 = min(width, box.right + margin), min(height, box.bottom + margin)
     # A title block runs to the page border (or its frame): extend to a close edge.
-    if width - x1 < 0.08 * width:
+    # Strips run the whole length of their edge, with the number often beyond the last label.
+    if y1 - y0 > 0.4 * height and (x1 - x0) < 0.35 * width:
+        y0, y1 = 0, height
+    if x1 - x0 > 0.4 * width and (y1 - y0) < 0.35 * height:
+        x0, x1 = 0, width
+    if width - x1 < 0.15 * width:
         x1 = width
-    if height - y1 < 0.08 * height:
+    if height - y1 < 0.15 * height:
         y1 = height
-    if x0 < 0.08 * width:
+    if x0 < 0.15 * width:
         x0 = 0
+    if y0 < 0.15 * height:
+        y0 = 0
     return Box.from_corners(x0, y0, x1, y1)
 
 

@@ -68,8 +68,11 @@ class LocalStorage(Storage):
         for dirpath, _dirs, files in os.walk(self.root):
             for name in files:
                 if name.startswith(".tmp-"):
-                    continue
-                key = Path(dirpath, name).relative_to(self.root).as_posix()
+                    continue  # a write in progress (see put)
+                path = Path(dirpath, name)
+                if path.is_symlink() and not path.resolve().is_relative_to(self.root):
+                    continue  # every other method refuses it; do not offer it
+                key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
                     yield key
 

@@ -80,14 +80,16 @@ def parse_title_block(
         runner_up = next((c.score for c in numbers[1:] if c.text != number.text), None)
         result.fields["sheet_number"] = Field(number.text, _confidence(number.score, runner_up, ACCEPT_NUMBER), number.page_box)
 
-    titles = title_candidates(reading, number.page_box if number else None, _hint_box(hint, "title", width, height))
+    # Without a title-block region only a convincing number says where the block is.
+    anchor = number if number is not None and (reading.region is not None or number.score >= 5.0) else None
+    titles = title_candidates(reading, anchor.page_box if anchor else None, _hint_box(hint, "title", width, height))
     result.detected_titles = _distinct(c.text for c in titles if c.score >= 1.5)
     if titles and titles[0].score >= ACCEPT_TITLE:
         best = titles[0]
         runner_up = next((c.score for c in titles[1:] if c.text.upper() != best.text.upper()), None)
         result.fields["sheet_title"] = Field(best.text, _confidence(best.score, runner_up, ACCEPT_TITLE), best.page_box)
 
-    _read_scales(reading, result)
+    _read_scales(reading, result, anchor.page_box if anchor else None)
     _read_other_fields(reading, result)
     return result
 
@@ -173,6 +175,7 @@ def _number_candidates(reading: PageReading, hint: LayoutHint | None) -> list[Ca
     for piece in reading.pieces:
         label = piece.label
         for index in range(len(piece.tokens)):
+            rel = piece.tokens[index].box.height / max(1.0, reading.text_height)
             for text, box, shape in _number_texts(piece, index, reading):
                 score = 2.5 * shape
                 labelled = label is not None and label.field == "sheet_number"
@@ -182,11 +185,13 @@ def _number_candidates(reading: PageReading, hint: LayoutHint | None) -> list[Ca
                     else:
                         score += 4.5 if index == 0 else 2.5
                 elif label is not None:
-                    score -= 4.5
-                elif shape < 0.3 or (shape <= 0.3 and is_date(text)):
-                    continue  # bare numbers and date-like ones only count next to their label
+                    # The first value under another label is that label's; lines further down may be a new cell.
+                    score -= 4.5 if piece.cell_rank == 0 else 1.0
+                elif shape < 0.3:
+                    continue  # bare numbers only count next to their label
+                elif shape <= 0.3 and (not inside(box, reading.region) or rel < 2.0):
+                    continue  # 3.2.10 unlabelled: only as large text in the title block (it looks like a date)
                 score += _position_score(box, reading, labelled)
-                rel = piece.tokens[index].box.height / max(1.0, reading.text_height)
                 score += max(-1.0, min(2.0, 1.3 * math.log2(max(rel, 0.1))))
                 if len(piece.phrase.tokens) >= 5 and not labelled:
                     score -= 1.5  # a reference inside a note: "SEE 3/A-501", "REFER TO A-501"
@@ -231,8 +236,7 @@ def _position_score(box: Box, reading: PageReading, labelled: bool) -> float:
         return (-0.5 if near else -2.5) + 0.6 * corner
     if labelled:
         return 0.0
-    edge = min(u, 1 - u, v, 1 - v)
-    if corner > 0 or edge < 0.1:
+    if corner > 0:
         return 0.3 + 0.6 * corner
     return -2.5
 
@@ -242,12 +246,13 @@ def _callout_neighbour(piece: Piece, reading: PageReading) -> bool:
     box = piece.box
     h = box.height
     for other in reading.pieces:
-        if other is piece or other.frame is not piece.frame or len(other.tokens) != 1:
+        if other is piece or other.frame is not piece.frame or len(other.tokens) > 6:
             continue
-        text = clean_token(other.tokens[0].text)
+        mark = other.tokens[0]
+        text = clean_token(mark.text)
         if not (1 <= len(text) <= 3) or not text.isalnum():
             continue
-        ob = other.box
+        ob = mark.box
         gap = min(abs(ob.top - box.bottom), abs(box.top - ob.bottom))
         centred = abs((ob.left + ob.right) - (box.left + box.right)) / 2 <= 0.8 * max(box.width, h) / 2 + h
         if gap <= 1.2 * h and centred and 0.6 * h <= ob.height <= 1.6 * h:
@@ -258,8 +263,9 @@ def _callout_neighbour(piece: Piece, reading: PageReading) -> bool:
 # --- scale ------------------------------------------------------------------------------------
 
 
-def _read_scales(reading: PageReading, result: TitleBlockResult) -> None:
+def _read_scales(reading: PageReading, result: TitleBlockResult, number_box: Box | None) -> None:
     found: list[tuple[float, str, Box]] = []
+    diag = math.hypot(reading.width, reading.height)
     for piece in reading.pieces:
         label = piece.label
         labelled = label is not None and label.field == "scale"
@@ -273,6 +279,9 @@ def _read_scales(reading: PageReading, result: TitleBlockResult) -> None:
                 score -= 3.0
             if inside(piece.page_box, reading.region):
                 score += 1.5
+            if number_box is not None and score > 0:
+                (x0, y0), (x1, y1) = piece.page_box.center, number_box.center
+                score += 1.0 * max(0.0, 1.0 - math.hypot(x1 - x0, y1 - y0) / diag / 0.2)
             found.append((score, match.text, piece.page_box))
     result.detected_scales = _distinct_scales(text for _, text, _ in sorted(found, key=lambda f: -f[0]))
     if not found:
@@ -280,7 +289,7 @@ def _read_scales(reading: PageReading, result: TitleBlockResult) -> None:
     found.sort(key=lambda f: -f[0])
     score, text, box = found[0]
     if score >= 4.0 or (score >= 1.5 and reading.region is not None):
-        result.fields["scale"] = Field(text, 0.9 if score >= 5 else 0.75, box)
+        result.fields["scale"] = Field(text, 0.9 if score >= 5.5 else 0.75, box)
         return
     # No scale in the title block: one scale shared by every view is the sheet's scale.
     keys = {scale_key(t) for s, t, _ in found if s >= 0}

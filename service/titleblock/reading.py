@@ -275,8 +275,8 @@ def find_region(labels: Sequence[Label], width: int, height: int) -> Box | None:
         return w + 1.5 * len(fields & {"sheet_number", "sheet_title", "scale"})
 
     best = max(clusters, key=weight)
-    if weight(best) < 3.5:
-        return None
+    if weight(best) < 3.5 or (len(best) < 2 and not any(lb.field == "sheet_number" and lb.values for lb in best)):
+        return None  # one stray label (a view's SCALE:) is not a title block
     box = Box.union([lb.page_box for lb in best] + [p.page_box for lb in best for p in lb.values])
     # A long strip has parts further apart than the link distance: take the clusters in line with it.
     for cluster in sorted(clusters, key=weight, reverse=True):

@@ -591,12 +591,12 @@ def write_set(out: Path, count: int, seed: int) -> dict:
         kind = rng.choices(["vector", "vector-set", "raster", "scan"], weights=[40, 10, 25, 25])[0]
         if kind == "vector-set" and count - made >= 3:
             # A small set: one layout, consecutive numbers; exercises document context.
-            base = random_spec(rng, seed * 100000 + index)
-            base = replace(base, layout=base.layout if base.layout != "none" else "corner")
+            base = random_spec(rng, seed * 100000 + index, layout=rng.choice([lay for lay in LAYOUTS if lay != "none"]))
             specs = []
             for page in range(3):
                 number, _ = _sheet_number(rng, base.language) if page else (base.sheet_number, False)
-                specs.append(replace(base, sheet_number=number or base.sheet_number, number_split=False,
+                label = base.number_label or ("Plan-Nr." if number.isdigit() else None)
+                specs.append(replace(base, sheet_number=number, number_split=False, number_label=label,
                                      seed=base.seed + page, sheet_of=None))
             name = f"set-{index:04d}.pdf"
             (out / name).write_bytes(draw_pdf(specs))

@@ -279,6 +279,8 @@ def _read_scales(reading: PageReading, result: TitleBlockResult, number_box: Box
                 score -= 3.0
             if inside(piece.page_box, reading.region):
                 score += 1.5
+            elif reading.region is not None:
+                score -= 3.0  # a view's own scale
             if number_box is not None and score > 0:
                 (x0, y0), (x1, y1) = piece.page_box.center, number_box.center
                 score += 1.0 * max(0.0, 1.0 - math.hypot(x1 - x0, y1 - y0) / diag / 0.2)
@@ -288,12 +290,14 @@ def _read_scales(reading: PageReading, result: TitleBlockResult, number_box: Box
         return
     found.sort(key=lambda f: -f[0])
     score, text, box = found[0]
-    if score >= 4.0 or (score >= 1.5 and reading.region is not None):
+    if reading.region is None:
+        return
+    if score >= 1.5:
         result.fields["scale"] = Field(text, 0.9 if score >= 5.5 else 0.75, box)
         return
     # No scale in the title block: one scale shared by every view is the sheet's scale.
-    keys = {scale_key(t) for s, t, _ in found if s >= 0}
-    views = [t for s, t, _ in found if s >= 0]
+    keys = {scale_key(t) for s, t, _ in found if s > -3.0}
+    views = [t for s, t, _ in found if s > -3.0]
     if len(keys) == 1 and views and reading.region is not None:
         result.fields["scale"] = Field(views[0], 0.5, None)
 

@@ -296,12 +296,15 @@ def find_region(labels: Sequence[Label], width: int, height: int) -> Box | None:
         y0, y1 = 0, height
     if x1 - x0 > 0.4 * width and (y1 - y0) < 0.35 * height:
         x0, x1 = 0, width
-    if width - x1 < 0.15 * width:
+    # A title block reaches the page border on the sides it is near; its far cells (often the
+    # number) may hold no label at all.
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    if cx > 0.5 * width or width - x1 < 0.15 * width:
         x1 = width
-    if height - y1 < 0.15 * height:
+    if cx < 0.5 * width or x0 < 0.15 * width:
+        x0 = 0 if x0 < 0.15 * width or cx < 0.25 * width else x0
+    if cy > 0.5 * height or height - y1 < 0.15 * height:
         y1 = height
-    if x0 < 0.15 * width:
-        x0 = 0
     if y0 < 0.15 * height:
         y0 = 0
     return Box.from_corners(x0, y0, x1, y1)

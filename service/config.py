@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     ocr_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256, description="OCR worker threads")
     queue_limit: int = Field(1000, ge=1, description="pages waiting for an OCR worker before RESOURCE_EXHAUSTED")
     max_concurrent_rpcs: int | None = Field(None, ge=1, description="calls accepted at once; more get RESOURCE_EXHAUSTED")
+    peers: str | None = Field(
+        None,
+        description="gRPC target naming every replica (e.g. dns:///planocr-headless:50051); "
+        "ProcessDocument then spreads its pages over them; unset: pages stay in this process",
+    )
+    peer_window: int | None = Field(
+        None, ge=1, description="pages a document keeps in flight across replicas; default replicas x PLANOCR_OCR_WORKERS"
+    )
 
     db_pool_size: int = Field(5, ge=1, description="database connections kept open")
     db_max_overflow: int = Field(5, ge=0, description="extra connections opened under load")

@@ -19,6 +19,7 @@ from planocr import convert
 from planocr.db.models import COMPLETED, ERROR
 from planocr.db.repository import Repository, parse_id
 from planocr.errors import Aborted, DeadlineExceeded, InvalidArgument, Reason
+from planocr.fanout import PeerFanout
 from planocr.pipeline import CancelToken, Outcome, Pipeline, ProcessOptions, stored_error
 from planocr.scheduler import DocumentRun
 from planocr.uploads import UploadRequest, Uploads
@@ -77,12 +78,25 @@ def _cancel_token(context: grpc.ServicerContext, parent: CancelToken) -> CancelT
 
 
 class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
-    def __init__(self, repository: Repository, pipeline: Pipeline, pool: OcrPool, uploads: Uploads, stopping: CancelToken):
+    def __init__(
+        self,
+        repository: Repository,
+        pipeline: Pipeline,
+        pool: OcrPool,
+        uploads: Uploads,
+        stopping: CancelToken,
+        *,
+        fanout: PeerFanout | None = None,
+    ):
         self.repo = repository
         self.pipeline = pipeline
         self.pool = pool
         self.uploads = uploads
         self.stopping = stopping
+        # With PLANOCR_PEERS, ProcessDocument spreads pages over the replicas.
+        if fanout is None and pipeline.settings.peers:
+            fanout = PeerFanout(pipeline.settings, repository)
+        self.fanout = fanout
 
     # -- documents ----------------------------------------------------------
 
@@ -182,6 +196,9 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
         options = _options(request.options)
         self.pipeline.check_options(options)
         cancel = _cancel_token(context, self.stopping)
-        run = DocumentRun(self.pipeline, self.pool, document_id, options, cancel)
+        spread = {}
+        if self.fanout is not None:
+            spread = {"submit": self.fanout.submitter(_deadline(context)), "window": self.fanout.window()}
+        run = DocumentRun(self.pipeline, self.pool, document_id, options, cancel, **spread)
         for event in run.events():
             yield convert.document_event(event)

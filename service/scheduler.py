@@ -116,15 +116,13 @@ class DocumentRun:
             while todo or self._in_flight or waiting:
                 if self.cancel.cancelled:
                     raise Cancelled("the document run was cancelled")
-                while todo and len(self._in_flight) < window:
-                    page_id = todo.popleft()
-                    try:
-                        self._submit(page_id)
-                    except ResourceExhausted:
-                        todo.appendleft(page_id)  # the pool is full of others' work; try again shortly
-                        break
+                self._fill(todo, window)
                 timeout = max(0.01, next_poll - time.monotonic()) if waiting else POLL_SECONDS
-                for event in self._collect(waiting, timeout):
+                finished = list(self._collect(waiting, timeout))
+                # Start the next pages before streaming these events: sending
+                # them waits on the caller, and a worker should not.
+                self._fill(todo, window)
+                for event in finished:
                     done += 1
                     event.done, event.total = done, total
                     completed += event.page.status == COMPLETED
@@ -157,6 +155,16 @@ class DocumentRun:
             elapsed=time.monotonic() - started_at,
             duplicate_sheet_numbers=sorted(n for n, c in numbers.items() if c > 1),
         )
+
+    def _fill(self, todo: deque[uuid.UUID], window: int) -> None:
+        """Submit pages until ``window`` are in flight."""
+        while todo and len(self._in_flight) < window:
+            page_id = todo.popleft()
+            try:
+                self._submit(page_id)
+            except ResourceExhausted:
+                todo.appendleft(page_id)  # the pool is full of others' work; try again shortly
+                return
 
     def _submit(self, page_id: uuid.UUID) -> None:
         future = self._submit_page(page_id, self.options, self.cancel)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -19,12 +20,15 @@ def _settings():
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from planocr import logs
+    from planocr import logs, security
     from planocr.server import serve
 
     settings = _settings()
-    logs.configure(settings.log_level, settings.log_format)
-    serve(settings)
+    logs.configure(settings.log_level, settings.log_format, secrets=security.secrets_of(settings))
+    try:
+        serve(settings)
+    except security.TlsConfigError as exc:
+        sys.exit(f"planocr: {exc}")
     return 0
 
 
@@ -43,21 +47,37 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_health(args: argparse.Namespace) -> int:
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from planocr import healthcheck
+    from planocr.config import Settings
 
-    target = args.server or _settings().listen
-    with grpc.insecure_channel(target) as channel:
-        try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=args.service), timeout=args.timeout
-            )
-        except grpc.RpcError as exc:
-            print(f"{target}: {exc.code().name}", file=sys.stderr)
-            return 1
-    state = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
-    print(f"{target}: {state}")
-    return 0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1
+    try:
+        options = healthcheck.HealthCheckSettings()
+    except ValidationError as exc:
+        sys.exit(f"planocr health: invalid PLANOCR_HEALTH_* setting: {exc.errors()[0]['msg']}")
+    flags = {
+        "server": args.server,
+        "tls": args.tls,
+        "ca_file": args.ca_file,
+        "cert_file": args.cert_file,
+        "key_file": args.key_file,
+        "server_name": args.server_name,
+        "timeout": args.timeout,
+    }
+    options = options.model_copy(update={k: v for k, v in flags.items() if v is not None})
+    try:
+        server = Settings()
+    except ValidationError:
+        if options.server is None:
+            _settings()  # exits with the configuration problem
+        server = None  # an explicit --server does not need the server's own settings
+    try:
+        target = healthcheck.resolve(options, server)
+        serving, message = healthcheck.check(target, args.service, options.timeout)
+    except (ValueError, OSError) as exc:
+        print(f"planocr health: {exc}", file=sys.stderr)
+        return 1
+    print(message, file=sys.stdout if serving else sys.stderr)
+    return 0 if serving else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,10 +88,22 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
     migrate.add_argument("revision", nargs="?", default="head")
     migrate.set_defaults(func=cmd_migrate)
-    health = sub.add_parser("health", help="ask a running server whether it is serving (exit 0) or not (exit 1)")
-    health.add_argument("--server", help="host:port (default PLANOCR_LISTEN)")
+    health = sub.add_parser(
+        "health",
+        help="ask a running server whether it is serving (exit 0) or not (exit 1)",
+        description="Exit 0 when the server answers SERVING, 1 otherwise. Defaults come from the server's PLANOCR_* "
+        "settings (its port; TLS when it has a certificate) and PLANOCR_HEALTH_* variables.",
+    )
+    health.add_argument("--server", help="host:port (default PLANOCR_HEALTH_SERVER, else PLANOCR_LISTEN on loopback)")
     health.add_argument("--service", default="", help="service name to check (default: the whole server)")
-    health.add_argument("--timeout", type=float, default=5.0)
+    health.add_argument("--timeout", type=float, help="seconds to wait (default 5)")
+    tls = health.add_mutually_exclusive_group()
+    tls.add_argument("--tls", dest="tls", action="store_true", default=None, help="use TLS (default: when PLANOCR_TLS_CERT_FILE is set)")
+    tls.add_argument("--plaintext", dest="tls", action="store_false", help="do not use TLS")
+    health.add_argument("--ca-file", type=Path, help="CA for the server certificate (default: PLANOCR_TLS_CERT_FILE)")
+    health.add_argument("--cert-file", type=Path, help="client certificate for mutual TLS")
+    health.add_argument("--key-file", type=Path, help="client key for mutual TLS")
+    health.add_argument("--server-name", help="name to verify in the server certificate")
     health.set_defaults(func=cmd_health)
     from planocr.ocr_cli import add_parser as add_ocr_parser
 

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
 
     reflection: bool = Field(True, description="serve gRPC reflection")
     grace_seconds: float = Field(15.0, ge=0, description="time calls in flight get to finish on SIGTERM")
+    health_interval: float = Field(5.0, gt=0, description="seconds between health checks of the database and storage")
+    health_timeout: float = Field(3.0, gt=0, description="seconds the database and storage get to answer a health check")
     metrics_listen: str | None = Field(None, description="host:port for the Prometheus endpoint; off when unset")
     log_format: Literal["auto", "json", "text"] = Field("auto", description="json in production, text on a terminal")
     log_level: str = Field("INFO", description="logging level")

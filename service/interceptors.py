@@ -1,5 +1,9 @@
 """Server interceptors: error mapping and the per-call log line.
 
+The per-call line carries the method, the status code, the duration and the
+page or document id of the request: never the request's other fields, the
+page text or metadata (where the bearer token travels).
+
 :class:`ErrorInterceptor` is the one place that turns exceptions into
 statuses: a domain error becomes its canonical code with an ErrorInfo
 detail; anything else is a bug, logged with its traceback (never with the
@@ -12,23 +16,48 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 
 from planocr.errors import Internal, PlanocrError
 from planocr.grpc_errors import grpc_status
 
 log = logging.getLogger("planocr.rpc")
 
+#: Called once per finished call with (full method name, status code name, seconds).
 CallObserver = Callable[[str, str, float], None]
+
+#: Request fields copied into the per-call log line.
+ID_FIELDS = ("page_id", "document_id")
+#: Methods logged at DEBUG instead of INFO.
+QUIET_PREFIXES = ("/grpc.health.v1.Health/",)
+
+
+def request_ids(message: Any) -> dict[str, str]:
+    """The page and document ids a request (or response) names, for the log line; never text."""
+    ids: dict[str, str] = {}
+    if not isinstance(message, Message):
+        return ids  # a request stream: its ids are not known up front
+    fields = message.DESCRIPTOR.fields_by_name
+    for name in ID_FIELDS:
+        if name in fields and getattr(message, name):
+            ids[name] = getattr(message, name)[:64]
+    if "document" in fields and message.HasField("document") and message.document.document_id:
+        ids["document_id"] = message.document.document_id  # CreateDocument's answer
+    return ids
 
 
 def _wrap_unary(behavior, method: str, observe: CallObserver | None):
     def handler(request_or_iterator, context):
         started = time.monotonic()
         code = "OK"
+        ids = request_ids(request_or_iterator)
         try:
-            return behavior(request_or_iterator, context)
+            response = behavior(request_or_iterator, context)
+            ids.update(request_ids(response))
+            return response
         except PlanocrError as error:
             code = error.code.name
             _abort(context, error, method)
@@ -39,7 +68,7 @@ def _wrap_unary(behavior, method: str, observe: CallObserver | None):
             code = "INTERNAL"
             _abort_internal(context, method)
         finally:
-            _finish(context, method, code, started, observe)
+            _finish(context, method, code, started, observe, ids)
 
     return handler
 
@@ -48,6 +77,7 @@ def _wrap_stream(behavior, method: str, observe: CallObserver | None):
     def handler(request_or_iterator, context) -> Iterator:
         started = time.monotonic()
         code = "OK"
+        ids = request_ids(request_or_iterator)
         try:
             yield from behavior(request_or_iterator, context)
         except PlanocrError as error:
@@ -63,7 +93,7 @@ def _wrap_stream(behavior, method: str, observe: CallObserver | None):
             code = "INTERNAL"
             _abort_internal(context, method)
         finally:
-            _finish(context, method, code, started, observe)
+            _finish(context, method, code, started, observe, ids)
 
     return handler
 
@@ -92,11 +122,23 @@ def _abort_internal(context: grpc.ServicerContext, method: str) -> None:
     _abort_with(context, grpc_status(Internal(f"internal error (incident {incident})")))
 
 
-def _finish(context: grpc.ServicerContext, method: str, code: str, started: float, observe: CallObserver | None) -> None:
+def _finish(
+    context: grpc.ServicerContext, method: str, code: str, started: float, observe: CallObserver | None, ids: dict[str, str]
+) -> None:
     elapsed = time.monotonic() - started
     if code == "OK" and not context.is_active():
         code = "CANCELLED"
-    log.info("rpc", extra={"rpc_method": method, "rpc_code": code, "duration_ms": round(elapsed * 1000, 2)})
+    duration_ms = round(elapsed * 1000, 2)
+    # Probes call Check every few seconds; at INFO they would drown the log.
+    level = logging.DEBUG if method.startswith(QUIET_PREFIXES) else logging.INFO
+    log.log(
+        level,
+        "%s %s %.1f ms",
+        method,
+        code,
+        duration_ms,
+        extra={"rpc_method": method, "rpc_code": code, "duration_ms": duration_ms, **ids},
+    )
     if observe is not None:
         observe(method, code, elapsed)
 

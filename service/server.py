@@ -1,14 +1,26 @@
 """Builds the whole service from settings, and runs it.
 
 ``create_server(settings)`` wires everything (database engine, storage,
-engines, pools, servicer, health, reflection, interceptors) and binds the
-port without starting, so tests can run it on port 0. ``serve(settings)``
-adds signal handling and a graceful stop.
+engines, pools, servicer, health, reflection, interceptors, TLS, metrics)
+and binds the port without starting, so tests can run it on port 0.
+``serve(settings)`` adds signal handling and a graceful stop.
+
+Shutdown (:meth:`PlanocrServer.stop`), in order:
+
+1. health turns NOT_SERVING for every service (open Watch streams hear it);
+2. the gRPC server refuses new calls and gives calls in flight
+   ``PLANOCR_GRACE_SECONDS`` to finish, then cancels them;
+3. page jobs not started yet are dropped, and jobs inside an engine get up
+   to ``DRAIN_SECONDS`` more to save their result (a cancelled job gives its
+   page back instead of saving);
+4. every page this process still holds is released to ``pending``, so
+   nothing is left in ``processing`` for another replica to wait out.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from concurrent import futures
@@ -18,14 +30,17 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from planocr import security
+from planocr.auth import TokenAuthInterceptor
 from planocr.config import Settings
 from planocr.db import migrate
 from planocr.db.engine import create_db_engine, create_sessionmaker
 from planocr.db.repository import Repository
 from planocr.engines.base import OcrEngine
 from planocr.engines.registry import EngineRegistry
-from planocr.errors import PlanocrError
+from planocr.errors import PlanocrError, Reason
 from planocr.interceptors import ErrorInterceptor
+from planocr.metrics import Metrics
 from planocr.pipeline import CancelToken, Pipeline
 from planocr.servicer import OcrServicer
 from planocr.storage import Storage, open_storage
@@ -36,7 +51,95 @@ from planocr.workers import EngineRunner, OcrPool
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = ocr_service_pb2.DESCRIPTOR.services_by_name["OcrService"].full_name
-HEALTH_INTERVAL = 5.0
+#: Services whose health status is reported ("" is the server as a whole).
+HEALTH_SERVICES = ("", SERVICE_NAME)
+#: After the grace period, how long running engine calls get to save their page.
+DRAIN_SECONDS = 5.0
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+class HealthMonitor:
+    """Checks the database and storage every ``interval`` seconds and publishes the result.
+
+    A check that does not answer within ``timeout`` counts as a failure; the
+    next check is not started while a hung one is still running.
+    """
+
+    def __init__(self, servicer: health.HealthServicer, repository: Repository, storage: Storage, metrics: Metrics, settings: Settings):
+        self.servicer = servicer
+        self.repository = repository
+        self.storage = storage
+        self.metrics = metrics
+        self.interval = settings.health_interval
+        self.timeout = settings.health_timeout
+        self._checker = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="planocr-health-check")
+        self._running: futures.Future | None = None
+        self.stop_event = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.serving: bool | None = None
+        self._publish(False, "not started")
+
+    def start(self) -> None:
+        self.check()
+        self._thread = threading.Thread(target=self._loop, name="planocr-health", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self.stop_event.wait(self.interval):
+            self.check()
+
+    def check(self) -> bool:
+        """Ask the database and storage now; SERVING only if both answer in time."""
+        if self._running is None or self._running.done():
+            self._running = self._checker.submit(self._probe)
+        try:
+            problem = self._running.result(timeout=self.timeout)
+        except futures.TimeoutError:
+            problem = f"no answer from the database or storage within {self.timeout:g} s"
+            self.metrics.health_failures.labels("timeout").inc()
+        except Exception as exc:  # noqa: BLE001 - a crashing check must not end the health loop
+            log.error("health check crashed", exc_info=True)
+            problem = f"health check crashed: {type(exc).__name__}"
+        self._publish(problem is None, problem)
+        return problem is None
+
+    def _probe(self) -> str | None:
+        """None when both answer, else what is wrong (never a secret: domain messages only)."""
+        try:
+            self.repository.ping()
+        except PlanocrError as error:
+            # A pool with no free connection means busy, not down: the database did answer others.
+            if error.reason != Reason.DATABASE_BUSY:
+                self.metrics.health_failures.labels("database").inc()
+                return f"database: {error.message}"
+        try:
+            self.storage.check()
+        except PlanocrError as error:
+            self.metrics.health_failures.labels("storage").inc()
+            return f"storage: {error.message}"
+        return None
+
+    def _publish(self, serving: bool, problem: str | None) -> None:
+        if self.stop_event.is_set():
+            return
+        if serving != self.serving:
+            if serving:
+                log.info("health: SERVING")
+            elif self.serving is not None:
+                log.warning("health: NOT_SERVING (%s)", problem)
+        self.serving = serving
+        for name in HEALTH_SERVICES:
+            self.servicer.set(name, SERVING if serving else NOT_SERVING)
+        self.metrics.serving.set(1 if serving else 0)
+
+    def shut_down(self) -> None:
+        """NOT_SERVING for good: later checks change nothing."""
+        self.stop_event.set()
+        self.servicer.enter_graceful_shutdown()
+        self.metrics.serving.set(0)
+        self._checker.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass
@@ -53,59 +156,86 @@ class PlanocrServer:
     pool: OcrPool
     runner: EngineRunner
     health: health.HealthServicer
+    monitor: HealthMonitor
+    metrics: Metrics
     db_engine: object
     stopping: CancelToken = field(default_factory=CancelToken)
-    _health_stop: threading.Event = field(default_factory=threading.Event)
+    metrics_port: int | None = None
+    _stop_lock: threading.Lock = field(default_factory=threading.Lock)
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
+        """Serve calls, start the health checks and, if configured, the metrics endpoint."""
         self.grpc_server.start()
-        self.check_health()
-        threading.Thread(target=self._health_loop, name="planocr-health", daemon=True).start()
-        log.info("planocr serving on port %d (engine %s, storage %s)", self.port, self.settings.engine, self.storage.kind)
+        self.monitor.start()
+        if self.settings.metrics_listen:
+            self.metrics_port = self.metrics.serve(self.settings.metrics_listen)
+        s = self.settings
+        log.info(
+            "planocr serving on port %d",
+            self.port,
+            extra={
+                "listen": s.listen,
+                "port": self.port,
+                "tls": s.tls_cert_file is not None,
+                "mutual_tls": s.tls_client_ca_file is not None,
+                "auth": s.auth_token is not None,
+                "reflection": s.reflection,
+                "metrics_port": self.metrics_port,
+                "engine": self.engines.default,
+                "storage": security.safe_storage_url(s.resolved_storage_url),
+                "database": security.safe_database_url(s.resolved_database_url),
+                "ocr_workers": s.ocr_workers,
+                "rpc_threads": s.rpc_threads,
+            },
+        )
+
+    @property
+    def _health_stop(self) -> threading.Event:
+        """Setting this event ends the periodic checks (tests use it to keep the probe's ping out of counts)."""
+        return self.monitor.stop_event
 
     def check_health(self) -> bool:
-        """SERVING only while the database and storage answer."""
-        try:
-            self.repository.ping()
-            self.storage.check()
-            serving = True
-        except PlanocrError as error:
-            log.warning("health check failed: %s", error.message)
-            serving = False
-        if self.stopping.cancelled:
-            serving = False
-        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
-        for name in ("", SERVICE_NAME):
-            self.health.set(name, status)
-        return serving
-
-    def _health_loop(self) -> None:
-        while not self._health_stop.wait(HEALTH_INTERVAL):
-            self.check_health()
+        """Check the database and storage now and publish the result (also done every ``health_interval``)."""
+        return self.monitor.check()
 
     def stop(self, grace: float | None = None) -> None:
-        """Stop taking calls, give calls in flight ``grace`` seconds, then release what is unfinished."""
-        if self._stopped.is_set():
-            return
-        self._stopped.set()
-        grace = self.settings.grace_seconds if grace is None else grace
-        self.health.enter_graceful_shutdown()
-        self._health_stop.set()
-        self.grpc_server.stop(grace).wait()
-        # Calls are over; jobs still running see the token, and save or release their page.
-        self.stopping.cancel()
-        self.pool.shutdown(wait=True)
-        self.runner.shutdown()
-        try:
-            released = self.repository.release_owner(self.pipeline.worker_id)
-            if released:
-                log.info("released %d unfinished pages", released)
-        except PlanocrError:
-            log.warning("could not release unfinished pages; their leases will expire")
-        self.engines.close()
-        self.storage.close()
-        self.db_engine.dispose()
+        """Stop taking calls, give calls in flight ``grace`` seconds, then release what is unfinished.
+
+        Safe to call more than once and from several threads; later calls
+        wait for the first to finish.
+        """
+        with self._stop_lock:
+            if self._stopped.is_set():
+                return
+            grace = self.settings.grace_seconds if grace is None else grace
+            log.info("stopping: NOT_SERVING, no new calls, %g s for calls in flight", grace)
+            self.monitor.shut_down()
+            self.grpc_server.stop(grace).wait()
+            # Calls are over; jobs still running see the token and save or release their page.
+            self.stopping.cancel()
+            if not self._drain(DRAIN_SECONDS):
+                log.warning("page jobs still running after %g s; releasing their pages anyway", DRAIN_SECONDS)
+            self.runner.shutdown()
+            try:
+                released = self.repository.release_owner(self.pipeline.worker_id)
+                if released:
+                    log.info("released %d unfinished pages", released)
+            except PlanocrError:
+                log.warning("could not release unfinished pages; their leases will expire")
+            self.engines.close()
+            self.storage.close()
+            self.db_engine.dispose()
+            self.metrics.close()
+            self._stopped.set()
+            log.info("stopped")
+
+    def _drain(self, timeout: float) -> bool:
+        """Drop queued page jobs and wait up to ``timeout`` for running ones; True if all ended."""
+        waiter = threading.Thread(target=self.pool.shutdown, kwargs={"wait": True}, name="planocr-drain", daemon=True)
+        waiter.start()
+        waiter.join(timeout)
+        return not waiter.is_alive()
 
     def wait_for_termination(self, timeout: float | None = None) -> bool:
         return self._stopped.wait(timeout)
@@ -120,6 +250,7 @@ def build_engine(name: str, cls: type[OcrEngine], settings: Settings) -> OcrEngi
 
 def create_server(settings: Settings, *, engines: EngineRegistry | None = None) -> tuple[PlanocrServer, int]:
     """Build the service and bind its port (``settings.listen``; port 0 picks one). Not started."""
+    credentials = security.server_credentials(settings)  # bad certificate files fail before anything opens
     db_engine = create_db_engine(settings)
     if settings.should_migrate_on_start:
         migrate.upgrade(db_engine)
@@ -128,13 +259,24 @@ def create_server(settings: Settings, *, engines: EngineRegistry | None = None) 
     storage = open_storage(settings.resolved_storage_url, access_key=access, secret_key=secret)
     engines = engines or EngineRegistry(settings.engine, factory=lambda name, cls: build_engine(name, cls, settings))
     engines.get()  # fail at start, not on the first page, when the default engine cannot load
+    metrics = Metrics()
     pool = OcrPool(settings.ocr_workers, settings.queue_limit)
     runner = EngineRunner(settings.ocr_workers + 4, settings.engine_timeout)
-    pipeline = Pipeline(settings, repository, storage, engines, runner)
+    pipeline = Pipeline(settings, repository, storage, engines, runner, observer=metrics.observe_page)
+    metrics.watch(
+        queue_depth=lambda: pool.depth,
+        workers=settings.ocr_workers,
+        pool_in_use=db_engine.pool.checkedout,
+        pool_max=settings.db_pool_size + settings.db_max_overflow,
+    )
 
+    interceptors: list[grpc.ServerInterceptor] = [ErrorInterceptor(observe=metrics.observe_rpc)]
+    if settings.auth_token is not None:
+        # After the error interceptor, so refused calls are logged and counted too.
+        interceptors.append(TokenAuthInterceptor(settings.auth_token.get_secret_value()))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.rpc_threads, thread_name_prefix="planocr-rpc"),
-        interceptors=[ErrorInterceptor()],
+        interceptors=interceptors,
         options=[
             ("grpc.max_receive_message_length", settings.max_message_bytes),
             ("grpc.max_send_message_length", settings.max_message_bytes),
@@ -149,7 +291,10 @@ def create_server(settings: Settings, *, engines: EngineRegistry | None = None) 
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     if settings.reflection:
         reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port(settings.listen)
+    if credentials is None:
+        port = server.add_insecure_port(settings.listen)
+    else:
+        port = server.add_secure_port(settings.listen, credentials)
     if port == 0:
         raise RuntimeError(f"could not bind {settings.listen}")
     built = PlanocrServer(
@@ -163,6 +308,8 @@ def create_server(settings: Settings, *, engines: EngineRegistry | None = None) 
         pool=pool,
         runner=runner,
         health=health_servicer,
+        monitor=HealthMonitor(health_servicer, repository, storage, metrics, settings),
+        metrics=metrics,
         db_engine=db_engine,
         stopping=stopping,
     )
@@ -170,16 +317,21 @@ def create_server(settings: Settings, *, engines: EngineRegistry | None = None) 
 
 
 def serve(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT, then stop gracefully."""
-    server, _port = create_server(settings)
-    server.start()
+    """Run until SIGTERM or SIGINT, then stop gracefully; a second signal exits at once."""
     stop_requested = threading.Event()
 
     def on_signal(signum, _frame):
-        log.info("received %s; stopping within %.0f s", signal.Signals(signum).name, settings.grace_seconds)
+        name = signal.Signals(signum).name
+        if stop_requested.is_set():
+            log.warning("second %s: exiting now without waiting for calls in flight", name)
+            os._exit(1)
+        log.info("received %s; stopping within %g s", name, settings.grace_seconds)
         stop_requested.set()
 
+    # Installed before anything starts, so an early SIGTERM is not lost.
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    server, _port = create_server(settings)
+    server.start()
     stop_requested.wait()
     server.stop()

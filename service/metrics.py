@@ -1,0 +1,122 @@
+"""Prometheus metrics for one server, served on their own HTTP port.
+
+Each :class:`Metrics` owns a ``CollectorRegistry``, so several servers in one
+process (tests, ``planocr ocr``) never share or clash over metric names.
+
+RPC metrics follow the names dashboards for gRPC servers already know
+(``grpc_server_handled_total``, ``grpc_server_handling_seconds``); the rest
+are prefixed ``planocr_``. Label values come from small fixed sets (method
+names, status codes, engine names, outcomes): never ids or text.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from importlib import metadata
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, start_http_server
+
+from planocr.pipeline import PageOutcome
+
+RPC_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
+PAGE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
+
+
+def split_method(full_method: str) -> tuple[str, str]:
+    """``/planocr.v1.OcrService/GetPage`` -> (``planocr.v1.OcrService``, ``GetPage``)."""
+    service, _, method = full_method.lstrip("/").rpartition("/")
+    return service or "unknown", method or "unknown"
+
+
+class Metrics:
+    """The service's metrics and the callbacks that feed them."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.rpcs_handled = Counter(
+            "grpc_server_handled", "RPCs completed on the server, by method and status code",
+            ["grpc_service", "grpc_method", "grpc_code"], registry=r,
+        )
+        self.rpc_seconds = Histogram(
+            "grpc_server_handling_seconds", "Time from the start of an RPC to its status, by method and status code",
+            ["grpc_service", "grpc_method", "grpc_code"], buckets=RPC_BUCKETS, registry=r,
+        )
+        self.pages = Counter(
+            "planocr_pages_processed", "Pages read by this server, by engine, text source and outcome (completed or failed)",
+            ["engine", "text_source", "outcome"], registry=r,
+        )
+        self.page_errors = Counter(
+            "planocr_page_errors", "Pages that ended failed, by stable error reason", ["reason"], registry=r,
+        )
+        self.ocr_seconds = Histogram(
+            "planocr_ocr_seconds", "Seconds to read one claimed page (fetch, OCR or text layer, title block), by engine and text source",
+            ["engine", "text_source"], buckets=PAGE_BUCKETS, registry=r,
+        )
+        self.queue_depth = Gauge("planocr_ocr_queue_depth", "Page jobs waiting for or running on an OCR worker", registry=r)
+        self.ocr_workers = Gauge("planocr_ocr_workers", "OCR worker threads", registry=r)
+        self.db_in_use = Gauge("planocr_db_pool_connections_in_use", "Database connections checked out of the pool", registry=r)
+        self.db_capacity = Gauge("planocr_db_pool_connections_max", "Database connections the pool may open (size + overflow)", registry=r)
+        self.serving = Gauge("planocr_health_serving", "1 while the server reports SERVING, else 0", registry=r)
+        self.health_failures = Counter(
+            "planocr_health_check_failures", "Health checks that found the database or storage not answering",
+            ["component"], registry=r,
+        )
+        Info("planocr_build", "Version of the running service", registry=r).info({"version": _version()})
+        self._http: WSGIServer | None = None
+        self._http_thread: threading.Thread | None = None
+
+    # -- feeding ------------------------------------------------------------
+
+    def observe_rpc(self, full_method: str, code: str, seconds: float) -> None:
+        """The interceptor's CallObserver: one call finished with ``code``."""
+        service, method = split_method(full_method)
+        self.rpcs_handled.labels(service, method, code).inc()
+        self.rpc_seconds.labels(service, method, code).observe(seconds)
+
+    def observe_page(self, outcome: PageOutcome, seconds: float) -> None:
+        """The pipeline's observer: a claimed page was saved completed or failed."""
+        page = outcome.page
+        engine = page.engine or "none"
+        source = page.text_source or "none"
+        self.pages.labels(engine, source, "failed" if outcome.error is not None else "completed").inc()
+        if outcome.error is not None:
+            self.page_errors.labels(str(outcome.error.reason)).inc()
+        self.ocr_seconds.labels(engine, source).observe(seconds)
+
+    def watch(self, *, queue_depth: Callable[[], int], workers: int, pool_in_use: Callable[[], int], pool_max: int) -> None:
+        """Gauges read at scrape time from the live pools."""
+        self.queue_depth.set_function(queue_depth)
+        self.ocr_workers.set(workers)
+        self.db_in_use.set_function(pool_in_use)
+        self.db_capacity.set(pool_max)
+
+    # -- serving ------------------------------------------------------------
+
+    def serve(self, listen: str) -> int:
+        """Start the HTTP endpoint (``/metrics``) on ``host:port``; returns the bound port."""
+        host, port = parse_listen(listen)
+        self._http, self._http_thread = start_http_server(port, addr=host, registry=self.registry)
+        self._http_thread.name = "planocr-metrics"
+        return self._http.server_port
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            self._http = None
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``host:port`` or ``[v6]:port`` -> (host, port)."""
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("planocr")
+    except metadata.PackageNotFoundError:
+        return "unknown"

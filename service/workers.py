@@ -7,6 +7,10 @@
 * :class:`EngineRunner` runs the engine call itself on long-lived threads so
   a page can be given up after ``engine_timeout`` even if the engine never
   returns; the thread-local native handles of engines are reused across pages.
+  A call that overruns keeps its thread (threads cannot be stopped), so the
+  runner moves new calls to fresh threads rather than queueing them behind
+  stuck ones, up to a limit of stuck calls; past it the engine is reported
+  unavailable instead of leaking more threads and images.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import TypeVar
 from PIL import Image
 
 from planocr.engines.base import OcrEngine, OcrResult
-from planocr.errors import DeadlineExceeded, Internal, PlanocrError, Reason, ResourceExhausted
+from planocr.errors import DeadlineExceeded, Internal, PlanocrError, Reason, ResourceExhausted, Unavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -69,18 +73,41 @@ class OcrPool:
 
 
 class EngineRunner:
-    """Calls ``engine.recognize`` with a timeout."""
+    """Calls ``engine.recognize`` with a timeout.
 
-    def __init__(self, threads: int, timeout: float):
+    ``max_stuck`` (default twice ``threads``) bounds the overrun calls that
+    may hold a thread and their image at once.
+    """
+
+    def __init__(self, threads: int, timeout: float, max_stuck: int | None = None):
         self.timeout = timeout
-        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="planocr-engine")
+        self.threads = threads
+        self.max_stuck = 2 * threads if max_stuck is None else max_stuck
+        self._lock = threading.Lock()
+        self._stuck = 0
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="planocr-engine")
+
+    @property
+    def stuck(self) -> int:
+        """Engine calls that overran their timeout and have not returned yet."""
+        return self._stuck
 
     def recognize(self, engine: OcrEngine, image: Image.Image, dpi: int | None) -> OcrResult:
-        future = self._executor.submit(engine.recognize, image, dpi=dpi)
+        with self._lock:
+            if self._stuck >= self.max_stuck:
+                raise Unavailable(
+                    f"engine calls on {self._stuck} earlier pages never returned; restart the service",
+                    reason=Reason.ENGINE_UNAVAILABLE,
+                )
+            future = self._executor.submit(engine.recognize, image, dpi=dpi)
         try:
             result = future.result(timeout=self.timeout)
         except FutureTimeout:
-            future.cancel()
+            if not future.cancel():
+                self._overran(future)
             raise DeadlineExceeded(
                 f"engine {engine.name!r} did not finish within {self.timeout:g} s", reason=Reason.ENGINE_TIMEOUT
             ) from None
@@ -93,5 +120,20 @@ class EngineRunner:
             raise Internal(f"engine {engine.name!r} returned {type(result).__name__}, not a result", reason=Reason.ENGINE_FAILED)
         return result
 
+    def _overran(self, future: Future) -> None:
+        """The call keeps its thread until the engine returns; later calls get fresh threads."""
+        with self._lock:
+            self._stuck += 1
+            old, self._executor = self._executor, self._new_executor()
+        old.shutdown(wait=False)  # calls already queued there still run; idle threads exit
+        log.warning("engine call overran its timeout; %d call(s) stuck", self._stuck)
+        future.add_done_callback(self._returned)
+
+    def _returned(self, _future: Future) -> None:
+        with self._lock:
+            self._stuck -= 1
+
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            executor = self._executor
+        executor.shutdown(wait=False, cancel_futures=True)

@@ -40,6 +40,7 @@ from planocr.errors import (
 from planocr.imaging import decode_image
 from planocr.storage import Storage
 from planocr.titleblock import TitleBlockResult, parse_title_block
+from planocr.titleblock.context import duplicate_sheet_numbers, refine_document
 from planocr.workers import EngineRunner
 
 log = logging.getLogger(__name__)
@@ -253,6 +254,41 @@ class Pipeline:
                     except PlanocrError:
                         pass  # the next attempt's own database call reports it
         raise AssertionError("unreachable")
+
+    # -- document context -----------------------------------------------------
+
+    def refine_document(self, document_id: uuid.UUID) -> list[str]:
+        """Re-read uncertain sheets with the layout the confident ones share; return duplicate sheet numbers.
+
+        Runs after a ProcessDocument run. Only the fields of completed pages
+        change; their text and blocks stay as they were read.
+        """
+        completed = [p.id for p in self.repo.page_states(document_id) if p.status == COMPLETED]
+        pages = self.repo.pages_with_results(completed)
+        inputs = []
+        for page in pages:
+            blocks = page.ocr_blocks or {}
+            result = TitleBlockResult.from_json(blocks.get("title_block"), blocks)
+            width, height = blocks.get("width") or page.width, blocks.get("height") or page.height
+            inputs.append((result, lines_from_blocks(blocks), width, height))
+        refined = refine_document(inputs)
+        for page, (old, *_), new in zip(pages, inputs, refined, strict=True):
+            if new is None:
+                continue
+            blocks = dict(page.ocr_blocks or {})
+            blocks["title_block"] = new.to_json()
+            blocks["detected_sheet_numbers"] = new.detected_sheet_numbers
+            blocks["detected_titles"] = new.detected_titles
+            blocks["detected_scales"] = new.detected_scales
+            self.repo.update_fields(
+                page.id,
+                sheet_number=new.value("sheet_number") or None,
+                title=new.value("sheet_title") or None,
+                scale_text=new.value("scale") or None,
+                ocr_blocks=blocks,
+            )
+        final = [new or old for (old, *_), new in zip(inputs, refined, strict=True)]
+        return duplicate_sheet_numbers(final)
 
     # -- waiting for another worker -------------------------------------------
 

@@ -14,7 +14,7 @@ import logging
 import queue
 import time
 import uuid
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -144,8 +144,6 @@ class DocumentRun:
             if self._in_flight:
                 self.cancel.cancel()
 
-        final = repo.page_states(self.document_id)
-        numbers = Counter(p.sheet_number for p in final if p.sheet_number)
         yield Summary(
             document_id=self.document_id,
             total_pages=total,
@@ -153,7 +151,7 @@ class DocumentRun:
             failed=failed,
             skipped=len(skipped),
             elapsed=time.monotonic() - started_at,
-            duplicate_sheet_numbers=sorted(n for n, c in numbers.items() if c > 1),
+            duplicate_sheet_numbers=self.pipeline.refine_document(self.document_id),
         )
 
     def _fill(self, todo: deque[uuid.UUID], window: int) -> None:

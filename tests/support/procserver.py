@@ -6,6 +6,15 @@ on SIGTERM. With ``PLANOCR_TEST_ENGINE_LOG`` set, it reads pages with a
 counting engine that appends one line per engine call to that file (the
 image size and the process id), so tests can count OCR calls across
 processes; ``PLANOCR_TEST_ENGINE_DELAY`` makes each call take that long.
+
+``PLANOCR_TEST_ENGINE_FAULTS`` (with the log set) makes chosen pages fail in
+the engine, picked by image width: ``crash@203,hang@205,garbage@207`` raises
+on the 203-pixel-wide page, blocks on the 205 one and returns nonsense for
+the 207 one. Kinds: ``crash`` (raises RuntimeError), ``hang`` (blocks until
+the server stops), ``garbage`` (returns a string, not a result),
+``malformed`` (a result whose words are not words), ``unavailable`` (raises
+the retryable Unavailable a remote engine would). Every call is logged first,
+so retries can be counted.
 """
 
 from __future__ import annotations
@@ -41,6 +50,51 @@ class LoggingEngine(OcrEngine):
         return OcrResult(image.width, image.height, [Line((word,))], engine=self.name)
 
 
+FAULT_KINDS = ("crash", "hang", "garbage", "malformed", "unavailable")
+_release_hangs = threading.Event()
+
+
+def parse_faults(spec: str) -> dict[int, str]:
+    """``crash@203,hang@205`` -> {203: "crash", 205: "hang"} (image width -> fault)."""
+    faults = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        kind, _, width = item.partition("@")
+        if kind not in FAULT_KINDS or not width.isdigit():
+            raise ValueError(f"bad PLANOCR_TEST_ENGINE_FAULTS item {item!r}")
+        faults[int(width)] = kind
+    return faults
+
+
+class FaultyEngine(LoggingEngine):
+    """The logging engine, but pages of chosen widths crash, hang or return garbage."""
+
+    def __init__(self, log: str, delay: float, faults: dict[int, str]):
+        super().__init__(log, delay)
+        self.faults = faults
+
+    def recognize(self, image: Image.Image, *, dpi: int | None = None):
+        fault = self.faults.get(image.width)
+        if fault is None:
+            return super().recognize(image, dpi=dpi)
+        fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, f"{image.width}x{image.height} {os.getpid()} {fault}\n".encode())
+        finally:
+            os.close(fd)
+        if fault == "crash":
+            raise RuntimeError("engine crashed on purpose")
+        if fault == "hang":
+            _release_hangs.wait(600)
+            raise RuntimeError("hung engine released at shutdown")
+        if fault == "garbage":
+            return "\x00garbage\xff"
+        if fault == "malformed":
+            return OcrResult(image.width, image.height, [Line(("not a word", None))], engine=self.name)  # type: ignore[arg-type]
+        from planocr.errors import Reason, Unavailable
+
+        raise Unavailable("the remote engine did not answer", reason=Reason.ENGINE_UNAVAILABLE)
+
+
 def main() -> None:
     from planocr import logs
     from planocr.config import Settings
@@ -52,6 +106,8 @@ def main() -> None:
     engines = None
     if os.environ.get("PLANOCR_TEST_ENGINE_LOG"):
         engine = LoggingEngine(os.environ["PLANOCR_TEST_ENGINE_LOG"], float(os.environ.get("PLANOCR_TEST_ENGINE_DELAY", "0")))
+        if os.environ.get("PLANOCR_TEST_ENGINE_FAULTS"):
+            engine = FaultyEngine(engine.log, engine.delay, parse_faults(os.environ["PLANOCR_TEST_ENGINE_FAULTS"]))
         engines = EngineRegistry(engine.name)
         engines.register(engine)
     server, port = create_server(settings, engines=engines)
@@ -61,6 +117,7 @@ def main() -> None:
     print(f"PORT {port}", flush=True)
     stop.wait()
     server.stop()
+    _release_hangs.set()
 
 
 class ServerProcess:

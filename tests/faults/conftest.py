@@ -1,0 +1,215 @@
+"""The fault-test stack: a private PostgreSQL, a moto S3 server and planocr server processes.
+
+Every fault test breaks one real part on purpose: the PostgreSQL cluster is
+stopped or restarted with ``pg_ctl``, the moto process is stopped, the
+planocr process is killed with SIGKILL, or the engine in the server process
+crashes, hangs or answers garbage on chosen pages (``tests.support.procserver``).
+
+Pages are told apart by their image width: page ``n`` of a document made
+by :meth:`Stack.upload` is ``BASE_WIDTH + n - 1`` pixels wide, and the
+counting engine logs every call with the image size, so the tests count how
+often each page went through the engine, across processes.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import psycopg2
+import psycopg2.extras
+import pytest
+from google.rpc import error_details_pb2, status_pb2
+from PIL import Image
+
+from planocr.storage import Storage, open_storage
+from planocr.v1 import ocr_service_pb2 as pb
+from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
+from tests.support.postgres import PostgresCluster, create_database
+from tests.support.procserver import ServerProcess
+from tests.support.s3server import MotoServer
+
+BASE_WIDTH = 200
+HEIGHT = 100
+
+
+@pytest.fixture(scope="session")
+def fault_cluster() -> Iterator[PostgresCluster]:
+    """A PostgreSQL server of our own, which the tests may stop and restart."""
+    cluster = PostgresCluster()
+    cluster.start()
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def fault_moto() -> Iterator[MotoServer]:
+    """A moto S3 server process of our own, which the tests may stop and start."""
+    with MotoServer() as server:
+        yield server
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.05):
+    """Poll until ``predicate()`` is truthy and return its value; fail the test with ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(interval)
+
+
+def tiff_document(pages: int) -> bytes:
+    """A multi-page TIFF whose page n is BASE_WIDTH + n - 1 pixels wide."""
+    frames = [Image.new("L", (BASE_WIDTH + i, HEIGHT), 255) for i in range(pages)]
+    out = io.BytesIO()
+    frames[0].save(out, format="TIFF", save_all=True, append_images=frames[1:])
+    return out.getvalue()
+
+
+def page_width(number: int) -> int:
+    return BASE_WIDTH + number - 1
+
+
+def error_info(status: status_pb2.Status) -> error_details_pb2.ErrorInfo:
+    for detail in status.details:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return info
+    raise AssertionError(f"no ErrorInfo in status {status}")
+
+
+def rpc_reason(error: grpc.RpcError) -> str:
+    from grpc_status import rpc_status
+
+    status = rpc_status.from_call(error)
+    assert status is not None, f"{error.code()} carries no rich status: {error.details()}"
+    return error_info(status).reason
+
+
+def page_events(events: Iterable[pb.ProcessDocumentResponse]) -> list[pb.PageProcessed]:
+    return [e.page for e in events if e.WhichOneof("event") == "page"]
+
+
+@dataclass
+class Stack:
+    cluster: PostgresCluster
+    moto: MotoServer
+    database_url: str
+    bucket: str
+    root: Path
+    servers: list[ServerProcess] = field(default_factory=list)
+    channels: list[grpc.Channel] = field(default_factory=list)
+
+    @property
+    def engine_log(self) -> Path:
+        return self.root / "engine-calls.log"
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        values = {
+            "PLANOCR_LISTEN": "127.0.0.1:0",
+            "PLANOCR_DATA_DIR": str(self.root / "data"),
+            "PLANOCR_DATABASE_URL": self.database_url,
+            "PLANOCR_MIGRATE_ON_START": "true",
+            "PLANOCR_STORAGE_URL": self.moto.url(self.bucket),
+            "PLANOCR_S3_ACCESS_KEY": self.moto.access_key,
+            "PLANOCR_S3_SECRET_KEY": self.moto.secret_key,
+            "PLANOCR_TEST_ENGINE_LOG": str(self.engine_log),
+            "PLANOCR_TEST_ENGINE_DELAY": "0.05",
+            "PLANOCR_OCR_WORKERS": "2",
+            "PLANOCR_GRACE_SECONDS": "2",
+            "PLANOCR_RETRY_BACKOFF": "0.1",
+            "PLANOCR_LOG_LEVEL": "INFO",
+            "PLANOCR_LOG_FORMAT": "text",
+        }
+        values.update(overrides)
+        return values
+
+    def start_server(self, **overrides: str) -> ServerProcess:
+        server = ServerProcess(self.env(**overrides), self.root / f"server{len(self.servers)}.log")
+        self.servers.append(server)
+        server.start(timeout=90)
+        return server
+
+    def server_log(self, server: ServerProcess) -> str:
+        return server.log_path.read_text(errors="replace") if server.log_path and server.log_path.exists() else ""
+
+    def stub(self, server: ServerProcess) -> pb_grpc.OcrServiceStub:
+        channel = grpc.insecure_channel(server.address)
+        self.channels.append(channel)
+        grpc.channel_ready_future(channel).result(timeout=30)
+        return pb_grpc.OcrServiceStub(channel)
+
+    def storage(self) -> Storage:
+        return open_storage(self.moto.url(self.bucket), **self.moto.credentials)
+
+    def upload(self, stub: pb_grpc.OcrServiceStub, pages: int) -> tuple[str, dict[int, str]]:
+        """Create a document of ``pages`` pages through the API; returns its id and {page number: page id}."""
+        data = tiff_document(pages)
+
+        def messages():
+            yield pb.CreateDocumentRequest(metadata=pb.DocumentUpload(filename="set.tif"))
+            yield pb.CreateDocumentRequest(chunk=data)
+
+        document = stub.CreateDocument(messages(), timeout=120).document
+        assert document.page_count == pages
+        listed = stub.ListPages(pb.ListPagesRequest(document_id=document.document_id, page_size=1000), timeout=30)
+        return document.document_id, {p.page_number: p.page_id for p in listed.pages}
+
+    # -- looking at the database and the engine log directly -------------------
+
+    def rows(self, document_id: str) -> list[dict]:
+        """The pages' rows as PostgreSQL holds them, in page order."""
+        conn = psycopg2.connect(self.database_url, connect_timeout=10)
+        try:
+            with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                cur.execute(
+                    "select id::text as id, page_number, status, lease_owner, lease_expires_at, attempts,"
+                    " processed_at, error_code, error_reason, processing_error"
+                    " from pages where document_id = %s order by page_number",
+                    (document_id,),
+                )
+                return [dict(r) for r in cur.fetchall()]
+        finally:
+            conn.close()
+
+    def engine_calls(self) -> collections.Counter[int]:
+        """Engine calls so far by page number, across every server process."""
+        if not self.engine_log.exists():
+            return collections.Counter()
+        counts: collections.Counter[int] = collections.Counter()
+        for line in self.engine_log.read_text().splitlines():
+            width = int(line.split()[0].split("x")[0])
+            counts[width - BASE_WIDTH + 1] += 1
+        return counts
+
+    def close(self) -> None:
+        for channel in self.channels:
+            channel.close()
+        for server in self.servers:
+            server.stop(timeout=20)
+
+
+@pytest.fixture
+def stack(fault_cluster: PostgresCluster, fault_moto: MotoServer, tmp_path: Path) -> Iterator[Stack]:
+    """A fresh database and bucket on the shared fault servers; servers started by the test are stopped after it."""
+    # A previous test may have stopped either server; every test starts with both up.
+    if not _pg_running(fault_cluster):
+        fault_cluster.start()
+    fault_moto.start()
+    url = create_database(fault_cluster.admin_url)
+    built = Stack(fault_cluster, fault_moto, url, f"faults-{uuid.uuid4().hex[:12]}", tmp_path)
+    yield built
+    built.close()
+
+
+def _pg_running(cluster: PostgresCluster) -> bool:
+    return (cluster.data / "postmaster.pid").exists()

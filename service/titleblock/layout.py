@@ -146,6 +146,11 @@ def build_frames(lines: Sequence[Line], width: int, height: int) -> list[Frame]:
     return frames
 
 
+def _is_mark(token: Token) -> bool:
+    """Punctuation alone ("=", "-", "&"): its box says nothing about the text height."""
+    return not any(ch.isalnum() for ch in token.text)
+
+
 def _split_run(tokens: list[Token]) -> list[list[Token]]:
     tokens = sorted(tokens, key=lambda t: t.box.left)
     pieces: list[list[Token]] = []
@@ -156,6 +161,8 @@ def _split_run(tokens: list[Token]) -> list[list[Token]]:
             gap = token.box.left - last.box.right
             overlap = min(token.box.bottom, last.box.bottom) - max(token.box.top, last.box.top)
             ratio = max(token.box.height, last.box.height) / max(1, min(token.box.height, last.box.height))
+            if _is_mark(token) or _is_mark(last):
+                ratio, overlap = 1.0, max(overlap, min(token.box.height, last.box.height))  # "=", "-": tiny boxes
             if gap <= PHRASE_GAP * h and overlap > 0.4 * min(token.box.height, last.box.height) and ratio <= 1.8:
                 pieces[-1].append(token)
                 continue
@@ -185,6 +192,8 @@ def _phrases(runs: list[list[Token]]) -> list[Phrase]:
                 hh = max(h, last.box.height)
                 overlap = min(first.box.bottom, last.box.bottom) - max(first.box.top, last.box.top)
                 ratio = hh / max(1, min(h, last.box.height))
+                if _is_mark(first) or _is_mark(last):
+                    ratio, overlap = 1.0, max(overlap, min(h, last.box.height))
                 if -0.3 * hh <= gap <= PHRASE_GAP * hh and overlap > 0.6 * min(h, last.box.height) and ratio <= 1.5:
                     if best is None or gap < best[0]:
                         best = (gap, index)

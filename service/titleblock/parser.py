@@ -276,7 +276,7 @@ def _read_scales(reading: PageReading, result: TitleBlockResult, number_box: Box
             if labelled:
                 score += 4.0
             elif label is not None and label.field != "scale":
-                score -= 3.0
+                score -= 6.0
             if inside(piece.page_box, reading.region):
                 score += 1.5
             elif reading.region is not None:
@@ -296,8 +296,8 @@ def _read_scales(reading: PageReading, result: TitleBlockResult, number_box: Box
         result.fields["scale"] = Field(text, 0.9 if score >= 5.5 else 0.75, box)
         return
     # No scale in the title block: one scale shared by every view is the sheet's scale.
-    keys = {scale_key(t) for s, t, _ in found if s > -3.0}
-    views = [t for s, t, _ in found if s > -3.0]
+    keys = {scale_key(t) for s, t, _ in found if s > -5.0}
+    views = [t for s, t, _ in found if s > -5.0]
     if len(keys) == 1 and views and reading.region is not None:
         result.fields["scale"] = Field(views[0], 0.5, None)
 

@@ -158,7 +158,7 @@ def _free_value_below(label: Label, candidates: Sequence[Piece], label_boxes: Se
         if pb.top < lb.bottom - 0.3 * h or pb.right < column_left or pb.left > column_right:
             continue
         gap = pb.top - lb.bottom
-        if gap > max(3.2 * h, 2.2 * piece.height):
+        if gap > max(3.2 * h, 2.2 * piece.height) + 12 * h:
             continue
         if any(
             abs(other.top - lb.top) < h and lb.right < other.left <= pb.left + h and other != lb
@@ -170,6 +170,8 @@ def _free_value_below(label: Label, candidates: Sequence[Piece], label_boxes: Se
         return []
     below.sort(key=lambda item: (item[0], item[1]))
     first = below[0][2]
+    if below[0][0] > max(3.2 * h, 2.2 * first.height):
+        return []
     if any(_between_vertically(lb, first.box, other) for other in label_boxes):
         return []
     cell = [first]

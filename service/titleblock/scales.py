@@ -34,7 +34,11 @@ _ARCH = re.compile(
 _ARCH_SWAPPED = re.compile(
     r"""(?<![\d/.])(?P<ft>\d{1,4})\s*'(?:\s*-?\s*0\s*")?\s*=\s*(?P<inch>(?:\d{1,2}\s*[- ]\s*)?\d{1,2}\s*/\s*\d{1,3}|\d{1,3})\s*\""""
 )
-_METRIC = re.compile(r"(?<![\d:.,/])(?:\bM\s*\.?\s*)?\b1\s*:\s*(?P<den>\d{1,6}(?:[.,]\d{1,2})?)(?![\d:])", re.IGNORECASE)
+# OCR drops the foot mark: 1/8" = 1-0
+_ARCH_LOOSE = re.compile(
+    r"""(?P<inch>(?:\d{1,2}\s*[- ]\s*)?\d{1,2}\s*/\s*\d{1,3}|\d{1,2})\s*"\s*=\s*(?P<ft>\d{1,3})\s*-\s*(?P<fin>\d{1,2})(?![\d/])\s*"?"""
+)
+_METRIC = re.compile(r"(?<![\d:.,/])(?:(?<![A-Za-z])M\s*\.?\s*|\b)1\s*:\s*(?P<den>\d{1,6}(?:[.,]\d{1,2})?)(?![\d:])", re.IGNORECASE)
 _NTS = re.compile(r"(?<![A-Z0-9])N\s?\.?\s?T\s?\.?\s?S\b\.?", re.IGNORECASE)
 _WORDS = re.compile(
     r"\b(NOT\s+TO\s+SCALE|AS\s+NOTED|AS\s+SHOWN|AS\s+INDICATED|NONE|VARIES|OHNE\s+MA(?:SS|ß)STAB|WIE\s+ANGEGEBEN)\b",
@@ -105,6 +109,12 @@ def find_scales(text: str) -> list[ScaleMatch]:
             continue
         if m.group("imark") is None and "/" not in m.group("inch"):
             continue  # a bare integer before "=" is too often not a scale
+        parsed = _imperial(m.group("inch"), m.group("ft"), m.group("fin"))
+        if parsed:
+            add(m.start(), m.end(), *parsed)
+    for m in _ARCH_LOOSE.finditer(norm):
+        if m.start() > 0 and (norm[m.start() - 1].isdigit() or norm[m.start() - 1] in "/."):
+            continue
         parsed = _imperial(m.group("inch"), m.group("ft"), m.group("fin"))
         if parsed:
             add(m.start(), m.end(), *parsed)

@@ -117,7 +117,7 @@ def _angle(word: Word) -> int:
     if angle in (90, 270):
         return angle
     box = word.box
-    if len(word.text) >= 2 and box.height > 1.25 * box.width and box.height >= 8:
+    if sum(ch.isalnum() for ch in word.text) >= 3 and box.height > 1.6 * box.width and box.height >= 8:
         return 90
     return 0
 

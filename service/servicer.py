@@ -66,9 +66,16 @@ def _full(view: int, default_full: bool) -> bool:
     return view == page_pb2.PAGE_VIEW_FULL
 
 
+#: A call without a deadline reports a remaining time of centuries; treat anything past this as none.
+NO_DEADLINE_AFTER = 10 * 365 * 24 * 3600.0
+
+
 def _deadline(context: grpc.ServicerContext) -> float | None:
     remaining = context.time_remaining()
-    return None if remaining is None else time.monotonic() + remaining
+    if remaining is None or remaining > NO_DEADLINE_AFTER:
+        # grpcurl and other callers without a deadline: waiting that long overflows time_t.
+        return None
+    return time.monotonic() + remaining
 
 
 def _cancel_token(context: grpc.ServicerContext, parent: CancelToken) -> CancelToken:

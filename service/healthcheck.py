@@ -29,7 +29,7 @@ class HealthCheckSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PLANOCR_HEALTH_", extra="ignore", frozen=True)
 
     server: str | None = Field(None, description="host:port to ask; default PLANOCR_LISTEN, with 0.0.0.0 or [::] read as loopback")
-    tls: bool | None = Field(None, description="use TLS; default: when PLANOCR_TLS_CERT_FILE is set")
+    tls: bool | None = Field(None, description="use TLS; default: when PLANOCR_TLS_CERT_FILE or a PLANOCR_HEALTH_* certificate is set")
     ca_file: Path | None = Field(None, description="CA that signed the server certificate; default PLANOCR_TLS_CERT_FILE itself")
     cert_file: Path | None = Field(None, description="client certificate for mutual TLS; default the server's own when PLANOCR_TLS_CLIENT_CA_FILE is set")
     key_file: Path | None = Field(None, description="client private key for mutual TLS; default the server's own")
@@ -59,7 +59,8 @@ def resolve(options: HealthCheckSettings, server: Settings | None) -> Target:
     """Fill what ``options`` leave open from the server's own settings."""
     address = options.server or local_address(server.listen if server else "127.0.0.1:50051")
     has_cert = server is not None and server.tls_cert_file is not None
-    tls = options.tls if options.tls is not None else has_cert
+    asks_for_tls = any(v is not None for v in (options.ca_file, options.cert_file, options.key_file, options.server_name))
+    tls = options.tls if options.tls is not None else (has_cert or asks_for_tls)
     if not tls:
         return Target(address, tls=False)
     ca = options.ca_file or (server.tls_cert_file if has_cert else None)

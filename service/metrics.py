@@ -79,8 +79,9 @@ class Metrics:
     def observe_page(self, outcome: PageOutcome, seconds: float) -> None:
         """The pipeline's observer: a claimed page was saved completed or failed."""
         page = outcome.page
-        engine = page.engine or "none"
-        source = page.text_source or "none"
+        # A page that failed before an engine ran has neither.
+        engine = page.engine or "unknown"
+        source = page.text_source or "unknown"
         self.pages.labels(engine, source, "failed" if outcome.error is not None else "completed").inc()
         if outcome.error is not None:
             self.page_errors.labels(str(outcome.error.reason)).inc()

@@ -11,15 +11,26 @@ threads, so:
 * Failures are raised as :class:`EngineError` subclasses (``errors.py``):
   ``Unavailable`` for a remote engine that did not answer (retried by the
   pipeline), ``InvalidArgument`` for an image the engine cannot read.
+* Every engine refuses images of more than ``max_pixels`` pixels
+  (``InvalidArgument`` with reason ``IMAGE_TOO_LARGE``) before touching them:
+  :class:`OcrEngine` wraps each subclass's ``recognize`` with that check, so
+  a new engine cannot forget it.
 """
 
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from PIL import Image
+
+from planocr.errors import InvalidArgument, Reason
+
+#: Engines refuse larger images unless built with another ``max_pixels`` (the
+#: server passes ``Settings.max_image_pixels``). ARCH E1 at 300 DPI is 113 MP.
+DEFAULT_MAX_PIXELS = 200_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +118,16 @@ class Line:
 
 @dataclass(slots=True)
 class OcrResult:
-    """What an engine read from one page image."""
+    """What an engine read from one page image.
+
+    Coordinates are in the UPRIGHT page frame. ``rotation`` (0, 90, 180 or
+    270) is how far the input image had to be turned clockwise for its text
+    to read upright (a page scanned lying on its left side has 90);
+    ``width`` and ``height`` are the size of that upright frame, so they are
+    the input's swapped for 90 and 270. Every box lies in that frame. Text
+    that runs another way than the page (a vertical title block, a rotated
+    label) keeps the page's frame and has ``Word.angle`` set.
+    """
 
     width: int
     height: int
@@ -130,17 +150,46 @@ class OcrEngine(abc.ABC):
 
     #: The name callers use to choose the engine (``PLANOCR_ENGINE``, ``ProcessOptions.engine``).
     name: str = ""
+    #: Largest image ``recognize`` accepts, in pixels (the decompression-bomb guard).
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        impl = cls.__dict__.get("recognize")
+        if impl is None or getattr(impl, "__isabstractmethod__", False) or getattr(impl, "_guarded", False):
+            return
+
+        @functools.wraps(impl)
+        def recognize(self: OcrEngine, image: Image.Image, **options: object) -> OcrResult:
+            check_image_size(image.width, image.height, self.max_pixels)
+            return impl(self, image, **options)
+
+        recognize._guarded = True  # type: ignore[attr-defined]
+        cls.recognize = recognize  # type: ignore[method-assign]
 
     @abc.abstractmethod
     def recognize(self, image: Image.Image, *, dpi: int | None = None) -> OcrResult:
-        """Read ``image`` (mode L or RGB) and return lines with boxes in its pixel space.
+        """Read ``image`` (mode L or RGB) and return lines with boxes in the upright page frame.
 
         ``dpi`` is the image's resolution when known; engines use it to size
-        their text models. The returned ``width``/``height`` are the image's.
+        their text models. See :class:`OcrResult` for the coordinate frame.
+        Images over ``max_pixels`` are refused before this method runs.
         """
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release native resources; called once at shutdown."""
+
+
+def check_image_size(width: int, height: int, max_pixels: int) -> None:
+    """Refuse an empty image or one over ``max_pixels`` (``InvalidArgument``, ``IMAGE_TOO_LARGE``)."""
+    if width <= 0 or height <= 0:
+        raise InvalidArgument(f"image has no pixels ({width} x {height})", reason=Reason.IMAGE_UNREADABLE)
+    if width * height > max_pixels:
+        raise InvalidArgument(
+            f"image of {width} x {height} pixels is larger than the engine limit of {max_pixels:,} pixels",
+            reason=Reason.IMAGE_TOO_LARGE,
+            metadata={"width": str(width), "height": str(height), "max_pixels": str(max_pixels)},
+        )
 
 
 def group_lines(words: Sequence[Word]) -> list[Line]:

@@ -11,9 +11,13 @@ import importlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from planocr.engines.base import OcrEngine
 from planocr.errors import InvalidArgument, Reason
+
+if TYPE_CHECKING:
+    from planocr.config import Settings
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class EngineSpec:
 ENGINES: dict[str, EngineSpec] = {
     "null": EngineSpec("planocr.engines.null", "NullEngine"),
     "tesseract": EngineSpec("planocr.engines.tesseract", "TesseractEngine"),
+    "rapidocr": EngineSpec("planocr.engines.rapid", "RapidOcrEngine", extra="rapidocr"),
+    "vision": EngineSpec("planocr.engines.vision", "VisionEngine", extra="vision"),
 }
 
 
@@ -46,6 +52,11 @@ class EngineRegistry:
         self._factory = factory or (lambda _name, cls: cls())
         self._engines: dict[str, OcrEngine] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineRegistry:
+        """The server's registry: default ``settings.engine``, each engine built by :func:`build_engine`."""
+        return cls(settings.engine, factory=lambda name, engine_cls: build_engine(name, settings, engine_cls))
 
     def register(self, engine: OcrEngine, name: str | None = None) -> None:
         """Install a ready engine instance under ``name`` (tests use this for fakes)."""
@@ -87,3 +98,23 @@ def load_engine_class(name: str) -> type[OcrEngine]:
             reason=Reason.ENGINE_NOT_INSTALLED,
         ) from exc
     return getattr(module, spec.cls)
+
+
+def build_engine(name: str, settings: Settings, cls: type[OcrEngine] | None = None) -> OcrEngine:
+    """Build engine ``name`` with its options from ``settings``.
+
+    tesseract gets the model folder (``PLANOCR_TESSDATA``); vision its
+    endpoint, timeout and language hints; every engine the pixel limit
+    (``PLANOCR_MAX_IMAGE_PIXELS``) of the decompression-bomb guard.
+    """
+    cls = cls or load_engine_class(name)
+    options: dict[str, object] = {}
+    if name == "tesseract":
+        options["tessdata"] = settings.tessdata
+    elif name == "vision":
+        options["endpoint"] = settings.vision_endpoint
+        options["timeout"] = settings.vision_timeout
+        options["language_hints"] = [h.strip() for h in settings.vision_language_hints.split(",") if h.strip()]
+    engine = cls(**options)
+    engine.max_pixels = settings.max_image_pixels
+    return engine

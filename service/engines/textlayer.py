@@ -8,6 +8,8 @@ and, if so, builds the page's result with :func:`result_from_words`.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Sequence
 
 from planocr.engines.base import Box, OcrResult, Word, group_lines
@@ -23,14 +25,50 @@ def words_from_json(data: bytes) -> list[Word]:
     return [Word(text, Box(x, y, w, h), 1.0, angle) for text, x, y, w, h, angle in json.loads(data)]
 
 
+# pdfminer-style placeholders for glyphs without a Unicode mapping.
+_CID = re.compile(r"\(cid:\d+\)")
+_UNMAPPED_CATEGORIES = {"Co", "Cn", "Cs", "Cc"}
+
+#: Share of characters without a Unicode mapping above which a layer is glyph soup.
+MAX_UNMAPPED = 0.10
+#: Share of letters and digits below which a layer is mostly symbols (a symbol font, dingbats).
+MIN_READABLE = 0.5
+#: Fewer letters and digits than this and there is nothing worth trusting.
+MIN_CHARS = 3
+
+
+def _unmapped(ch: str) -> bool:
+    return ch == "\ufffd" or unicodedata.category(ch) in _UNMAPPED_CATEGORIES
+
+
 def assess(words: Sequence[Word], width: int, height: int) -> tuple[bool, str]:
-    """Whether the text layer is usable, and why not when it is not."""
+    """Whether the text layer is usable, and why not when it is not.
+
+    Refused: no words; glyph soup (characters PDFium could not map to
+    Unicode, private-use code points, ``(cid:N)`` placeholders); a layer that
+    is mostly punctuation and symbols; a layer whose words lie outside the
+    page. Invisible text (the OCR layer of a searchable scan) is accepted:
+    it is what a reader would copy.
+    """
     if not words:
         return False, "no text layer"
-    chars = "".join(w.text for w in words)
-    readable = sum(ch.isalnum() for ch in chars)
-    if readable < 0.5 * len(chars):
-        return False, "text layer is mostly symbols"
+    text = "".join(w.text for w in words)
+    placeholders = _CID.findall(text)
+    text = _CID.sub("", text)
+    total = len(text) + len(placeholders)
+    unmapped = sum(_unmapped(ch) for ch in text) + len(placeholders)
+    if unmapped > MAX_UNMAPPED * total:
+        return False, f"glyph soup: {unmapped} of {total} characters have no Unicode mapping"
+    readable = sum(ch.isalnum() for ch in text)
+    if readable < MIN_CHARS:
+        return False, f"text layer has only {readable} letters or digits"
+    if readable < MIN_READABLE * total:
+        return False, f"text layer is mostly symbols ({readable} of {total} characters are letters or digits)"
+    inside = sum(
+        1 for w in words if w.box.right > 0 and w.box.bottom > 0 and w.box.left < width and w.box.top < height
+    )
+    if inside < 0.5 * len(words):
+        return False, f"{len(words) - inside} of {len(words)} text-layer words lie outside the page"
     return True, ""
 
 

@@ -1,0 +1,165 @@
+"""Page geometry shared by the engines: rotating pages, mapping boxes back, merging passes, lines.
+
+Engines read text in several frames (the upright page, the page turned to
+read vertical text, a scaled crop); everything is mapped back to the upright
+page frame described in :class:`planocr.engines.base.OcrResult`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from PIL import Image
+
+from planocr.engines.base import Box, Line, Word
+
+_TRANSPOSE = {
+    90: Image.Transpose.ROTATE_270,  # PIL's ROTATE_n turns counter-clockwise
+    180: Image.Transpose.ROTATE_180,
+    270: Image.Transpose.ROTATE_90,
+}
+
+
+def rotate(image: Image.Image, clockwise: int) -> Image.Image:
+    """``image`` turned clockwise by 0, 90, 180 or 270 degrees (lossless)."""
+    clockwise %= 360
+    if clockwise == 0:
+        return image
+    return image.transpose(_TRANSPOSE[clockwise])
+
+
+def box_from_rotated(box: Box, clockwise: int, size: tuple[int, int]) -> Box:
+    """Map ``box`` found in an image of ``size`` turned clockwise by ``clockwise`` back to that image."""
+    width, height = size
+    x0, y0, x1, y1 = box.left, box.top, box.right, box.bottom
+    clockwise %= 360
+    if clockwise == 90:
+        return Box.from_corners(y0, height - x1, y1, height - x0)
+    if clockwise == 180:
+        return Box.from_corners(width - x1, height - y1, width - x0, height - y0)
+    if clockwise == 270:
+        return Box.from_corners(width - y1, x0, width - y0, x1)
+    return box
+
+
+def box_to_rotated(box: Box, clockwise: int, size: tuple[int, int]) -> Box:
+    """Map ``box`` in an image of ``size`` into that image turned clockwise by ``clockwise``."""
+    width, height = size
+    clockwise %= 360
+    if clockwise in (90, 270):
+        return box_from_rotated(box, 360 - clockwise, (height, width))
+    return box_from_rotated(box, clockwise, size)
+
+
+def word_from_frame(word: Word, *, scale: float = 1.0, offset: tuple[int, int] = (0, 0), clockwise: int = 0,
+                    size: tuple[int, int] | None = None) -> Word:
+    """Map a word read in a scaled, cropped and turned copy of the page back to the page.
+
+    The copy was made by cropping at ``offset``, turning clockwise by
+    ``clockwise`` and then scaling by ``scale``; ``size`` is the crop's size
+    before turning. Text read horizontally in a copy turned clockwise by 90
+    runs bottom to top on the page, so its angle becomes 90.
+    """
+    b = word.box
+    if scale != 1.0:
+        b = Box.from_corners(b.left / scale, b.top / scale, b.right / scale, b.bottom / scale)
+    if clockwise:
+        b = box_from_rotated(b, clockwise, size or (0, 0))
+    if offset != (0, 0):
+        b = Box(b.left + offset[0], b.top + offset[1], b.width, b.height)
+    return Word(word.text, b, word.confidence, (word.angle + clockwise) % 360)
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Intersection area over the smaller box's area (0 when either box is empty)."""
+    w = min(a.right, b.right) - max(a.left, b.left)
+    h = min(a.bottom, b.bottom) - max(a.top, b.top)
+    smaller = min(a.width * a.height, b.width * b.height)
+    if w <= 0 or h <= 0 or smaller <= 0:
+        return 0.0
+    return w * h / smaller
+
+
+def merge_words(base: Sequence[Word], extra: Iterable[Word], *, min_confidence: float, margin: float = 0.1) -> tuple[list[Word], set[int]]:
+    """Words of a second pass that add to ``base``, and the indexes of base words they replace.
+
+    An extra word below ``min_confidence`` is dropped. One that overlaps no
+    base word is added. One that overlaps base words is added only when it is
+    more confident than all of them by ``margin``; they are then replaced
+    (a large sheet number that the full-page pass read as noise).
+    """
+    added: list[Word] = []
+    replaced: set[int] = set()
+    for word in extra:
+        if word.confidence < min_confidence:
+            continue
+        hits = [i for i, b in enumerate(base) if overlap(word.box, b.box) > 0.3]
+        if any(overlap(word.box, other.box) > 0.3 for other in added):
+            continue
+        if not hits:
+            added.append(word)
+        elif all(base[i].confidence + margin < word.confidence for i in hits):
+            added.append(word)
+            replaced.update(hits)
+    return added, replaced
+
+
+def group_words(words: Iterable[Word]) -> list[Line]:
+    """Group loose words into lines, ordered top to bottom, then left to right.
+
+    Words of one angle that sit on the same band (vertical overlap for
+    horizontal text, horizontal overlap for vertical text) form a line,
+    split where the gap is wider than three text heights. Words of different
+    angles never share a line.
+    """
+    by_angle: dict[int, list[Word]] = defaultdict(list)
+    for word in words:
+        by_angle[word.angle % 360].append(word)
+    lines: list[Line] = []
+    for angle, group in by_angle.items():
+        vertical = angle in (90, 270)
+        rows: list[tuple[float, float, list[Word]]] = []
+        for word in sorted(group, key=lambda w: _across(w, vertical)[0] + _across(w, vertical)[1]):
+            lo, hi = _across(word, vertical)
+            for r in range(len(rows) - 1, max(-1, len(rows) - 4), -1):
+                rlo, rhi, members = rows[r]
+                if min(hi, rhi) - max(lo, rlo) > 0.5 * min(hi - lo, rhi - rlo):
+                    members.append(word)
+                    break
+            else:
+                rows.append((lo, hi, [word]))
+        for lo, hi, members in rows:
+            lines.extend(_split_row(members, angle, max(1.0, hi - lo)))
+    lines.sort(key=lambda line: (line.box.top, line.box.left))
+    return lines
+
+
+def _across(word: Word, vertical: bool) -> tuple[int, int]:
+    b = word.box
+    return (b.left, b.right) if vertical else (b.top, b.bottom)
+
+
+def _split_row(members: list[Word], angle: int, height: float) -> list[Line]:
+    """Order a row's words in reading direction and cut it at wide gaps."""
+    if angle == 90:
+        ordered = sorted(members, key=lambda w: -w.box.bottom)
+        gaps = [a.box.top - b.box.bottom for a, b in zip(ordered, ordered[1:], strict=False)]
+    elif angle == 270:
+        ordered = sorted(members, key=lambda w: w.box.top)
+        gaps = [b.box.top - a.box.bottom for a, b in zip(ordered, ordered[1:], strict=False)]
+    elif angle == 180:
+        ordered = sorted(members, key=lambda w: -w.box.right)
+        gaps = [a.box.left - b.box.right for a, b in zip(ordered, ordered[1:], strict=False)]
+    else:
+        ordered = sorted(members, key=lambda w: w.box.left)
+        gaps = [b.box.left - a.box.right for a, b in zip(ordered, ordered[1:], strict=False)]
+    lines: list[Line] = []
+    current = [ordered[0]]
+    for word, gap in zip(ordered[1:], gaps, strict=False):
+        if gap > 3 * height:
+            lines.append(Line(tuple(current)))
+            current = []
+        current.append(word)
+    lines.append(Line(tuple(current)))
+    return lines

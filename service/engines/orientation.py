@@ -1,0 +1,97 @@
+"""Which way up a page is: tesseract's OSD, checked by reading when it is unsure.
+
+Shared by the local engines (tesseract, rapidocr). One OSD handle and one
+text handle per thread, like :mod:`planocr.engines.tesseract`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import tesserocr
+from PIL import Image
+
+from planocr.engines import geometry
+from planocr.engines.base import Line
+from planocr.errors import Reason, Unavailable
+
+#: OSD confidence from which its answer is taken without checking.
+SURE = 5.0
+
+Reader = Callable[[Image.Image, int], list[Line]]
+
+
+class OrientationDetector:
+    """Finds how far (0, 90, 180, 270) a page must turn clockwise to read upright.
+
+    OSD runs on a copy of about 150 DPI. On a sparse drawing it finds the
+    axis of the text but often not which way up it reads (it confuses 0 and
+    180), so below :data:`SURE` the copy is read both ways up along that axis
+    by ``read`` (sparse-text tesseract by default) and the way with more
+    confidently read words wins; ties keep the page as it is.
+    """
+
+    def __init__(self, tessdata: str, lang: str = "eng", read: Reader | None = None):
+        if not (Path(tessdata) / "osd.traineddata").exists():
+            raise Unavailable(
+                f"no tesseract orientation model (osd.traineddata) in {tessdata}",
+                reason=Reason.ENGINE_UNAVAILABLE,
+            )
+        self.tessdata = tessdata
+        self.lang = lang
+        self._read = read or self._read_sparse
+        self._local = threading.local()
+        self._handles: list[tesserocr.PyTessBaseAPI] = []
+        self._lock = threading.Lock()
+
+    def _handle(self, attr: str, lang: str, psm: int) -> tesserocr.PyTessBaseAPI:
+        api = getattr(self._local, attr, None)
+        if api is None:
+            api = tesserocr.PyTessBaseAPI(path=self.tessdata, lang=lang, psm=psm)
+            setattr(self._local, attr, api)
+            with self._lock:
+                self._handles.append(api)
+        return api
+
+    def _read_sparse(self, image: Image.Image, dpi: int) -> list[Line]:
+        from planocr.engines.tesseract import read_image
+
+        return read_image(self._handle("text", self.lang, tesserocr.PSM.SPARSE_TEXT), image, dpi, tesserocr.PSM.SPARSE_TEXT)
+
+    def detect(self, grey: Image.Image, dpi: int) -> int:
+        """The clockwise turn that makes ``grey`` (mode L) read upright."""
+        factor = max(1, round(dpi / 150))
+        small = grey.reduce(factor) if factor > 1 else grey
+        small_dpi = max(36, round(dpi / factor))
+        osd = self._handle("osd", "osd", tesserocr.PSM.OSD_ONLY)
+        osd.SetImageBytes(small.tobytes(), small.width, small.height, 1, small.width)
+        osd.SetSourceResolution(small_dpi)
+        try:
+            found = osd.DetectOrientationScript()
+        finally:
+            osd.Clear()
+        if not found:
+            return 0
+        rotation = (360 - found["orient_deg"]) % 360
+        if found["orient_conf"] >= SURE:
+            return rotation
+        scores = {turn: score(self._read(geometry.rotate(small, turn), small_dpi)) for turn in (rotation, (rotation + 180) % 360)}
+        return max(scores, key=lambda turn: (scores[turn], turn == 0))
+
+    def close(self) -> None:
+        with self._lock:
+            handles, self._handles = self._handles, []
+        for api in handles:
+            api.End()
+
+
+def score(lines: list[Line]) -> float:
+    """How much confidently read, word-like text a pass found."""
+    return sum(
+        w.confidence * len(w.text)
+        for line in lines
+        for w in line.words
+        if w.confidence >= 0.6 and sum(ch.isalnum() for ch in w.text) >= 3
+    )

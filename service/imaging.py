@@ -106,7 +106,9 @@ def decode_frames(data: bytes, max_pixels: int) -> Iterator[tuple[Image.Image, i
         for frame in ImageSequence.Iterator(image):
             dpi = image_dpi(frame)
             yield _load(frame, max_pixels), dpi
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    # Seeking to the next frame parses its TIFF directory; a damaged one makes
+    # Pillow raise TypeError ("Missing dimensions") or KeyError (unknown tag values).
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError) as exc:
         raise InvalidArgument(f"image data is damaged or truncated: {exc}", reason=Reason.IMAGE_UNREADABLE) from exc
 
 

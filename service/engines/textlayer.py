@@ -12,7 +12,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from planocr.engines.base import Box, OcrResult, Word, group_lines
+from planocr.engines.base import Box, OcrResult, Word
+from planocr.engines.geometry import group_words
 
 TEXT_SOURCE = "text-layer"
 
@@ -60,10 +61,10 @@ def assess(words: Sequence[Word], width: int, height: int) -> tuple[bool, str]:
     if unmapped > MAX_UNMAPPED * total:
         return False, f"glyph soup: {unmapped} of {total} characters have no Unicode mapping"
     readable = sum(ch.isalnum() for ch in text)
-    if readable < MIN_CHARS:
-        return False, f"text layer has only {readable} letters or digits"
     if readable < MIN_READABLE * total:
         return False, f"text layer is mostly symbols ({readable} of {total} characters are letters or digits)"
+    if readable < MIN_CHARS:
+        return False, f"text layer has only {readable} letters or digits"
     inside = sum(
         1 for w in words if w.box.right > 0 and w.box.bottom > 0 and w.box.left < width and w.box.top < height
     )
@@ -73,4 +74,5 @@ def assess(words: Sequence[Word], width: int, height: int) -> tuple[bool, str]:
 
 
 def result_from_words(words: Sequence[Word], width: int, height: int) -> OcrResult:
-    return OcrResult(width=width, height=height, lines=group_lines(words), engine="", text_source=TEXT_SOURCE)
+    """The page's result from its text-layer words, grouped into lines (vertical ones too)."""
+    return OcrResult(width=width, height=height, lines=group_words(words), engine="", text_source=TEXT_SOURCE)

@@ -102,6 +102,9 @@ class Uploads:
             )
         if len(request.request_id) > 256:
             raise InvalidArgument("metadata.request_id is longer than 256 characters")
+        if "\x00" in request.request_id:
+            # PostgreSQL text cannot hold NUL; the driver would fail the lookup with a bare ValueError.
+            raise InvalidArgument("metadata.request_id must not contain NUL characters")
         if request.render_dpi and not 36 <= request.render_dpi <= 1200:
             raise InvalidArgument("metadata.render_dpi must be between 36 and 1200")
         if request.source_key:

@@ -58,10 +58,20 @@ class Storage(abc.ABC):
         """Release connections."""
 
 
+MAX_KEY_BYTES = 1024
+
+
 def clean_key(key: str) -> str:
     """Validate a key and return it normalized; refuse keys that could escape the store."""
     if not isinstance(key, str) or not key or "\x00" in key or "\\" in key:
         raise InvalidArgument(f"invalid storage key {key!r}", reason=Reason.INVALID_STORAGE_KEY)
+    # S3 keys are at most 1024 bytes and file names at most 255; past that a
+    # backend fails as if it were down (UNAVAILABLE), which invites retries.
+    if len(key.encode()) > MAX_KEY_BYTES or any(len(part.encode()) > 255 for part in key.split("/")):
+        raise InvalidArgument(
+            f"storage key {key[:60]!r}... is too long (at most {MAX_KEY_BYTES} bytes, 255 per path segment)",
+            reason=Reason.INVALID_STORAGE_KEY,
+        )
     if key.startswith("/") or any(part in ("..", ".") for part in key.split("/")):
         raise InvalidArgument(f"invalid storage key {key!r}", reason=Reason.INVALID_STORAGE_KEY)
     normalized = posixpath.normpath(key)

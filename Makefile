@@ -37,6 +37,7 @@ proto-check: $(VENV)/.installed-test
 buf-check: proto-check
 	$(BIN)/buf lint
 	$(BIN)/buf format --diff --exit-code protos
+	$(PY) tools/buf_breaking.py  # against HEAD~1; BUF_BREAKING_AGAINST=origin/main for a branch
 
 test: $(VENV)/.installed-test buf-check
 	bash tools/ensure-postgres.sh

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from pypdfium2 import PdfiumError
 from sqlalchemy import exc as sa_exc
 
 from planocr import imaging, pdf
@@ -29,6 +30,15 @@ from planocr.storage import Storage, clean_key
 log = logging.getLogger(__name__)
 
 _EXTENSIONS = {imaging.PDF: ".pdf", imaging.PNG: ".png", imaging.JPEG: ".jpg", imaging.TIFF: ".tif"}
+
+
+def _rendered_pages(data: bytes, dpi: int, max_pixels: int) -> Iterator[pdf.RenderedPage]:
+    """``pdf.render_pages``, with PDFium refusing to load a page counted as bad input, not a crash."""
+    try:
+        yield from pdf.render_pages(data, dpi, max_pixels)
+    except PdfiumError as exc:
+        # e.g. a page-tree entry whose object is not a page: PDFium opens the file, then fails on the page.
+        raise InvalidArgument("a page of the PDF cannot be read (damaged file)", reason=Reason.PDF_UNREADABLE) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +158,7 @@ class Uploads:
 
     def _store_pages(self, prefix: str, media_type: str, data: bytes, dpi: int) -> Iterator[NewPage]:
         if media_type == imaging.PDF:
-            for rendered in pdf.render_pages(data, dpi, self.settings.max_page_pixels):
+            for rendered in _rendered_pages(data, dpi, self.settings.max_page_pixels):
                 number = rendered.index + 1
                 image_key = f"{prefix}pages/{number:04d}.png"
                 self.storage.put(image_key, imaging.encode_png(rendered.image, rendered.dpi), imaging.PNG)

@@ -157,7 +157,7 @@ class ServeProcess:
             self.proc.wait()
 
     def __enter__(self) -> ServeProcess:
-        return self.start()
+        return self if self.proc is not None else self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()

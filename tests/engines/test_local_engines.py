@@ -1,0 +1,138 @@
+"""The local engines on generated drawing pages: the drawn strings, rotations, vertical and large text."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+
+import pytest
+
+from planocr.engines.base import OcrResult
+from planocr.engines.tesseract import TesseractEngine
+from tests.support import pages
+
+DPI = 150
+SHEET = pages.drawing_sheet(17, 11)
+KEY_STRINGS = ["A-101", "FIRST FLOOR PLAN", "RIVERSIDE CLINIC", "GENERAL NOTES", "CORRIDOR"]
+
+
+def normalized(result: OcrResult) -> str:
+    return " ".join(result.text.split())
+
+
+@pytest.fixture(scope="module")
+def tesseract():
+    engine = TesseractEngine()
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def page_image():
+    return pages.render_image(SHEET, DPI)
+
+
+@pytest.fixture(scope="module")
+def upright_result(tesseract, page_image) -> OcrResult:
+    return tesseract.recognize(page_image, dpi=DPI)
+
+
+def test_tesseract_reads_the_drawn_strings(upright_result):
+    text = normalized(upright_result)
+    for s in SHEET.strings:
+        if s == "12'-6\"":  # 8 pt at 150 DPI: tesseract reads the digits, not always the primes
+            assert "12" in text
+            continue
+        assert s in text
+    assert (upright_result.width, upright_result.height, upright_result.rotation) == (2550, 1650, 0)
+
+
+def test_boxes_are_where_the_text_was_drawn(upright_result):
+    number = next(w for w in upright_result.words if w.text == "A-101")
+    drawn = next(t for t in SHEET.texts if t.text == "A-101")
+    assert abs(number.box.left - drawn.x * DPI) < 15
+    # a 40 pt sheet number: about 0.4 inch of capitals
+    assert 0.3 * DPI < number.box.height < 0.7 * DPI
+
+
+def test_vertical_text_along_the_right_edge_is_read_with_its_angle(upright_result):
+    vertical = [w for w in upright_result.words if w.angle == 90]
+    assert " ".join(w.text for w in vertical) == "PROJECT NO 2024-118"
+    for word in vertical:
+        assert word.box.height > word.box.width
+        assert word.box.left > 0.95 * upright_result.width
+    line = next(line for line in upright_result.lines if line.angle == 90)
+    assert line.text == "PROJECT NO 2024-118"
+
+
+@pytest.mark.parametrize("turned", [90, 180, 270])
+def test_rotated_scans_give_the_same_words(tesseract, page_image, upright_result, turned):
+    result = tesseract.recognize(pages.rotate_scan(page_image, turned), dpi=DPI)
+    assert result.rotation == (360 - turned) % 360
+    assert (result.width, result.height) == (upright_result.width, upright_result.height)
+    # turning by quarter turns is lossless, so the upright page is the same pixels
+    assert [(w.text, w.box, w.angle) for w in result.words] == [(w.text, w.box, w.angle) for w in upright_result.words]
+
+
+def test_degraded_scan_still_gives_the_title_block(tesseract, page_image):
+    scan = pages.degrade(page_image, skew=0.8, noise=50, jpeg_quality=35)
+    text = normalized(tesseract.recognize(scan, dpi=DPI))
+    for s in ["A-101", "FIRST FLOOR PLAN", "RIVERSIDE CLINIC", "PROJECT NO 2024-118"]:
+        assert s in text
+
+
+def test_degraded_scan_turned_upside_down_is_read(tesseract, page_image):
+    scan = pages.degrade(pages.rotate_scan(page_image, 180), seed=11)
+    result = tesseract.recognize(scan, dpi=DPI)
+    assert result.rotation == 180
+    assert "FIRST FLOOR PLAN" in normalized(result)
+
+
+def test_large_text_at_300_dpi_needs_the_coarse_pass():
+    sheet = pages.text_sizes_sheet(8.5, 11)
+    image = pages.render_image(sheet, 300)
+    big = [s for s in sheet.strings if int(s.split()[0][4:]) >= 20]
+    plain = normalized(TesseractEngine(psm=11, orientation=False, coarse=False, vertical=False).recognize(image, dpi=300))
+    full = normalized(TesseractEngine().recognize(image, dpi=300))
+    assert all(s in full for s in big), full
+    assert sum(s in full for s in sheet.strings) > sum(s in plain for s in sheet.strings)
+
+
+def test_running_text_keeps_its_columns(tesseract):
+    """A page of prose in two columns is read column by column (layout analysis), not across."""
+    left = [f"alpha{i} left column sentence number {i} goes here" for i in range(14)]
+    right = [f"omega{i} right column sentence number {i} goes here" for i in range(14)]
+    texts = [pages.Text(t, 0.6, 0.8 + 0.28 * i, 10) for i, t in enumerate(left)]
+    texts += [pages.Text(t, 4.5, 0.8 + 0.28 * i, 10) for i, t in enumerate(right)]
+    image = pages.render_image(pages.Sheet(8.5, 5.0, tuple(texts)), 200)
+    text = normalized(tesseract.recognize(image, dpi=200))
+    assert text.index("alpha13") < text.index("omega0")
+
+
+def test_threads_share_one_engine(tesseract, page_image, upright_result):
+    results: list[OcrResult] = []
+    small = page_image.reduce(2)
+    expected = tesseract.recognize(small, dpi=75).text
+    threads = [threading.Thread(target=lambda: results.append(tesseract.recognize(small, dpi=75))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.text for r in results] == [expected] * 3
+
+
+@pytest.mark.skipif(importlib.util.find_spec("rapidocr") is None, reason="rapidocr is not installed")
+def test_rapidocr_reads_the_drawn_strings():
+    from planocr.engines.rapid import RapidOcrEngine
+
+    engine = RapidOcrEngine()
+    sheet = pages.drawing_sheet(11, 8.5, vertical=None)
+    result = engine.recognize(pages.rotate_scan(pages.render_image(sheet, 100), 90), dpi=100)
+    assert result.rotation == 270
+    assert (result.width, result.height) == (1100, 850)
+    text = normalized(result)
+    for s in ["A-101", "FIRST FLOOR PLAN", "RIVERSIDE CLINIC", "GENERAL NOTES"]:
+        assert s in text
+    number = next(w for w in result.words if w.text == "A-101")
+    assert number.box.left > 0.6 * result.width and number.box.top > 0.6 * result.height
+    engine.close()

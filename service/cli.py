@@ -53,7 +53,7 @@ def cmd_health(args: argparse.Namespace) -> int:
     try:
         options = healthcheck.HealthCheckSettings()
     except ValidationError as exc:
-        sys.exit(f"planocr health: invalid PLANOCR_HEALTH_* setting: {exc.errors()[0]['msg']}")
+        sys.exit(f"planocr health: invalid PLANOCR_HEALTHCHECK_* setting: {exc.errors()[0]['msg']}")
     flags = {
         "server": args.server,
         "tls": args.tls,
@@ -92,9 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
         "health",
         help="ask a running server whether it is serving (exit 0) or not (exit 1)",
         description="Exit 0 when the server answers SERVING, 1 otherwise. Defaults come from the server's PLANOCR_* "
-        "settings (its port; TLS when it has a certificate) and PLANOCR_HEALTH_* variables.",
+        "settings (its port; TLS when it has a certificate) and PLANOCR_HEALTHCHECK_* variables.",
     )
-    health.add_argument("--server", help="host:port (default PLANOCR_HEALTH_SERVER, else PLANOCR_LISTEN on loopback)")
+    health.add_argument("--server", help="host:port (default PLANOCR_HEALTHCHECK_SERVER, else PLANOCR_LISTEN on loopback)")
     health.add_argument("--service", default="", help="service name to check (default: the whole server)")
     health.add_argument("--timeout", type=float, help="seconds to wait (default 5)")
     tls = health.add_mutually_exclusive_group()

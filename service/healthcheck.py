@@ -4,7 +4,7 @@ Meant for container health checks: it exits 0 when SERVING and 1 otherwise
 (NOT_SERVING, unreachable, TLS refused, timeout). Run inside the server's
 own container it needs no options: it reads the server's ``PLANOCR_*``
 settings and talks to the port the server listens on, with TLS when the
-server has a certificate. ``PLANOCR_HEALTH_*`` variables (or the command's
+server has a certificate. ``PLANOCR_HEALTHCHECK_*`` variables (or the command's
 flags) say otherwise where needed.
 """
 
@@ -24,12 +24,12 @@ _WILDCARDS = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]", "": "127.0.0.1"}
 
 
 class HealthCheckSettings(BaseSettings):
-    """How ``planocr health`` reaches the server (``PLANOCR_HEALTH_*``); flags override them."""
+    """How ``planocr health`` reaches the server (``PLANOCR_HEALTHCHECK_*``); flags override them."""
 
-    model_config = SettingsConfigDict(env_prefix="PLANOCR_HEALTH_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="PLANOCR_HEALTHCHECK_", extra="ignore", frozen=True)
 
     server: str | None = Field(None, description="host:port to ask; default PLANOCR_LISTEN, with 0.0.0.0 or [::] read as loopback")
-    tls: bool | None = Field(None, description="use TLS; default: when PLANOCR_TLS_CERT_FILE or a PLANOCR_HEALTH_* certificate is set")
+    tls: bool | None = Field(None, description="use TLS; default: when PLANOCR_TLS_CERT_FILE or a PLANOCR_HEALTHCHECK_* certificate is set")
     ca_file: Path | None = Field(None, description="CA that signed the server certificate; default PLANOCR_TLS_CERT_FILE itself")
     cert_file: Path | None = Field(None, description="client certificate for mutual TLS; default the server's own when PLANOCR_TLS_CLIENT_CA_FILE is set")
     key_file: Path | None = Field(None, description="client private key for mutual TLS; default the server's own")
@@ -68,7 +68,7 @@ def resolve(options: HealthCheckSettings, server: Settings | None) -> Target:
     if cert is None and key is None and server is not None and server.tls_client_ca_file is not None:
         cert, key = server.tls_cert_file, server.tls_key_file
     if (cert is None) != (key is None):
-        raise ValueError("a client certificate needs its key: give both PLANOCR_HEALTH_CERT_FILE and PLANOCR_HEALTH_KEY_FILE")
+        raise ValueError("a client certificate needs its key: give both PLANOCR_HEALTHCHECK_CERT_FILE and PLANOCR_HEALTHCHECK_KEY_FILE")
     return Target(address, tls=True, ca=ca, cert=cert, key=key, server_name=options.server_name)
 
 

@@ -127,8 +127,8 @@ def test_planocr_health_over_tls(start_server, pki, tmp_path):
     running = start_server(tls_cert_file=pki.server_cert, tls_key_file=pki.server_key, tls_client_ca_file=pki.ca)
     flags = ["--server", running.address, "--ca-file", str(pki.ca), "--cert-file", str(pki.client_cert), "--key-file", str(pki.client_key)]
     assert planocr_health(*flags).returncode == 0
-    env = {"PLANOCR_HEALTH_SERVER": running.address, "PLANOCR_HEALTH_TLS": "true", "PLANOCR_HEALTH_CA_FILE": str(pki.ca),
-           "PLANOCR_HEALTH_CERT_FILE": str(pki.client_cert), "PLANOCR_HEALTH_KEY_FILE": str(pki.client_key)}
+    env = {"PLANOCR_HEALTHCHECK_SERVER": running.address, "PLANOCR_HEALTHCHECK_TLS": "true", "PLANOCR_HEALTHCHECK_CA_FILE": str(pki.ca),
+           "PLANOCR_HEALTHCHECK_CERT_FILE": str(pki.client_cert), "PLANOCR_HEALTHCHECK_KEY_FILE": str(pki.client_key)}
     assert planocr_health(env=env).returncode == 0
     assert planocr_health("--server", running.address, "--plaintext", "--timeout", "2").returncode == 1
     assert planocr_health("--server", running.address, "--tls", "--ca-file", str(pki.ca), "--timeout", "2").returncode == 1  # no client cert

@@ -27,7 +27,11 @@ START, END = "<!-- config:start -->", "<!-- config:end -->"
 #: Defaults computed at start, shown in words.
 COMPUTED_DEFAULTS = {
     "data_dir": "`$XDG_DATA_HOME/planocr`, else `~/.local/share/planocr`",
+    "database_url": "SQLite under the data dir",
+    "storage_url": "`file://<data dir>/objects`",
+    "tessdata": "`<venv>/share/tessdata`",
     "ocr_workers": "number of CPUs",
+    "migrate_on_start": "only for SQLite",
 }
 
 

@@ -27,7 +27,7 @@ from planocr.titleblock.layout import build_frames
 from planocr.titleblock.model import Field, TitleBlockResult
 from planocr.titleblock.patterns import clean_token, is_continuation, is_date, repair_ocr_number, sheet_number_shape
 from planocr.titleblock.reading import PageReading, Piece, inside, read_page
-from planocr.titleblock.scales import find_scales, scale_key
+from planocr.titleblock.scales import find_scales, repair_fraction, scale_key
 from planocr.titleblock.titles import title_candidates
 
 # Scores at or above these are reported as the field's value.
@@ -285,6 +285,11 @@ def _read_scales(reading: PageReading, result: TitleBlockResult, number_box: Box
                 (x0, y0), (x1, y1) = piece.page_box.center, number_box.center
                 score += 1.0 * max(0.0, 1.0 - math.hypot(x1 - x0, y1 - y0) / diag / 0.2)
             found.append((score, match.text, piece.page_box))
+    texts = [text for _, text, _ in found]
+    for index, (score, text, box) in enumerate(found):
+        mended, changed = repair_fraction(text, texts)
+        if changed:
+            found[index] = (score - 1.0, mended, box)
     result.detected_scales = _distinct_scales(text for _, text, _ in sorted(found, key=lambda f: -f[0]))
     if not found:
         return

@@ -30,7 +30,9 @@ _STRIP = " \t.,;:()[]{}|\u2022*"
 def clean_token(text: str) -> str:
     """A word without the punctuation around it, with OCR's look-alike dashes straightened."""
     text = text.replace("\u2013", "-").replace("\u2014", "-").replace("\u2212", "-").replace("\u2010", "-")
-    return text.strip(_STRIP)
+    text = text.strip(_STRIP)
+    # OCR reads a structural "S2.01" as "$2.01"; money does not appear in title blocks.
+    return re.sub(r"^[$§](?=\d)", "S", text)
 
 
 def sheet_number_shape(token: str) -> float:

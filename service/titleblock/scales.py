@@ -136,6 +136,48 @@ def find_scales(text: str) -> list[ScaleMatch]:
     return found
 
 
+# Inch values that architectural scales use (inches per foot); OCR slips such as
+# "4/4" for "1/4" produce values outside this set.
+_STANDARD_INCHES = {Fraction(1, d) for d in (128, 64, 32, 16, 8, 4, 2)} | {
+    Fraction(3, 32), Fraction(3, 16), Fraction(3, 8), Fraction(3, 4), Fraction(1), Fraction(3, 2), Fraction(3),
+    Fraction(6), Fraction(12),
+}
+
+
+def implausible_fraction(text: str) -> tuple[int, int] | None:
+    """For an architectural scale whose inch value no drawing uses (``4/4" = 1'-0"``), its (numerator, denominator)."""
+    matches = find_scales(text)
+    if len(matches) != 1 or matches[0].kind != "architectural":
+        return None
+    inch, _, feet = matches[0].text.partition("=")
+    frac = re.fullmatch(r"\s*(\d+)/(\d+)\"\s*", inch)
+    if not frac or not feet.strip().startswith("1'"):
+        return None
+    num, den = int(frac.group(1)), int(frac.group(2))
+    # Nobody writes a whole inch as a fraction: 4/4" is a misread, not 1".
+    plausible = num < den and Fraction(num, den) in _STANDARD_INCHES
+    return None if plausible else (num, den)
+
+
+def repair_fraction(text: str, others: list[str]) -> tuple[str, bool]:
+    """Mend an implausible architectural scale; returns the text and whether it changed.
+
+    A plausible scale elsewhere on the sheet with the same denominator wins
+    (the title block usually repeats a view's scale); otherwise ``1/d`` when
+    that is a standard scale, since OCR most often misreads the leading 1.
+    """
+    bad = implausible_fraction(text)
+    if bad is None:
+        return text, False
+    _, den = bad
+    for other in others:
+        if implausible_fraction(other) is None and re.match(rf"\s*\d+/{den}\"", other):
+            return other, True
+    if Fraction(1, den) in _STANDARD_INCHES:
+        return re.sub(r"^\s*\d+/", "1/", text), True
+    return text, False
+
+
 def scale_key(text: str) -> str:
     """A comparison key: two strings with the same key state the same scale.
 

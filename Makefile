@@ -46,5 +46,14 @@ test: $(VENV)/.installed-test buf-check
 test-fast: $(VENV)/.installed-test
 	$(BIN)/pytest -x -q tests/unit tests/servicer
 
+EVAL_SET ?= build/eval-set
+EVAL_COUNT ?= 200
+
+# make eval DIR=folder-with-truth.json; without DIR, a generated set of $(EVAL_COUNT) sheets.
+eval: $(VENV)/.installed-test
+	@if [ -z "$(DIR)" ] && [ ! -f $(EVAL_SET)/truth.json ]; then \
+		$(PY) -m tests.support.sheets --out $(EVAL_SET) --count $(EVAL_COUNT) --seed 1; fi
+	$(PY) tools/eval.py $(or $(DIR),$(EVAL_SET)) $(EVAL_ARGS)
+
 clean:
 	rm -rf $(VENV) build .pytest_cache .hypothesis

@@ -86,8 +86,9 @@ def merge_words(base: Sequence[Word], extra: Iterable[Word], *, min_confidence: 
 
     An extra word below ``min_confidence`` is dropped. One that overlaps no
     base word is added. One that overlaps base words is added only when it is
-    more confident than all of them by ``margin``; they are then replaced
-    (a large sheet number that the full-page pass read as noise).
+    more confident than all of them by ``margin``, or when it is about as
+    confident as the one word it overlaps and reads more of it ("A-101" for
+    "-101": a large letter touching a frame line); they are then replaced.
     """
     added: list[Word] = []
     replaced: set[int] = set()
@@ -99,10 +100,17 @@ def merge_words(base: Sequence[Word], extra: Iterable[Word], *, min_confidence: 
             continue
         if not hits:
             added.append(word)
-        elif all(base[i].confidence + margin < word.confidence for i in hits):
+        elif all(base[i].confidence + margin < word.confidence for i in hits) or _completes(base, hits, word, margin):
             added.append(word)
             replaced.update(hits)
     return added, replaced
+
+
+def _completes(base: Sequence[Word], hits: list[int], word: Word, margin: float) -> bool:
+    if len(hits) != 1:
+        return False
+    other = base[hits[0]]
+    return len(word.text) > len(other.text) and other.text in word.text and word.confidence + margin >= other.confidence
 
 
 def group_words(words: Iterable[Word]) -> list[Line]:

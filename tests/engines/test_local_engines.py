@@ -136,3 +136,32 @@ def test_rapidocr_reads_the_drawn_strings():
     number = next(w for w in result.words if w.text == "A-101")
     assert number.box.left > 0.6 * result.width and number.box.top > 0.6 * result.height
     engine.close()
+
+
+LARGE_SHEET = """
+import resource, sys, time
+from planocr.engines.tesseract import TesseractEngine
+from tests.support import pages
+sheet = pages.drawing_sheet(42, 30, number_size=72)
+image = pages.render_image(sheet, 300)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+result = TesseractEngine().recognize(image, dpi=300)
+print(image.width, image.height, time.perf_counter() - started, before // 1024,
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, "A-101" in result.text)
+"""
+
+
+@pytest.mark.slow
+def test_arch_e1_sheet_at_300_dpi_in_bounded_memory():
+    """30 x 42 in at 300 DPI (113 megapixels): the whole process stays under 1.5 GB."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", LARGE_SHEET], cwd=root, capture_output=True, text=True, check=True, timeout=280)
+    width, height, _seconds, _before_mb, peak_mb, found = done.stdout.split()
+    assert (int(width), int(height)) == (12600, 9000)
+    assert found == "True"
+    assert int(peak_mb) < 1500, done.stdout

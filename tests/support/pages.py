@@ -90,15 +90,18 @@ def drawing_sheet(
     The sheet number is large (``number_size`` points; 40 pt is 167 px at
     300 DPI); ``vertical``, when given, runs up the right edge.
     """
-    tb_left = width - 6.0
+    number_width = text_width(sheet_number, number_size, True)
+    number_height = (_ASCENT + _DESCENT) * number_size / 72
+    # The title block grows with the sheet number so that nothing overlaps or touches a rule.
+    tb_left = width - 4.8 - number_width
     tb_top = height - 3.0
     texts = [
         Text("GENERAL NOTES", 0.9, 0.9, 14, bold=True),
         Text("1. VERIFY ALL DIMENSIONS IN FIELD", 0.9, 1.25, 9),
         Text("2. SEE STRUCTURAL FOR FOOTINGS", 0.9, 1.45, 9),
         Text("OFFICE 101", width * 0.35, height * 0.35, 11),
-        Text("CORRIDOR", width * 0.55, height * 0.5, 11),
-        Text("STORAGE 104", width * 0.3, height * 0.62, 11),
+        Text("CORRIDOR", width * 0.43, height * 0.55, 11),
+        Text("STORAGE 104", width * 0.26, height * 0.6, 11),
         Text("12'-6\"", width * 0.45, height * 0.25, 8),
         Text("ACME ARCHITECTS", tb_left + 0.2, tb_top + 0.2, 12, bold=True),
         Text(project, tb_left + 0.2, tb_top + 0.55, 11),
@@ -106,7 +109,7 @@ def drawing_sheet(
         Text(title, tb_left + 0.2, tb_top + 1.05, 16, bold=True),
         Text(f"SCALE: {scale}", tb_left + 0.2, tb_top + 1.5, 9),
         Text("DATE: 2024-03-15", tb_left + 0.2, tb_top + 1.75, 9),
-        Text(sheet_number, width - 0.7 - text_width(sheet_number, number_size, True), tb_top + 1.45, number_size, bold=True),
+        Text(sheet_number, width - 0.7 - number_width, height - 0.62 - number_height, number_size, bold=True),
     ]
     if vertical:
         texts.append(Text(vertical, width - 0.42, height * 0.2, 10, angle=90, bold=True))
@@ -119,10 +122,10 @@ def drawing_sheet(
         Rule(tb_left, tb_top, tb_left, height - 0.5, 1.5),
         Rule(tb_left, tb_top + 1.35, width - 0.5, tb_top + 1.35, 1),
         # Walls of a plan: long thick lines that OCR must not read as text.
-        Rule(width * 0.25, height * 0.2, width * 0.7, height * 0.2, 4),
-        Rule(width * 0.25, height * 0.2, width * 0.25, height * 0.75, 4),
-        Rule(width * 0.7, height * 0.2, width * 0.7, height * 0.75, 4),
-        Rule(width * 0.25, height * 0.45, width * 0.5, height * 0.45, 3),
+        Rule(width * 0.2, height * 0.2, width * 0.58, height * 0.2, 4),
+        Rule(width * 0.2, height * 0.2, width * 0.2, height * 0.7, 4),
+        Rule(width * 0.58, height * 0.2, width * 0.58, height * 0.7, 4),
+        Rule(width * 0.2, height * 0.45, width * 0.4, height * 0.45, 3),
     ]
     return Sheet(width, height, tuple(texts), tuple(rules))
 

@@ -17,7 +17,7 @@ ATTEMPTS = 3
 
 def test_storage_stopped_mid_run_fails_pages_unavailable_then_rerun_completes_them(stack):
     server = stack.start_server(
-        PLANOCR_TEST_ENGINE_DELAY="0.3",
+        PLANOCR_TEST_ENGINE_DELAY="0.5",
         PLANOCR_RETRY_ATTEMPTS=str(ATTEMPTS),
         PLANOCR_RETRY_BACKOFF="0.2",
     )

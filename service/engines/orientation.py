@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import tesserocr
@@ -19,6 +20,17 @@ from planocr.errors import Reason, Unavailable
 
 #: OSD confidence from which its answer is taken without checking.
 SURE = 5.0
+#: Score (confident characters) a check read needs to decide.
+ENOUGH = 40.0
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A page's turn; when it was checked by reading, the read of the turned copy shrunk by ``factor``."""
+
+    rotation: int
+    factor: int = 1
+    lines: list[Line] | None = None
 
 Reader = Callable[[Image.Image, int], list[Line]]
 
@@ -28,9 +40,10 @@ class OrientationDetector:
 
     OSD runs on a copy of about 150 DPI. On a sparse drawing it finds the
     axis of the text but often not which way up it reads (it confuses 0 and
-    180), so below :data:`SURE` the copy is read both ways up along that axis
-    by ``read`` (sparse-text tesseract by default) and the way with more
-    confidently read words wins; ties keep the page as it is.
+    180), so below :data:`SURE` a copy of about 75 DPI (150 if that has too
+    little text) is read both ways up along that axis by ``read``
+    (sparse-text tesseract by default) and the way with more confidently
+    read words wins; ties keep the page as it is.
     """
 
     def __init__(self, tessdata: str, lang: str = "eng", read: Reader | None = None):
@@ -62,6 +75,10 @@ class OrientationDetector:
 
     def detect(self, grey: Image.Image, dpi: int) -> int:
         """The clockwise turn that makes ``grey`` (mode L) read upright."""
+        return self.inspect(grey, dpi).rotation
+
+    def inspect(self, grey: Image.Image, dpi: int) -> Detection:
+        """The turn, and the check read made on the way (engines reuse it as a coarse pass)."""
         factor = max(1, round(dpi / 150))
         small = grey.reduce(factor) if factor > 1 else grey
         small_dpi = max(36, round(dpi / factor))
@@ -73,12 +90,21 @@ class OrientationDetector:
         finally:
             osd.Clear()
         if not found:
-            return 0
+            return Detection(0)
         rotation = (360 - found["orient_deg"]) % 360
         if found["orient_conf"] >= SURE:
-            return rotation
-        scores = {turn: score(self._read(geometry.rotate(small, turn), small_dpi)) for turn in (rotation, (rotation + 180) % 360)}
-        return max(scores, key=lambda turn: (scores[turn], turn == 0))
+            return Detection(rotation)
+        # Check on a copy of about 75 DPI first (a sixteenth of the page's pixels at 300 DPI):
+        # drawings have titles large enough to read there. Too little text: 150 DPI.
+        for check in sorted({max(1, round(dpi / 75)), factor}, reverse=True):
+            copy = grey.reduce(check) if check > 1 else grey
+            check_dpi = max(36, round(dpi / check))
+            reads = {turn: self._read(geometry.rotate(copy, turn), check_dpi) for turn in (rotation, (rotation + 180) % 360)}
+            scores = {turn: score(lines) for turn, lines in reads.items()}
+            best = max(scores, key=lambda turn: (scores[turn], turn == 0))
+            if scores[best] >= ENOUGH or check == factor:
+                return Detection(best, check, reads[best])
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
         with self._lock:

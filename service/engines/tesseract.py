@@ -37,7 +37,7 @@ from PIL import Image
 
 from planocr.engines import geometry
 from planocr.engines.base import Box, Line, OcrEngine, OcrResult, Word
-from planocr.engines.orientation import OrientationDetector
+from planocr.engines.orientation import Detection, OrientationDetector
 from planocr.errors import Reason, Unavailable
 
 PSM = tesserocr.PSM
@@ -146,14 +146,21 @@ class TesseractEngine(OcrEngine):
     def recognize(self, image: Image.Image, *, dpi: int | None = None) -> OcrResult:
         grey = image if image.mode == "L" else image.convert("L")
         dpi = int(dpi or 300)
-        rotation = self._orientation.detect(grey, dpi) if self._orientation else 0
+        detection = self._orientation.inspect(grey, dpi) if self._orientation else Detection(0)
+        rotation = detection.rotation
         page = geometry.rotate(grey, rotation)
         lines = self._read_page(page, dpi)
         extra: list[Word] = []
         factor = max(1, round(dpi / COARSE_DPI))
         if self.coarse:
             for coarse in (factor, 2 * factor):
-                if coarse > 1 and dpi / coarse >= 60:
+                if coarse <= 1 or dpi / coarse < 60:
+                    continue
+                if detection.lines is not None and detection.factor == coarse:
+                    # the orientation check already read the upright page at this scale
+                    scale = 1 / coarse
+                    extra += [geometry.word_from_frame(w, scale=scale) for line in detection.lines for w in line.words]
+                else:
                     extra += self._read_regions(page, dpi, [(WHOLE_PAGE, 0)], factor=coarse)
         if self.vertical:
             turned = self._read_regions(page, dpi, VERTICAL_REGIONS, factor=factor)

@@ -60,13 +60,14 @@ def _wrap_unary(behavior, method: str, observe: CallObserver | None):
             return response
         except PlanocrError as error:
             code = error.code.name
-            _abort(context, error, method)
+            ids["reason"] = str(error.reason)
+            _abort(context, error)
         except Exception:
             if _already_aborted(context):
                 code = context.code().name
                 raise
             code = "INTERNAL"
-            _abort_internal(context, method)
+            ids["incident"] = _abort_internal(context, method)
         finally:
             _finish(context, method, code, started, observe, ids)
 
@@ -82,7 +83,8 @@ def _wrap_stream(behavior, method: str, observe: CallObserver | None):
             yield from behavior(request_or_iterator, context)
         except PlanocrError as error:
             code = error.code.name
-            _abort(context, error, method)
+            ids["reason"] = str(error.reason)
+            _abort(context, error)
         except GeneratorExit:
             code = "CANCELLED"
             raise
@@ -91,7 +93,7 @@ def _wrap_stream(behavior, method: str, observe: CallObserver | None):
                 code = context.code().name
                 raise
             code = "INTERNAL"
-            _abort_internal(context, method)
+            ids["incident"] = _abort_internal(context, method)
         finally:
             _finish(context, method, code, started, observe, ids)
 
@@ -104,8 +106,8 @@ def _already_aborted(context: grpc.ServicerContext) -> bool:
     return code is not None and code != grpc.StatusCode.OK
 
 
-def _abort(context: grpc.ServicerContext, error: PlanocrError, method: str) -> None:
-    log.info("%s failed: %s %s", method, error.code.name, error.reason)
+def _abort(context: grpc.ServicerContext, error: PlanocrError) -> None:
+    # Not logged here: the call's one line (``_finish``) carries the code and reason.
     _abort_with(context, grpc_status(error))
 
 
@@ -116,10 +118,12 @@ def _abort_with(context: grpc.ServicerContext, status: grpc.Status) -> None:
     context.abort(status.code, status.details)
 
 
-def _abort_internal(context: grpc.ServicerContext, method: str) -> None:
+def _abort_internal(context: grpc.ServicerContext, method: str) -> str:
+    """Log the bug with its traceback and answer INTERNAL; returns the incident id the caller sees."""
     incident = uuid.uuid4().hex[:12]
     log.error("%s crashed (incident %s)", method, incident, exc_info=True)
     _abort_with(context, grpc_status(Internal(f"internal error (incident {incident})")))
+    return incident
 
 
 def _finish(

@@ -54,6 +54,9 @@ def test_one_line_per_rpc_with_ids_and_no_text_or_token(start_server, drawing_se
     get_pages = by_method["GetPage"]
     assert [(g["rpc_code"], g["page_id"]) for g in get_pages][:1] == [("OK", page_id)]
     assert [g["rpc_code"] for g in get_pages] == ["OK", "NOT_FOUND", "UNAUTHENTICATED"]
+    assert [g.get("reason") for g in get_pages] == [None, "PAGE_NOT_FOUND", "UNAUTHENTICATED"]
+    # Exactly one line per call: nothing else from the RPC logger.
+    assert len(lines) == len([r for r in caplog.records if r.name == "planocr.rpc"]) == 5
     for line in lines:
         assert line["level"] in ("info", "debug") and isinstance(line["duration_ms"], float) and line["time"]
 

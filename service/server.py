@@ -78,8 +78,10 @@ class HealthMonitor:
         self._running: futures.Future | None = None
         self.stop_event = threading.Event()
         self._thread: threading.Thread | None = None
-        self.serving: bool | None = None
-        self._publish(False, "not started")
+        self.serving: bool | None = None  # unknown until the first check, which is always logged
+        for name in HEALTH_SERVICES:
+            servicer.set(name, NOT_SERVING)
+        metrics.serving.set(0)
 
     def start(self) -> None:
         self.check()
@@ -127,7 +129,7 @@ class HealthMonitor:
         if serving != self.serving:
             if serving:
                 log.info("health: SERVING")
-            elif self.serving is not None:
+            else:
                 log.warning("health: NOT_SERVING (%s)", problem)
         self.serving = serving
         for name in HEALTH_SERVICES:

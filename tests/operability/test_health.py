@@ -58,7 +58,7 @@ def test_not_serving_once_the_database_is_gone(start_server, tmp_path, postgres)
     assert wait_until(lambda: status(running.channel) == NOT_SERVING, timeout=10)
 
 
-def test_storage_that_never_answers_is_not_serving(start_server, tmp_path):
+def test_storage_that_never_answers_is_not_serving(start_server, tmp_path, caplog):
     """A check that hangs counts as a failure after health_timeout, not as the last good answer."""
     with socket.create_server(("127.0.0.1", 0)) as silent:
         silent.listen(16)
@@ -70,6 +70,7 @@ def test_storage_that_never_answers_is_not_serving(start_server, tmp_path):
         assert status(running.channel) == NOT_SERVING
         samples = running.server.metrics.registry
         assert samples.get_sample_value("planocr_health_check_failures_total", {"component": "timeout"}) >= 1
+        assert any(r.getMessage().startswith("health: NOT_SERVING (no answer from the database or storage") for r in caplog.records)
 
 
 def test_watch_hears_not_serving_when_shutdown_starts(start_server):

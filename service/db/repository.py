@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -109,6 +109,7 @@ _PAGE_COLUMNS = [c.key for c in Page.__table__.columns]
 # Claims and saves are Core UPDATE ... RETURNING on the table: one statement,
 # no ORM identity map, instead of an UPDATE and a SELECT through the ORM.
 _PAGES = Page.__table__
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
 def _page_record(row: Page) -> PageRecord:
@@ -216,6 +217,23 @@ class Repository:
     @contextmanager
     def _tx(self) -> Iterator[Session]:
         with database_errors(), self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def _page_tx(self) -> Iterator[Session]:
+        """A transaction of the page job (claim, lease, result): its commit does not wait for the disk.
+
+        On PostgreSQL these commits are asynchronous (``synchronous_commit
+        off``): a database crash may forget the last moments of them, never
+        corrupt anything. A forgotten claim or result only means the page is
+        read again, and the save's lease check still keeps each page to one
+        worker at a time. Waiting for the WAL flush twice per page was the
+        largest cost of a page job with a fast engine (docs/benchmarks.md).
+        Documents and pages themselves are created with durable commits.
+        """
+        with self._tx() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(_ASYNC_COMMIT)
             yield session
 
     # -- health -------------------------------------------------------------
@@ -348,7 +366,7 @@ class Repository:
         """
         now = self._clock()
         params = {"p_id": page_id, "p_owner": owner, "p_now": now, "p_expires": now + dt.timedelta(seconds=lease_seconds)}
-        with self._tx() as session:
+        with self._page_tx() as session:
             claimed = session.execute(_CLAIM[force], params).mappings().first()
             if claimed is not None:
                 return Claim(claimed=True, page=_returned_record(claimed))
@@ -359,7 +377,7 @@ class Repository:
 
     def extend_lease(self, page_id: uuid.UUID, owner: str, lease_seconds: float) -> bool:
         now = self._clock()
-        with self._tx() as session:
+        with self._page_tx() as session:
             result = session.execute(
                 update(Page)
                 .where(Page.id == page_id, Page.lease_owner == owner, Page.status == PROCESSING)
@@ -371,7 +389,7 @@ class Repository:
         """Store a page's result if ``owner`` still holds its lease; None when the lease was lost."""
         params = {f"p_{name}": getattr(result, name) for name in _RESULT_COLUMNS}
         params.update(p_id=page_id, p_owner=owner, p_now=self._clock())
-        with self._tx() as session:
+        with self._page_tx() as session:
             updated = session.execute(_COMPLETE, params).mappings().first()
             return None if updated is None else _returned_record(updated)
 
@@ -386,14 +404,14 @@ class Repository:
             "p_error_reason": str(error.reason),
             "p_processing_ms": processing_ms,
         }
-        with self._tx() as session:
+        with self._page_tx() as session:
             updated = session.execute(_FAIL, params).mappings().first()
             return None if updated is None else _returned_record(updated)
 
     def release_page(self, page_id: uuid.UUID, owner: str) -> bool:
         """Give a claimed page back (``pending``) without a result, e.g. on cancellation or shutdown."""
         now = self._clock()
-        with self._tx() as session:
+        with self._page_tx() as session:
             result = session.execute(
                 update(Page)
                 .where(Page.id == page_id, Page.lease_owner == owner, Page.status == PROCESSING)

@@ -112,9 +112,6 @@ class PeerFanout:
         self.repo = repository
         self._channel = channel or grpc.insecure_channel(self.target, options=channel_options(settings))
         self._stub = ocr_service_pb2_grpc.OcrServiceStub(self._channel)
-        # Connect now: round_robin only spreads over replicas it is connected to,
-        # so a cold channel would send the first document's pages to one replica.
-        grpc.channel_ready_future(self._channel)
         token = settings.auth_token.get_secret_value() if settings.auth_token else None
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         # One thread per page in flight; threads only wait on calls. Runs beyond

@@ -64,10 +64,10 @@ def watch_health(channel: grpc.Channel, seen: list[int]) -> None:
 
 
 def test_sigterm_mid_document_cuts_at_the_grace_period_and_releases_pages(tmp_path):
-    server, database_url = start(tmp_path, delay=0.5, grace=1.0)
+    server, database_url = start(tmp_path, delay=0.5, grace=2.0)
     try:
         with PlanocrClient(server.address, retry=None) as client:
-            document = client.upload(text_pdf([[f"PAGE {n}"] for n in range(12)]), filename="twelve.pdf")
+            document = client.upload(text_pdf([[f"PAGE {n}"] for n in range(16)]), filename="sixteen.pdf")
         channel = grpc.insecure_channel(server.address)
         health_seen: list[int] = []
         threading.Thread(target=watch_health, args=(channel, health_seen), daemon=True).start()
@@ -106,14 +106,14 @@ def test_sigterm_mid_document_cuts_at_the_grace_period_and_releases_pages(tmp_pa
     finally:
         server.kill()
 
-    # Twelve pages at 0.5 s on two workers need 3 s: the one-second grace cut the stream.
+    # Sixteen pages at 0.5 s on two workers need 4 s: the two-second grace cut the stream.
     assert ended and ended[0] in (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE)
     assert not any(e.HasField("summary") for e in events)
-    assert took < 1.0 + 5.0 + 3.0  # grace + drain + process exit
+    assert took < 2.0 + 5.0 + 3.0  # grace + drain + process exit
     states = page_states(tmp_path, database_url, document.document_id)
     assert "processing" not in states
     assert states.get("completed", 0) >= 1 and states.get("pending", 0) >= 1
-    assert sum(states.values()) == 12
+    assert sum(states.values()) == 16
 
 
 def test_sigterm_lets_a_call_in_flight_finish(tmp_path):

@@ -18,10 +18,11 @@ import os
 import ssl
 import threading
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 import grpc
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from planocr.config import Settings
 
@@ -113,17 +114,20 @@ def secrets_of(settings: Settings) -> list[str]:
     values.append(settings.s3_credentials()[1])
     if settings.database_url:
         try:
-            values.append(make_url(settings.database_url).password)
-        except Exception:  # noqa: BLE001 - any unparsable URL: the whole string is then the secret
+            password = make_url(settings.database_url).password
+        except ArgumentError:  # unparsable: the whole string is then the secret
             values.append(settings.database_url)
-    return [v for v in values if v and len(v) >= MIN_SECRET_LENGTH]
+        else:
+            # Also as written inside a URL, where "p@ss" appears as "p%40ss".
+            values += [password, quote(password or "", safe=""), quote_plus(password or "")]
+    return sorted({v for v in values if v and len(v) >= MIN_SECRET_LENGTH})
 
 
 def safe_database_url(url: str) -> str:
     """The database URL with its password replaced by ``***``."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - unparsable: log nothing of it
+    except ArgumentError:  # unparsable: log nothing of it
         return "<unparsable database URL>"
 
 

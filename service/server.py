@@ -102,7 +102,7 @@ class HealthMonitor:
             problem = f"no answer from the database or storage within {self.timeout:g} s"
             self.metrics.health_failures.labels("timeout").inc()
         except Exception as exc:  # noqa: BLE001 - a crashing check must not end the health loop
-            log.error("health check crashed", exc_info=True)
+            log.exception("health check crashed")
             problem = f"health check crashed: {type(exc).__name__}"
         self._publish(problem is None, problem)
         return problem is None

@@ -325,5 +325,7 @@ def test_memory_stays_bounded_under_repeated_bad_input(fuzz_server):
         _fixed_round(fuzz_server.stub, random.Random(7))
         sizes.append(fuzz_server.rss())
     growth = max(sizes) - start
+    # Shown with pytest -s; docs/reliability.md quotes it.
+    print(f"\nserver RSS after warm-up {start >> 20} MiB, after each identical round {[s >> 20 for s in sizes]} MiB")
     assert growth < 48 * 1024 * 1024, f"RSS grew by {growth / 2**20:.0f} MiB over four identical rounds: {[s >> 20 for s in sizes]} MiB"
     assert max(sizes) < 1024 * 1024 * 1024, f"RSS reached {max(sizes) >> 20} MiB"

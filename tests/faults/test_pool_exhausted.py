@@ -89,3 +89,26 @@ def test_pool_exhausted_by_slow_transactions_gives_resource_exhausted_or_waits(s
     wait_for(lambda: all(r["status"] != "processing" for r in stack.rows(document_id)), 30, "no page left in processing")
     events = list(stub.ProcessDocument(pb.ProcessDocumentRequest(document_id=document_id), timeout=60))
     assert events[-1].summary.completed + events[-1].summary.skipped == 6
+
+
+def test_full_ocr_queue_refuses_at_once_and_leaves_refused_pages_untouched(stack):
+    server = stack.start_server(
+        PLANOCR_OCR_WORKERS="1",
+        PLANOCR_QUEUE_LIMIT="1",
+        PLANOCR_TEST_ENGINE_DELAY="0.5",
+    )
+    stub = stack.stub(server)
+    document_id, page_ids = stack.upload(stub, 8)
+    with ThreadPoolExecutor(8) as clients:
+        results = list(clients.map(lambda pid: _call(stub.ProcessPage, pb.ProcessPageRequest(page_id=pid), 30.0), page_ids.values()))
+    codes = collections.Counter(code for code, *_ in results)
+    assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}, codes
+    assert codes[grpc.StatusCode.OK] >= 1 and codes[grpc.StatusCode.RESOURCE_EXHAUSTED] >= 1, codes
+    for code, reason, elapsed, _timeout in results:
+        if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+            assert reason == "QUEUE_FULL" and elapsed < 5.0, (reason, elapsed)
+    rows = {r["id"]: r for r in stack.rows(document_id)}
+    refused = [pid for pid, (code, *_rest) in zip(page_ids.values(), results, strict=True) if code != grpc.StatusCode.OK]
+    assert {rows[pid]["status"] for pid in refused} == {"pending"}, "a refused page was claimed"
+    assert {rows[pid]["attempts"] for pid in refused} == {0}
+    assert sum(stack.engine_calls().values()) == codes[grpc.StatusCode.OK]

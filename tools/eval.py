@@ -52,7 +52,7 @@ def same(field: str, got: str | None, want) -> bool:
 
 def run_service(folder: Path, files: list[str], planocr: str) -> dict[tuple[str, int], dict]:
     """Pages as ``planocr ocr --json`` reports them, keyed by (file, page number)."""
-    cmd = [planocr, "ocr", "--json", *[str(folder / f) for f in files]]
+    cmd = [*(planocr.split() if planocr else [sys.executable, "-m", "planocr.cli"]), "ocr", "--json", "--quiet", *[str(folder / f) for f in files]]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0 and not proc.stdout.strip():
         raise SystemExit(f"{' '.join(cmd[:3])} ... failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parser-only", action="store_true", help="run engine + parser in-process, not the service")
     parser.add_argument("--engine", default="tesseract", help="engine for --parser-only (default tesseract)")
     parser.add_argument("--dpi", type=int, default=150, help="PDF render DPI for --parser-only (default 150)")
-    parser.add_argument("--planocr", default="planocr", help="the planocr command (default: planocr on PATH)")
+    parser.add_argument("--planocr", default="", help="the planocr command (default: this Python's planocr.cli)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N files")
     args = parser.parse_args(argv)
 

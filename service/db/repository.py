@@ -221,15 +221,15 @@ class Repository:
 
     @contextmanager
     def _page_tx(self) -> Iterator[Session]:
-        """A transaction of the page job (claim, lease, result): its commit does not wait for the disk.
+        """A claim, lease or release transaction: its commit does not wait for the disk.
 
         On PostgreSQL these commits are asynchronous (``synchronous_commit
         off``): a database crash may forget the last moments of them, never
-        corrupt anything. A forgotten claim or result only means the page is
-        read again, and the save's lease check still keeps each page to one
-        worker at a time. Waiting for the WAL flush twice per page was the
+        corrupt anything. A forgotten claim only means the page is read again,
+        and the save's lease check still keeps each page to one worker at a
+        time. Results and failures are saved with durable commits, so a page
+        reported completed stays completed. Waiting for the WAL flush was the
         largest cost of a page job with a fast engine (docs/benchmarks.md).
-        Documents and pages themselves are created with durable commits.
         """
         with self._tx() as session:
             if session.get_bind().dialect.name == "postgresql":
@@ -389,7 +389,7 @@ class Repository:
         """Store a page's result if ``owner`` still holds its lease; None when the lease was lost."""
         params = {f"p_{name}": getattr(result, name) for name in _RESULT_COLUMNS}
         params.update(p_id=page_id, p_owner=owner, p_now=self._clock())
-        with self._page_tx() as session:
+        with self._tx() as session:
             updated = session.execute(_COMPLETE, params).mappings().first()
             return None if updated is None else _returned_record(updated)
 
@@ -404,7 +404,7 @@ class Repository:
             "p_error_reason": str(error.reason),
             "p_processing_ms": processing_ms,
         }
-        with self._page_tx() as session:
+        with self._tx() as session:
             updated = session.execute(_FAIL, params).mappings().first()
             return None if updated is None else _returned_record(updated)
 

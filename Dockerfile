@@ -41,6 +41,7 @@ COPY --from=build /opt/planocr /opt/planocr
 ENV PATH=/opt/planocr/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     OMP_THREAD_LIMIT=1 \
+    MALLOC_ARENA_MAX=2 \
     PLANOCR_LISTEN=0.0.0.0:50051 \
     PLANOCR_METRICS_LISTEN=0.0.0.0:9464 \
     PLANOCR_DATA_DIR=/var/lib/planocr \

@@ -4,17 +4,17 @@ One page is read in up to four passes, all with one ``PyTessBaseAPI`` per
 worker thread (the handle is not thread-safe, but each call releases the
 GIL, so N threads read N pages at once):
 
-1. orientation: tesseract's OSD on a half-size copy finds pages scanned at
-   90, 180 or 270 degrees; when it is unsure (sparse drawings), a half-size
-   copy is read both ways up along the axis OSD found and the better kept;
+1. orientation: tesseract's OSD on a copy of about 150 DPI finds pages
+   scanned at 90, 180 or 270 degrees; when it is unsure (sparse drawings)
+   and the page then does not read well, it is read the other way up too
+   and the better reading kept;
 2. the full page, upright, in sparse-text mode (PSM 11), which finds the
    scattered labels of a drawing; a page dense with running text is read
    again in automatic layout mode (PSM 3), which keeps columns and reading
    order;
-3. coarse passes over the whole page at about 150 and 75 DPI (those at 60
-   DPI or more): text a few hundred pixels high, like a sheet number, and
-   some mid-sized lines that the sparse full-resolution pass drops, are
-   read there (each costs a quarter, then a sixteenth, of the first pass);
+3. a coarse pass over the whole page at about 150 DPI (for scans of 225 DPI
+   and more): large text, and some mid-sized lines that the sparse
+   full-resolution pass drops, are read there;
 4. the page turned a quarter clockwise (and its right edge a quarter
    counter-clockwise) at about 150 DPI, for text running vertically
    (title blocks along the right edge, rotated labels, dimensions).
@@ -37,7 +37,7 @@ from PIL import Image
 
 from planocr.engines import geometry
 from planocr.engines.base import Box, Line, OcrEngine, OcrResult, Word
-from planocr.engines.orientation import Detection, OrientationDetector
+from planocr.engines.orientation import OrientationDetector, reads_upright, score
 from planocr.errors import Reason, Unavailable
 
 PSM = tesserocr.PSM
@@ -146,22 +146,21 @@ class TesseractEngine(OcrEngine):
     def recognize(self, image: Image.Image, *, dpi: int | None = None) -> OcrResult:
         grey = image if image.mode == "L" else image.convert("L")
         dpi = int(dpi or 300)
-        detection = self._orientation.inspect(grey, dpi) if self._orientation else Detection(0)
-        rotation = detection.rotation
+        rotation, sure = self._orientation.osd(grey, dpi) if self._orientation else (0, True)
         page = geometry.rotate(grey, rotation)
         lines = self._read_page(page, dpi)
+        if not sure and not reads_upright(lines):
+            # OSD often cannot tell a sparse drawing from its upside-down self:
+            # when the page does not read well, read it the other way up too.
+            other = (rotation + 180) % 360
+            other_page = geometry.rotate(grey, other)
+            other_lines = self._read_page(other_page, dpi)
+            if score(other_lines) > score(lines):
+                rotation, page, lines = other, other_page, other_lines
         extra: list[Word] = []
         factor = max(1, round(dpi / COARSE_DPI))
-        if self.coarse:
-            for coarse in (factor, 2 * factor):
-                if coarse <= 1 or dpi / coarse < 60:
-                    continue
-                if detection.lines is not None and detection.factor == coarse:
-                    # the orientation check already read the upright page at this scale
-                    scale = 1 / coarse
-                    extra += [geometry.word_from_frame(w, scale=scale) for line in detection.lines for w in line.words]
-                else:
-                    extra += self._read_regions(page, dpi, [(WHOLE_PAGE, 0)], factor=coarse)
+        if self.coarse and factor > 1:
+            extra += self._read_regions(page, dpi, [(WHOLE_PAGE, 0)], factor=factor)
         if self.vertical:
             turned = self._read_regions(page, dpi, VERTICAL_REGIONS, factor=factor)
             extra += [w for w in turned if _runs_vertically(w)]

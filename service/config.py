@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     peer_window: int | None = Field(
         None, ge=1, description="pages a document keeps in flight across replicas; default replicas x PLANOCR_OCR_WORKERS"
     )
+    peer_ca_file: Path | None = Field(
+        None, description="CA that signed the replicas' certificates, for PLANOCR_PEERS over TLS; default: the client CA or the server certificate"
+    )
+    peer_server_name: str | None = Field(
+        None, description="name the replicas' certificates are checked against over TLS; default: the host in PLANOCR_PEERS"
+    )
 
     db_pool_size: int = Field(5, ge=1, description="database connections kept open")
     db_max_overflow: int = Field(5, ge=0, description="extra connections opened under load")

@@ -89,7 +89,7 @@ def _split_host_port(name: str) -> tuple[str, int | None]:
 def channel_options(settings: Settings) -> list[tuple[str, object]]:
     """Round-robin over every resolved address; message limits as the server's own."""
     service_config = {"loadBalancingConfig": [{"round_robin": {}}]}
-    return [
+    options: list[tuple[str, object]] = [
         ("grpc.service_config", json.dumps(service_config)),
         ("grpc.max_receive_message_length", settings.max_message_bytes),
         ("grpc.max_send_message_length", settings.max_message_bytes),
@@ -99,6 +99,34 @@ def channel_options(settings: Settings) -> list[tuple[str, object]]:
         ("grpc.initial_reconnect_backoff_ms", 500),
         ("grpc.max_reconnect_backoff_ms", 5000),
     ]
+    if settings.peer_server_name:
+        # A list of addresses has no host name to check certificates against.
+        options.append(("grpc.ssl_target_name_override", settings.peer_server_name))
+    return options
+
+
+def peer_credentials(settings: Settings) -> grpc.ChannelCredentials | None:
+    """TLS to the peers when this server serves TLS: they share its certificate setup.
+
+    The peers' certificates are checked against PLANOCR_PEER_CA_FILE, else the
+    client CA (mutual TLS), else the server's own certificate (one
+    self-signed certificate for all replicas). With mutual TLS this replica
+    presents its own certificate and key.
+    """
+    if settings.tls_cert_file is None or settings.tls_key_file is None:
+        return None
+    ca = settings.peer_ca_file or settings.tls_client_ca_file or settings.tls_cert_file
+    client_cert = client_key = None
+    if settings.tls_client_ca_file is not None:
+        client_cert, client_key = settings.tls_cert_file.read_bytes(), settings.tls_key_file.read_bytes()
+    return grpc.ssl_channel_credentials(root_certificates=ca.read_bytes(), private_key=client_key, certificate_chain=client_cert)
+
+
+def open_channel(settings: Settings) -> grpc.Channel:
+    credentials = peer_credentials(settings)
+    if credentials is None:
+        return grpc.insecure_channel(settings.peers, options=channel_options(settings))
+    return grpc.secure_channel(settings.peers, credentials, options=channel_options(settings))
 
 
 class PeerFanout:
@@ -110,7 +138,7 @@ class PeerFanout:
         self.settings = settings
         self.target = settings.peers
         self.repo = repository
-        self._channel = channel or grpc.insecure_channel(self.target, options=channel_options(settings))
+        self._channel = channel or open_channel(settings)
         self._stub = ocr_service_pb2_grpc.OcrServiceStub(self._channel)
         token = settings.auth_token.get_secret_value() if settings.auth_token else None
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()

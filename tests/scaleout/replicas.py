@@ -112,6 +112,7 @@ def replicas(
     workers: int = 2,
     spread: bool = True,
     extra_env: dict[str, str] | None = None,
+    credentials: grpc.ChannelCredentials | None = None,
 ) -> Iterator[Replicas]:
     """Start ``count`` replicas on one database and object folder; with ``spread``, PLANOCR_PEERS names them all."""
     root.mkdir(parents=True, exist_ok=True)
@@ -139,7 +140,8 @@ def replicas(
     try:
         for server in servers:
             server.start()
-        channel = grpc.insecure_channel(servers[0].address)
+        address = servers[0].address
+        channel = grpc.secure_channel(address, credentials) if credentials else grpc.insecure_channel(address)
         yield Replicas(servers, engine_log, channel)
     finally:
         if channel is not None:

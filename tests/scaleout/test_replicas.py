@@ -94,3 +94,29 @@ def test_a_replica_killed_mid_document_does_not_lose_pages(pg_url, tmp_path):
     pages = _pages(events)
     assert len({p.page_id for p in pages}) == PAGES
     assert events[-1].summary.completed == PAGES, [p for p in pages if p.state != page_pb2.PAGE_STATE_COMPLETED][:3]
+
+
+def test_replicas_call_each_other_over_mutual_tls_with_a_token(pg_url, tmp_path):
+    import grpc
+
+    from tests.operability.helpers import issue
+
+    ca = issue("planocr test CA")
+    ca_file, _ = ca.write(tmp_path, "ca")
+    # One certificate for every replica, good for serving and for calling the others.
+    cert, key = issue("planocr", ca, server=True, client=True).write(tmp_path, "replica")
+    env = {"PLANOCR_TLS_CERT_FILE": str(cert), "PLANOCR_TLS_KEY_FILE": str(key), "PLANOCR_TLS_CLIENT_CA_FILE": str(ca_file),
+           # The certificate names localhost; a list of addresses names no host.
+           "PLANOCR_PEER_SERVER_NAME": "localhost", "PLANOCR_AUTH_TOKEN": "s3cret-token"}
+    credentials = grpc.composite_channel_credentials(
+        grpc.ssl_channel_credentials(ca_file.read_bytes(), key.read_bytes(), cert.read_bytes()),
+        grpc.access_token_call_credentials("s3cret-token"),
+    )
+    with replicas(3, tmp_path / "tls", pg_url, delay=0.05, extra_env=env, credentials=credentials) as three:
+        document_id = three.upload(tiff_document(9))
+        events, _ = three.process(document_id)
+        pids = three.pids
+        calls = engine_calls(three.engine_log)
+
+    assert events[-1].summary.completed == 9, [e.page.error for e in events if e.WhichOneof("event") == "page"][:1]
+    assert {c.pid for c in calls} == pids

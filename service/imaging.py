@@ -27,6 +27,10 @@ _MAGIC = (
 # Decoding limits are enforced by our own header check; PIL's global guard is
 # raised to match so that it never fires first with a less helpful message.
 Image.MAX_IMAGE_PIXELS = None
+# Damaged metadata in an upload is reported through our own errors, not as
+# warnings on stderr. Set once at import: catch_warnings is not thread-safe.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+warnings.filterwarnings("ignore", message="(Corrupt EXIF data|Truncated File Read|Metadata Warning)", category=UserWarning, module="PIL")
 
 
 def sniff_media_type(head: bytes) -> str | None:
@@ -61,10 +65,8 @@ def _open(data: bytes) -> Image.Image:
 def _load(frame: Image.Image, max_pixels: int) -> Image.Image:
     _check_size(frame.width, frame.height, max_pixels)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            frame.load()
-            return frame.copy() if frame.mode in ("L", "RGB") else _to_grey_or_rgb(frame)
+        frame.load()
+        return frame.copy() if frame.mode in ("L", "RGB") else _to_grey_or_rgb(frame)
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise InvalidArgument(f"image data is damaged or truncated: {exc}", reason=Reason.IMAGE_UNREADABLE) from exc
 

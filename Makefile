@@ -55,5 +55,12 @@ eval: $(VENV)/.installed-test
 		$(PY) -m tests.support.sheets --out $(EVAL_SET) --count $(EVAL_COUNT) --seed 1; fi
 	$(PY) tools/eval.py $(or $(DIR),$(EVAL_SET)) $(EVAL_ARGS)
 
+# make bench: every benchmark in bench/, results in bench/results/, the report in docs/benchmarks.md.
+# The peer tools it compares with are installed when missing (as root); BENCH_ARGS="overhead" runs one.
+bench: $(VENV)/.installed-test
+	bash tools/ensure-postgres.sh
+	bash bench/ensure-tools.sh
+	$(PY) -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) build .pytest_cache .hypothesis

@@ -36,7 +36,6 @@ from planocr.config import Settings
 from planocr.db import migrate
 from planocr.db.engine import create_db_engine, create_sessionmaker
 from planocr.db.repository import Repository
-from planocr.engines.base import OcrEngine
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import PlanocrError, Reason
 from planocr.interceptors import ErrorInterceptor
@@ -243,13 +242,6 @@ class PlanocrServer:
         return self._stopped.wait(timeout)
 
 
-def build_engine(name: str, cls: type[OcrEngine], settings: Settings) -> OcrEngine:
-    """Construct an engine with its options from settings."""
-    if name == "tesseract":
-        return cls(tessdata=settings.tessdata)
-    return cls()
-
-
 def create_server(settings: Settings, *, engines: EngineRegistry | None = None) -> tuple[PlanocrServer, int]:
     """Build the service and bind its port (``settings.listen``; port 0 picks one). Not started."""
     credentials = security.server_credentials(settings)  # bad certificate files fail before anything opens
@@ -259,7 +251,7 @@ def create_server(settings: Settings, *, engines: EngineRegistry | None = None) 
     repository = Repository(create_sessionmaker(db_engine))
     access, secret = settings.s3_credentials()
     storage = open_storage(settings.resolved_storage_url, access_key=access, secret_key=secret)
-    engines = engines or EngineRegistry(settings.engine, factory=lambda name, cls: build_engine(name, cls, settings))
+    engines = engines or EngineRegistry.from_settings(settings)
     engines.get()  # fail at start, not on the first page, when the default engine cannot load
     metrics = Metrics()
     pool = OcrPool(settings.ocr_workers, settings.queue_limit)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 # Field names used for labels of things the result does not report.
 OTHER = "other"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +17,7 @@ from tests.conftest import make_settings
 from tests.integration.test_process_page import error_reason
 from tests.support.drawing import draw_page, sheet
 from tests.support.engines import CountingEngine
-from tests.support.pdfs import raster_pdf, text_pdf, zero_page_pdf
+from tests.support.pdfs import text_pdf, zero_page_pdf
 from tests.support.procserver import ServerProcess
 
 

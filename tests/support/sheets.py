@@ -296,7 +296,7 @@ def _cells(spec: SheetSpec, rng: random.Random) -> dict[str, Cell]:
     if spec.language == "en":
         labels["title"] = rng.choice(["SHEET TITLE", "DRAWING TITLE", "TITLE", "SHEET NAME", "DRAWING TITLE:"])
         labels["scale"] = rng.choice(["SCALE", "SCALE:", "DRAWING SCALE"])
-    ls, vs = spec.label_size, spec.value_size
+    vs = spec.value_size
     cells = {
         "firm": Cell(None, [(spec.firm, bold, vs + 1), ("123 MAIN STREET, SUITE 400" if spec.language == "en" else "Hauptstrasse 12, 8000 Zürich", regular, vs - 1.5)]),
         "project": Cell(labels["project"], [(spec.project_name, bold, vs + 0.5)]),

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: help run test test-fast proto proto-check buf-check eval bench bench-engines clean
+.PHONY: help lint run test test-fast proto proto-check buf-check eval bench bench-engines clean
 
 help:
 	@echo "make run            create $(VENV), install, serve on embedded defaults (127.0.0.1:50051)"
@@ -39,7 +39,10 @@ buf-check: proto-check
 	$(BIN)/buf format --diff --exit-code protos
 	$(PY) tools/buf_breaking.py  # against HEAD~1; BUF_BREAKING_AGAINST=origin/main for a branch
 
-test: $(VENV)/.installed-test buf-check
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check service client tests tools bench
+
+test: $(VENV)/.installed-test buf-check lint
 	bash tools/ensure-postgres.sh
 	$(BIN)/pytest $(PYTEST_ARGS)
 

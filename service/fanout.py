@@ -144,7 +144,7 @@ class PeerFanout:
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         # One thread per page in flight; threads only wait on calls. Runs beyond
         # the first queue here, still bounded by each run's window.
-        self._executor = ThreadPoolExecutor(max_workers=max(4, 4 * self.window()), thread_name_prefix="planocr-fanout")
+        self._executor = ThreadPoolExecutor(max_workers=max(16, 4 * self.window()), thread_name_prefix="planocr-fanout")
         self._closed = False
 
     def window(self) -> int:

@@ -1,0 +1,79 @@
+"""The fan-out's pure parts: counting peers in a target, turning a peer's status into a domain error."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from planocr.errors import Code, FailedPrecondition, Reason, ResourceExhausted, Unavailable
+from planocr.fanout import _worth_retrying, count_peers, domain_error
+from planocr.grpc_errors import grpc_status
+
+
+@pytest.mark.parametrize(
+    ("target", "peers"),
+    [
+        ("ipv4:127.0.0.1:5001,127.0.0.1:5002,127.0.0.1:5003", 3),
+        ("ipv4:10.0.0.5:50051", 1),
+        ("ipv6:[::1]:5001,[::1]:5002", 2),
+        ("unix:/run/planocr.sock", 1),
+        ("dns:///127.0.0.1:50051", 1),
+        ("127.0.0.1:50051", 1),
+        ("dns:///no-such-host.invalid:50051", 1),  # does not resolve (yet): one, not zero
+    ],
+)
+def test_count_peers(target, peers):
+    assert count_peers(target) == peers
+
+
+class FakeRpcError(grpc.RpcError, grpc.Call):
+    """What a failed unary call raises: a status code, details and trailing metadata."""
+
+    def __init__(self, code: grpc.StatusCode, details: str, trailing=()):
+        self._code, self._details, self._trailing = code, details, tuple(trailing)
+
+    def code(self):
+        return self._code
+
+    def details(self):
+        return self._details
+
+    def trailing_metadata(self):
+        return self._trailing
+
+    def initial_metadata(self):
+        return ()
+
+    def is_active(self):
+        return False
+
+    def time_remaining(self):
+        return None
+
+    def cancel(self):
+        return False
+
+    def add_callback(self, callback):
+        return False
+
+
+def _from_peer(error) -> FakeRpcError:
+    status = grpc_status(error)
+    return FakeRpcError(status.code, status.details, status.trailing_metadata)
+
+
+def test_a_peers_domain_error_keeps_its_code_and_reason():
+    error = domain_error(_from_peer(FailedPrecondition("the page image is missing", reason=Reason.IMAGE_MISSING)))
+    assert error.code is Code.FAILED_PRECONDITION and error.reason == Reason.IMAGE_MISSING
+    assert "missing" in error.message and not _worth_retrying(error)
+
+
+def test_a_peer_that_cannot_be_reached_is_retried_elsewhere():
+    error = domain_error(FakeRpcError(grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses"))
+    assert isinstance(error, Unavailable) and _worth_retrying(error)
+
+
+def test_a_full_peer_is_retried_but_a_peers_own_outage_is_not():
+    assert _worth_retrying(domain_error(_from_peer(ResourceExhausted("queue full", reason=Reason.QUEUE_FULL))))
+    database_down = domain_error(_from_peer(Unavailable("the database is unavailable", reason=Reason.DATABASE_UNAVAILABLE)))
+    assert database_down.code is Code.UNAVAILABLE and not _worth_retrying(database_down)

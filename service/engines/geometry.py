@@ -86,9 +86,8 @@ def merge_words(base: Sequence[Word], extra: Iterable[Word], *, min_confidence: 
 
     An extra word below ``min_confidence`` is dropped. One that overlaps no
     base word is added. One that overlaps base words is added only when it is
-    more confident than all of them by ``margin``, or when it is about as
-    confident as the one word it overlaps and reads more of it ("A-101" for
-    "-101": a large letter touching a frame line); they are then replaced.
+    more confident than all of them by ``margin``, or when it is a fuller
+    reading of them (:func:`_completes`); they are then replaced.
     """
     added: list[Word] = []
     replaced: set[int] = set()
@@ -107,10 +106,19 @@ def merge_words(base: Sequence[Word], extra: Iterable[Word], *, min_confidence: 
 
 
 def _completes(base: Sequence[Word], hits: list[int], word: Word, margin: float) -> bool:
-    if len(hits) != 1:
+    """Whether ``word`` is a fuller reading of the base words it overlaps, about as confident.
+
+    Either it contains the one word it overlaps ("A-101" for "-101"), or it
+    is several words run together into a code of letters and digits ("AF101"
+    for "AF 101": large, letter-spaced sheet numbers read at full resolution).
+    """
+    parts = sorted((base[i] for i in hits), key=lambda w: w.box.left)
+    if word.confidence + margin < min(p.confidence for p in parts):
         return False
-    other = base[hits[0]]
-    return len(word.text) > len(other.text) and other.text in word.text and word.confidence + margin >= other.confidence
+    if len(parts) == 1:
+        return len(word.text) > len(parts[0].text) and parts[0].text in word.text
+    text = word.text
+    return "".join(p.text for p in parts) == text and any(c.isdigit() for c in text) and any(c.isalpha() for c in text)
 
 
 def group_words(words: Iterable[Word]) -> list[Line]:

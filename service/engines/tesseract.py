@@ -12,9 +12,10 @@ GIL, so N threads read N pages at once):
    scattered labels of a drawing; a page dense with running text is read
    again in automatic layout mode (PSM 3), which keeps columns and reading
    order;
-3. a coarse pass over the whole page at about 150 DPI (for scans of 225 DPI
-   and more): large text, and some mid-sized lines that the sparse
-   full-resolution pass drops, are read there;
+3. coarse passes over the whole page at about 150 and 75 DPI (those that
+   come to 60 DPI or more): large text, some mid-sized lines that the
+   sparse full-resolution pass drops, and large letter-spaced sheet numbers
+   that it splits ("AF 101") are read there;
 4. the page turned a quarter clockwise (and its right edge a quarter
    counter-clockwise) at about 150 DPI, for text running vertically
    (title blocks along the right edge, rotated labels, dimensions).
@@ -159,8 +160,10 @@ class TesseractEngine(OcrEngine):
                 rotation, page, lines = other, other_page, other_lines
         extra: list[Word] = []
         factor = max(1, round(dpi / COARSE_DPI))
-        if self.coarse and factor > 1:
-            extra += self._read_regions(page, dpi, [(WHOLE_PAGE, 0)], factor=factor)
+        if self.coarse:
+            for coarse in (factor, 2 * factor):
+                if coarse > 1 and dpi / coarse >= 60:
+                    extra += self._read_regions(page, dpi, [(WHOLE_PAGE, 0)], factor=coarse)
         if self.vertical:
             turned = self._read_regions(page, dpi, VERTICAL_REGIONS, factor=factor)
             extra += [w for w in turned if _runs_vertically(w)]

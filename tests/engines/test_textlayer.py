@@ -117,6 +117,25 @@ def test_symbol_font_text_falls_back_to_ocr():
     assert not ok and "symbols" in why
 
 
+def test_invisible_text_of_a_searchable_scan_is_used():
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    scan = pages.render_image(SHEET, 50)
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(SHEET.width * 72, SHEET.height * 72))
+    c.drawImage(ImageReader(scan), 0, 0, width=SHEET.width * 72, height=SHEET.height * 72)
+    text = c.beginText(72, 72)
+    text.setTextRenderMode(3)  # invisible, as OCR tools write it over the scan
+    text.setFont("Helvetica", 12)
+    text.textLine("A-101 FIRST FLOOR PLAN")
+    c.drawText(text)
+    c.save()
+    (page,) = render(buf.getvalue())
+    assert texts(page.words) == ["A-101", "FIRST", "FLOOR", "PLAN"]
+    assert textlayer.assess(page.words, *page.image.size) == (True, "")
+
+
 def _words(*texts_: str) -> list[Word]:
     return [Word(t, Box(10 + 60 * i, 10, 50, 12)) for i, t in enumerate(texts_)]
 

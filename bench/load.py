@@ -25,7 +25,6 @@ import collections
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import threading

@@ -11,7 +11,7 @@ GIL, so N threads read N pages at once):
 2. the full page, upright, in sparse-text mode (PSM 11), which finds the
    scattered labels of a drawing; a page dense with running text is read
    again in automatic layout mode (PSM 3), which keeps columns and reading
-   order;
+   order, and gets none of the passes below;
 3. coarse passes over the whole page at about 150 and 75 DPI (those that
    come to 60 DPI or more): large text, some mid-sized lines that the
    sparse full-resolution pass drops, and large letter-spaced sheet numbers
@@ -149,15 +149,18 @@ class TesseractEngine(OcrEngine):
         dpi = int(dpi or 300)
         rotation, sure = self._orientation.osd(grey, dpi) if self._orientation else (0, True)
         page = geometry.rotate(grey, rotation)
-        lines = self._read_page(page, dpi)
+        lines, prose = self._read_page(page, dpi)
         if not sure and not reads_upright(lines):
             # OSD often cannot tell a sparse drawing from its upside-down self:
             # when the page does not read well, read it the other way up too.
             other = (rotation + 180) % 360
             other_page = geometry.rotate(grey, other)
-            other_lines = self._read_page(other_page, dpi)
+            other_lines, other_prose = self._read_page(other_page, dpi)
             if score(other_lines) > score(lines):
-                rotation, page, lines = other, other_page, other_lines
+                rotation, page, lines, prose = other, other_page, other_lines, other_prose
+        if prose:
+            # Layout analysis has read the page; extra passes only add noise to prose.
+            return OcrResult(width=page.width, height=page.height, lines=lines, rotation=rotation, engine=self.name)
         extra: list[Word] = []
         factor = max(1, round(dpi / COARSE_DPI))
         if self.coarse:
@@ -171,13 +174,14 @@ class TesseractEngine(OcrEngine):
             lines = _merge(lines, extra, self.min_extra_confidence)
         return OcrResult(width=page.width, height=page.height, lines=lines, rotation=rotation, engine=self.name)
 
-    def _read_page(self, page: Image.Image, dpi: int) -> list[Line]:
+    def _read_page(self, page: Image.Image, dpi: int) -> tuple[list[Line], bool]:
+        """The full-resolution pass, and whether the page turned out to be prose (read with PSM 3)."""
         if self.psm is not None:
-            return self._read(page, dpi, self.psm)
+            return self._read(page, dpi, self.psm), False
         lines = self._read(page, dpi, PSM.SPARSE_TEXT)
         if _is_running_text(lines, page.width, page.height):
-            lines = self._read(page, dpi, PSM.AUTO)
-        return lines
+            return self._read(page, dpi, PSM.AUTO), True
+        return lines, False
 
     def _read(self, image: Image.Image, dpi: int, psm: int) -> list[Line]:
         return read_image(self._api(), image, dpi, psm)

@@ -3,7 +3,8 @@
 The models ship inside the ``rapidocr`` wheel, so nothing is downloaded at
 run time. The detector is built for photos of about 2000 pixels, so a sheet
 is scaled to ``work_dpi`` and read in overlapping tiles; each word belongs
-to the tile whose core holds its centre. The page is turned upright first
+to the tile whose core holds its centre (a word longer than the overlap that
+crosses a tile edge comes back in pieces, hence the large tiles). The page is turned upright first
 (tesseract's OSD, :mod:`planocr.engines.orientation`). PP-OCR reads
 vertical lines by itself; as drafting convention has it, they are taken to
 read bottom to top (``Word.angle`` 90).

@@ -103,13 +103,13 @@ def load_engine_class(name: str) -> type[OcrEngine]:
 def build_engine(name: str, settings: Settings, cls: type[OcrEngine] | None = None) -> OcrEngine:
     """Build engine ``name`` with its options from ``settings``.
 
-    tesseract gets the model folder (``PLANOCR_TESSDATA``); vision its
+    tesseract and rapidocr get the tesseract model folder (``PLANOCR_TESSDATA``); vision its
     endpoint, timeout and language hints; every engine the pixel limit
     (``PLANOCR_MAX_IMAGE_PIXELS``) of the decompression-bomb guard.
     """
     cls = cls or load_engine_class(name)
     options: dict[str, object] = {}
-    if name == "tesseract":
+    if name in ("tesseract", "rapidocr"):  # rapidocr finds the page's orientation with tesseract's OSD
         options["tessdata"] = settings.tessdata
     elif name == "vision":
         options["endpoint"] = settings.vision_endpoint

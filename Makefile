@@ -22,7 +22,7 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/activate pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,vision,rapidocr,bench]'
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
@@ -48,6 +48,10 @@ test: $(VENV)/.installed-test buf-check lint
 
 test-fast: $(VENV)/.installed-test
 	$(BIN)/pytest -x -q tests/unit tests/servicer
+
+# Pages/s and peak memory of each engine on a fixed generated set.
+bench-engines: $(VENV)/.installed-test
+	$(PY) bench/engines.py $(BENCH_ENGINES_ARGS)
 
 EVAL_SET ?= build/eval-set
 EVAL_COUNT ?= 200

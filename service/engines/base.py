@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import abc
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -190,29 +190,3 @@ def check_image_size(width: int, height: int, max_pixels: int) -> None:
             reason=Reason.IMAGE_TOO_LARGE,
             metadata={"width": str(width), "height": str(height), "max_pixels": str(max_pixels)},
         )
-
-
-def group_lines(words: Sequence[Word]) -> list[Line]:
-    """Group loose words into lines by vertical overlap, then order them top to bottom.
-
-    Used by engines that return words without line structure. Words of
-    different angles never share a line.
-    """
-    rows: list[list[Word]] = []
-    for word in sorted(words, key=lambda w: (w.angle, w.box.top, w.box.left)):
-        for row in rows:
-            ref = row[-1]
-            if ref.angle != word.angle or ref.angle != 0:
-                continue
-            overlap = min(ref.box.bottom, word.box.bottom) - max(ref.box.top, word.box.top)
-            gap = word.box.left - ref.box.right
-            if overlap > 0.5 * min(ref.box.height, word.box.height) and -ref.box.height < gap < 3 * max(
-                ref.box.height, word.box.height
-            ):
-                row.append(word)
-                break
-        else:
-            rows.append([word])
-    lines = [Line(tuple(sorted(row, key=lambda w: w.box.left))) for row in rows]
-    lines.sort(key=lambda line: (line.box.top, line.box.left))
-    return lines

@@ -35,12 +35,11 @@ class Token:
     angle: int
 
 
-@dataclass(slots=True)
-class Phrase:
-    """Words on one baseline with no cell-sized gap, in reading order."""
+class TokenRun:
+    """What a run of tokens shows as a whole: its text, boxes and typical height."""
 
+    __slots__ = ()
     tokens: list[Token]
-    angle: int
 
     @property
     def text(self) -> str:
@@ -57,6 +56,14 @@ class Phrase:
     @property
     def height(self) -> float:
         return statistics.median(t.box.height for t in self.tokens)
+
+
+@dataclass(slots=True)
+class Phrase(TokenRun):
+    """Words on one baseline with no cell-sized gap, in reading order."""
+
+    tokens: list[Token]
+    angle: int
 
     @property
     def confidence(self) -> float:

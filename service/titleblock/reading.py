@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from planocr.engines.base import Box
 from planocr.titleblock.labels import OTHER, match_label
-from planocr.titleblock.layout import Frame, Phrase, Token, same_style, stacked_below
+from planocr.titleblock.layout import Frame, Phrase, Token, TokenRun, same_style, stacked_below
 from planocr.titleblock.patterns import clean_token, is_date, sheet_number_shape
 from planocr.titleblock.scales import find_scales
 
@@ -21,7 +21,7 @@ _OF_PATTERN = re.compile(r"^(?:SHEET|BLATT|PAGE|SEITE)?\s*\d{1,4}\s*(?:OF|VON|/)
 
 
 @dataclass(slots=True, eq=False)
-class Piece:
+class Piece(TokenRun):
     """A run of content words in one phrase: a value or free text (never a label)."""
 
     tokens: list[Token]
@@ -29,22 +29,6 @@ class Piece:
     frame: Frame
     label: Label | None = None  # the label this piece is the value of
     cell_rank: int = 0  # 0: first value line under the label, 1+: further lines of the same cell
-
-    @property
-    def text(self) -> str:
-        return " ".join(t.text for t in self.tokens)
-
-    @property
-    def box(self) -> Box:
-        return Box.union(t.box for t in self.tokens)
-
-    @property
-    def page_box(self) -> Box:
-        return Box.union(t.page_box for t in self.tokens)
-
-    @property
-    def height(self) -> float:
-        return statistics.median(t.box.height for t in self.tokens)
 
 
 @dataclass(slots=True, eq=False)

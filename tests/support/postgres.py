@@ -44,21 +44,33 @@ def _pg_bin(name: str) -> str:
     raise RuntimeError(f"{name} not found; install PostgreSQL (apt-get install postgresql)")
 
 
-def reachable(url: str) -> bool:
+def _connect(url: str, timeout: int = 10):
     parsed = make_url(url)
+    return psycopg2.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        dbname=parsed.database or "postgres",
+        connect_timeout=timeout,
+    )
+
+
+def reachable(url: str) -> bool:
     try:
-        conn = psycopg2.connect(
-            host=parsed.host or "127.0.0.1",
-            port=parsed.port or 5432,
-            user=parsed.username or "postgres",
-            password=parsed.password,
-            dbname=parsed.database or "postgres",
-            connect_timeout=2,
-        )
+        conn = _connect(url, timeout=2)
     except psycopg2.Error:
         return False
     conn.close()
     return True
+
+
+def _admin(admin_url: str, statement: sql.Composable) -> None:
+    conn = _connect(admin_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(statement)
+    conn.close()
 
 
 class PostgresCluster:
@@ -107,35 +119,13 @@ class PostgresCluster:
 def create_database(admin_url: str, name: str | None = None) -> str:
     """Create a throwaway database and return its URL."""
     name = name or f"planocr_test_{uuid.uuid4().hex[:10]}"
-    parsed = make_url(admin_url)
-    conn = psycopg2.connect(
-        host=parsed.host or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password,
-        dbname=parsed.database or "postgres",
-    )
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    conn.close()
-    return parsed.set(database=name).render_as_string(hide_password=False)
+    _admin(admin_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(admin_url: str, url: str) -> None:
-    parsed = make_url(admin_url)
     name = make_url(url).database
-    conn = psycopg2.connect(
-        host=parsed.host or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password,
-        dbname=parsed.database or "postgres",
-    )
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    conn.close()
+    _admin(admin_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05) -> bool:

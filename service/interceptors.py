@@ -16,6 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import grpc
@@ -49,53 +50,54 @@ def request_ids(message: Any) -> dict[str, str]:
     return ids
 
 
+class _Call:
+    """What one call's log line and metrics need: its code and the ids it named."""
+
+    __slots__ = ("code", "ids")
+
+    def __init__(self, request: Any):
+        self.code = "OK"
+        self.ids = request_ids(request)
+
+
+@contextmanager
+def _call_scope(request: Any, context: grpc.ServicerContext, method: str, observe: CallObserver | None) -> Iterator[_Call]:
+    """Turn what the handler raises into a status, then log and count the call once."""
+    started = time.monotonic()
+    call = _Call(request)
+    try:
+        yield call
+    except PlanocrError as error:
+        call.code = error.code.name
+        call.ids["reason"] = str(error.reason)
+        _abort(context, error)
+    except GeneratorExit:
+        call.code = "CANCELLED"  # the caller went away mid-stream
+        raise
+    except Exception:
+        if _already_aborted(context):
+            call.code = context.code().name
+            raise
+        call.code = "INTERNAL"
+        call.ids["incident"] = _abort_internal(context, method)
+    finally:
+        _finish(context, method, call.code, started, observe, call.ids)
+
+
 def _wrap_unary(behavior, method: str, observe: CallObserver | None):
     def handler(request_or_iterator, context):
-        started = time.monotonic()
-        code = "OK"
-        ids = request_ids(request_or_iterator)
-        try:
+        with _call_scope(request_or_iterator, context, method, observe) as call:
             response = behavior(request_or_iterator, context)
-            ids.update(request_ids(response))
+            call.ids.update(request_ids(response))
             return response
-        except PlanocrError as error:
-            code = error.code.name
-            ids["reason"] = str(error.reason)
-            _abort(context, error)
-        except Exception:
-            if _already_aborted(context):
-                code = context.code().name
-                raise
-            code = "INTERNAL"
-            ids["incident"] = _abort_internal(context, method)
-        finally:
-            _finish(context, method, code, started, observe, ids)
 
     return handler
 
 
 def _wrap_stream(behavior, method: str, observe: CallObserver | None):
     def handler(request_or_iterator, context) -> Iterator:
-        started = time.monotonic()
-        code = "OK"
-        ids = request_ids(request_or_iterator)
-        try:
+        with _call_scope(request_or_iterator, context, method, observe):
             yield from behavior(request_or_iterator, context)
-        except PlanocrError as error:
-            code = error.code.name
-            ids["reason"] = str(error.reason)
-            _abort(context, error)
-        except GeneratorExit:
-            code = "CANCELLED"
-            raise
-        except Exception:
-            if _already_aborted(context):
-                code = context.code().name
-                raise
-            code = "INTERNAL"
-            ids["incident"] = _abort_internal(context, method)
-        finally:
-            _finish(context, method, code, started, observe, ids)
 
     return handler
 

@@ -59,8 +59,10 @@ def main(argv: list[str] | None = None) -> int:
             load = harness.settle(args.settle)
             print(f"bench: {name} (load average {load})", file=sys.stderr, flush=True)
             started = time.monotonic()
+            pressure = harness.cpu_pressure()
             result = _run_one(name, space, pages, args)
             result["minutes"] = round((time.monotonic() - started) / 60, 1)
+            result["cpu_pressure"] = [pressure, harness.cpu_pressure()]
             result["machine"] = machine
             (args.results / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
             print(json.dumps(result, indent=1), flush=True)

@@ -46,6 +46,16 @@ def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+def cpu_pressure() -> float | None:
+    """Share of the last 60 s in which some runnable task waited for a CPU (Linux PSI), in percent."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    fields = dict(part.split("=") for part in line.split()[1:])
+    return float(fields["avg60"])
+
+
 @dataclass
 class Workspace:
     """A scratch folder and a PostgreSQL server for one benchmark run."""

@@ -91,6 +91,9 @@ def _machine(r: Results) -> str:
     if alt:
         rows.insert(5, ["Peer tools", ", ".join(f"{t} {v.removeprefix(t).strip()}" for t, v in alt["versions"].items()) or "none installed"])
     loads = ", ".join(f"{name} {res['load_before']}-{res['load_after']}" for name, res in r.items() if "load_before" in res)
+    pressures = ", ".join(f"{name} {p[0]:g}-{p[1]:g}%" for name, res in r.items() if None not in (p := res.get("cpu_pressure", [None, None])))
+    if pressures:
+        loads += f"; CPU pressure (share of the last minute some task waited for a core): {pressures}"
     return "## The machine\n\n" + _table(["", ""], rows) + (
         "\n\nThe machine is shared: other work ran during the benchmarks. 1-minute load average before and after "
         f"each benchmark: {loads} (on {m['cores']} cores). Figures that depend on idle cores (scaling across "
@@ -260,9 +263,12 @@ share the same two cores; and the durable save waits for one WAL flush (about 1.
 per page on each of the two workers. More OCR workers do not help (8 were slower than 2). Going further means
 leaving the ORM session for the two page-job statements or dropping the per-checkout ping, both
 against the design notes, or running more server processes, which is what the scale-out is for.""",
-    "p50": """**Null-engine p50 latency.** One call is a gRPC round trip plus two database transactions of
-four round trips each and three thread hand-offs; on a loaded machine every hand-off waits for a
-core.""",
+    "p50": """**Null-engine p50 latency.** One call is a gRPC round trip (the health check's p50 is the
+floor), two database transactions of three or four round trips each (pre-ping, statement, commit),
+and three thread hand-offs. The largest single wait is the save's durable commit: PostgreSQL's WAL
+flush takes about 1.2 ms on this disk (`pg_test_fsync`; 0.2 ms per commit without it). While saves
+also committed asynchronously, the p50 was 3.0 ms; results were made durable again on purpose
+(docs/reliability.md), which is what puts the p50 at the 5 ms line.""",
     "raster": """**Against the scripted tools on raster pages.** The default `tesseract` engine reads each
 page in up to four passes (orientation, the full page in sparse-text mode and again in layout mode
 when it is dense, a coarse pass for large text, the page turned for vertical text; see

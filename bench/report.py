@@ -264,8 +264,10 @@ per page on each of the two workers. More OCR workers do not help (8 were slower
 leaving the ORM session for the two page-job statements or dropping the per-checkout ping, both
 against the design notes, or running more server processes, which is what the scale-out is for.""",
     "p50": """**Null-engine p50 latency.** One call is a gRPC round trip (the health check's p50 is the
-floor), two database transactions of three or four round trips each (pre-ping, statement, commit),
-and three thread hand-offs. The largest single wait is the save's durable commit: PostgreSQL's WAL
+floor), nine database round trips (claim: pre-ping, BEGIN, SET LOCAL, UPDATE, COMMIT; save:
+pre-ping, BEGIN, UPDATE, COMMIT) and three thread hand-offs. A round trip takes 0.04 ms on an idle
+machine but 0.3-0.5 ms while the client, the server's threads and PostgreSQL share two cores
+(py-spy: the SET LOCAL alone took about 0.5 ms of each call). The largest single wait is the save's durable commit: PostgreSQL's WAL
 flush takes about 1.2 ms on this disk (`pg_test_fsync`; 0.2 ms per commit without it). While saves
 also committed asynchronously, the p50 was 3.0 ms; results were made durable again on purpose
 (docs/reliability.md), which is what puts the p50 at the 5 ms line.""",

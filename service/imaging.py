@@ -42,7 +42,8 @@ def sniff_media_type(head: bytes) -> str | None:
     return None
 
 
-def _check_size(width: int, height: int, max_pixels: int) -> None:
+def check_image_size(width: int, height: int, max_pixels: int) -> None:
+    """Refuse an empty image or one over ``max_pixels`` (``InvalidArgument``, ``IMAGE_TOO_LARGE``)."""
     if width <= 0 or height <= 0:
         raise InvalidArgument(f"image has no pixels ({width} x {height})", reason=Reason.IMAGE_UNREADABLE)
     if width * height > max_pixels:
@@ -63,7 +64,7 @@ def _open(data: bytes) -> Image.Image:
 
 
 def _load(frame: Image.Image, max_pixels: int) -> Image.Image:
-    _check_size(frame.width, frame.height, max_pixels)
+    check_image_size(frame.width, frame.height, max_pixels)
     try:
         frame.load()
         return frame.copy() if frame.mode in ("L", "RGB") else _to_grey_or_rgb(frame)
@@ -85,7 +86,7 @@ def _to_grey_or_rgb(image: Image.Image) -> Image.Image:
 def image_size(data: bytes, max_pixels: int) -> tuple[int, int]:
     """Width and height from the header alone; refuses images over ``max_pixels``."""
     image = _open(data)
-    _check_size(image.width, image.height, max_pixels)
+    check_image_size(image.width, image.height, max_pixels)
     return image.width, image.height
 
 

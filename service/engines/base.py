@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from planocr.errors import InvalidArgument, Reason
+from planocr.imaging import check_image_size
 
 #: Engines refuse larger images unless built with another ``max_pixels`` (the
 #: server passes ``Settings.max_image_pixels``). ARCH E1 at 300 DPI is 113 MP.
@@ -178,15 +178,3 @@ class OcrEngine(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release native resources; called once at shutdown."""
-
-
-def check_image_size(width: int, height: int, max_pixels: int) -> None:
-    """Refuse an empty image or one over ``max_pixels`` (``InvalidArgument``, ``IMAGE_TOO_LARGE``)."""
-    if width <= 0 or height <= 0:
-        raise InvalidArgument(f"image has no pixels ({width} x {height})", reason=Reason.IMAGE_UNREADABLE)
-    if width * height > max_pixels:
-        raise InvalidArgument(
-            f"image of {width} x {height} pixels is larger than the engine limit of {max_pixels:,} pixels",
-            reason=Reason.IMAGE_TOO_LARGE,
-            metadata={"width": str(width), "height": str(height), "max_pixels": str(max_pixels)},
-        )

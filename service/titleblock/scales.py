@@ -26,6 +26,16 @@ def normalize_marks(text: str) -> str:
     return text.translate(_QUOTES).replace("''", '"')
 
 
+def _degree_marks(text: str) -> str:
+    """OCR reads a small inch or foot mark as a degree sign: ``3° = 1'-0"``, ``1" = 10°``.
+
+    Before ``=`` it is an inch mark, elsewhere after a number a foot mark;
+    one character for one, so match positions stay valid.
+    """
+    text = re.sub(r"(?<=\d)(\s*)[°º](?=\s*=)", r'\1"', text)
+    return re.sub(r"(?<=\d)(\s*)[°º]", r"\1'", text)
+
+
 _INCH = r"(?P<inch>(?:\d{1,2}\s*[- ]\s*)?\d{1,2}\s*/\s*\d{1,3}|\d{1,3}(?:\.\d+)?)"
 _ARCH = re.compile(
     _INCH
@@ -94,7 +104,7 @@ def _imperial(inch: str, ft: str, fin: str | None) -> tuple[str, str] | None:
 
 def find_scales(text: str) -> list[ScaleMatch]:
     """Every scale expression in ``text``, in order, canonicalized."""
-    norm = normalize_marks(text)
+    norm = _degree_marks(normalize_marks(text))
     found: list[ScaleMatch] = []
     taken: list[tuple[int, int]] = []
 
@@ -160,12 +170,18 @@ def implausible_fraction(text: str) -> tuple[int, int] | None:
 
 
 def repair_fraction(text: str, others: list[str]) -> tuple[str, bool]:
-    """Mend an implausible architectural scale; returns the text and whether it changed.
+    """Mend a scale no drawing uses; returns the text and whether it changed.
 
-    A plausible scale elsewhere on the sheet with the same denominator wins
-    (the title block usually repeats a view's scale); otherwise ``1/d`` when
-    that is a standard scale, since OCR most often misreads the leading 1.
+    An architectural inch value off the standard list (``4/4" = 1'-0"``): a
+    plausible scale elsewhere on the sheet with the same denominator wins
+    (the title block usually repeats a view's scale), else ``1/d`` when that
+    is a standard scale, since OCR most often misreads the leading 1. An
+    engineering scale is always one inch to so many feet (``4" = 50'`` is
+    ``1" = 50'`` misread).
     """
+    engineering = _bad_engineering(text)
+    if engineering is not None:
+        return f'1" = {engineering}\'', True
     bad = implausible_fraction(text)
     if bad is None:
         return text, False
@@ -176,6 +192,43 @@ def repair_fraction(text: str, others: list[str]) -> tuple[str, bool]:
     if Fraction(1, den) in _STANDARD_INCHES:
         return re.sub(r"^\s*\d+/", "1/", text), True
     return text, False
+
+
+def _bad_engineering(text: str) -> int | None:
+    """The feet of an engineering scale whose inch side is not 1 (``4" = 50'``), else None."""
+    matches = find_scales(text)
+    if len(matches) != 1 or matches[0].kind != "engineering":
+        return None
+    found = re.fullmatch(r"(\d+)\" = (\d+)'", matches[0].text)
+    if found is None or found.group(1) == "1":
+        return None
+    return int(found.group(2))
+
+
+_PARTIAL = re.compile(r"""^\s*(?P<inch>\d{1,2}(?:\s+\d{1,2}/\d{1,3}|/\d{1,3})?)\s*"(?:\s*=.*)?$""")
+
+
+def partial_scale(text: str) -> str | None:
+    """The architectural scale a scale cell starts to state when OCR lost the rest.
+
+    ``3/32"``, ``3/4" = 0"`` and ``3" =1`` all say N inches to the foot:
+    architectural scales are stated per foot. Only standard inch values are
+    taken, and never a bare ``1"`` (``1" = 1'-0"`` or ``1" = 20'``?).
+    ``11/2"`` is read as ``1 1/2"`` (OCR drops the space).
+    """
+    found = _PARTIAL.match(_degree_marks(normalize_marks(text)))
+    if found is None:
+        return None
+    inch = re.sub(r"\s+", " ", found.group("inch"))
+    value = _fraction(inch)
+    if value is not None and value not in _STANDARD_INCHES:
+        split = re.fullmatch(r"1(\d)/(\d+)", inch)
+        if split and Fraction(int(split.group(1)), int(split.group(2))) in _STANDARD_INCHES:
+            inch = f"1 {split.group(1)}/{split.group(2)}"
+            value = _fraction(inch)
+    if value is None or value == 1 or value not in _STANDARD_INCHES:
+        return None
+    return f'{inch}" = 1\'-0"'
 
 
 def scale_key(text: str) -> str:

@@ -70,8 +70,41 @@ def test_rotated_scans_give_the_same_words(tesseract, page_image, upright_result
     result = tesseract.recognize(pages.rotate_scan(page_image, turned), dpi=DPI)
     assert result.rotation == (360 - turned) % 360
     assert (result.width, result.height) == (upright_result.width, upright_result.height)
-    # turning by quarter turns is lossless, so the upright page is the same pixels
-    assert [(w.text, w.box, w.angle) for w in result.words] == [(w.text, w.box, w.angle) for w in upright_result.words]
+    # turning by quarter turns is lossless; the 150 DPI page is enlarged after the turn's
+    # resampling differs by a pixel here and there, so the same words come back within 2 px
+    assert [(w.text, w.angle) for w in result.words] == [(w.text, w.angle) for w in upright_result.words]
+    for got, want in zip(result.words, upright_result.words):
+        assert all(abs(a - b) <= 2 for a, b in zip(got.box.to_list(), want.box.to_list())), (got, want)
+
+
+def test_a_title_block_turned_along_the_right_edge_does_not_turn_the_page(tesseract):
+    """OSD follows the strip's large turned text; reading shows the drawing is upright."""
+    from planocr.titleblock import parse_title_block
+    from tests.support.sheets import PAGE_SIZES, SheetSpec, sheet_image
+
+    spec = SheetSpec(layout="right-rotated", sheet_number="P2.01", title=["THIRD FLOOR MECHANICAL PLAN"],
+                     page_size=PAGE_SIZES["ANSI B"], number_size=20, title_size=10)
+    image = sheet_image(spec, DPI)
+    osd_turn, sure = tesseract._orientation.osd(image, DPI)
+    assert osd_turn in (90, 270) and not sure  # what the check is for
+    result = tesseract.recognize(image, dpi=DPI)
+    assert result.rotation == 0
+    assert (result.width, result.height) == image.size
+    number = next(w for w in result.words if w.text == "P2.01")
+    assert number.angle == 90
+    parsed = parse_title_block(result.lines, result.width, result.height)
+    assert parsed.value("sheet_number") == "P2.01"
+    assert parsed.value("sheet_title") == "THIRD FLOOR MECHANICAL PLAN"
+
+
+def test_low_resolution_scans_are_read_enlarged_with_boxes_in_their_own_pixels():
+    from planocr.engines.tesseract import enlargement
+
+    assert enlargement(2550, 1650, 150) == 2.0
+    assert enlargement(3400, 2200, 200) == 1.5
+    assert enlargement(5100, 3300, 300) == 1.0
+    assert enlargement(2550, 1650, 280) == 1.0
+    assert enlargement(20_000, 14_000, 100) == 1.0  # over the pixel cap already
 
 
 def test_degraded_scan_still_gives_the_title_block(tesseract, page_image):
@@ -106,7 +139,8 @@ def test_running_text_keeps_its_columns(tesseract):
     texts += [pages.Text(t, 4.5, 0.8 + 0.28 * i, 10) for i, t in enumerate(right)]
     image = pages.render_image(pages.Sheet(8.5, 5.0, tuple(texts)), 200)
     text = normalized(tesseract.recognize(image, dpi=200))
-    assert text.index("alpha13") < text.index("omega0")
+    assert text.count("left column") >= 12 and text.count("right column") >= 12
+    assert text.rindex("left column") < text.index("right column")
 
 
 def test_threads_share_one_engine(tesseract, page_image, upright_result):

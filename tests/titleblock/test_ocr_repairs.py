@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from planocr.titleblock.labels import match_label
 from planocr.titleblock.patterns import clean_token, sheet_number_shape
-from planocr.titleblock.scales import implausible_fraction, repair_fraction
+from planocr.titleblock.scales import find_scales, implausible_fraction, partial_scale, repair_fraction
 
 
 def test_dollar_for_s_is_read_as_a_structural_sheet_number():
@@ -28,3 +29,42 @@ def test_a_misread_fraction_takes_the_sheets_own_scale_with_that_denominator():
 def test_a_misread_fraction_without_a_twin_falls_back_to_one_over_the_denominator():
     assert repair_fraction('7/8" = 1\'-0"', []) == ('1/8" = 1\'-0"', True)
     assert repair_fraction('5/3" = 1\'-0"', []) == ('5/3" = 1\'-0"', False)  # no standard scale to fall back on
+
+
+@pytest.mark.parametrize(("read", "scale"), [
+    ('1" = 10°', '1" = 10\''),  # a small foot mark read as a degree sign
+    ('3° = 1\'-0"', '3" = 1\'-0"'),  # ... and an inch mark before "="
+])
+def test_degree_signs_for_inch_and_foot_marks(read, scale):
+    assert [m.text for m in find_scales(read)] == [scale]
+
+
+def test_an_angle_in_a_note_is_no_scale():
+    assert find_scales("ROTATE 45° AT CORNER") == []
+
+
+def test_an_engineering_scale_is_one_inch_to_so_many_feet():
+    assert repair_fraction('4" = 50\'', []) == ('1" = 50\'', True)
+    assert repair_fraction('1" = 50\'', []) == ('1" = 50\'', False)
+    assert repair_fraction('3" = 1\'-0"', []) == ('3" = 1\'-0"', False)  # architectural: 3 inches to the foot
+
+
+@pytest.mark.parametrize(("cell", "scale"), [
+    ('3/32"', '3/32" = 1\'-0"'),
+    ('3/4" = 0"', '3/4" = 1\'-0"'),
+    ('3" =1', '3" = 1\'-0"'),
+    ('11/2"', '1 1/2" = 1\'-0"'),
+    ('1 1/2" =', '1 1/2" = 1\'-0"'),
+])
+def test_the_start_of_a_scale_cell_states_inches_per_foot(cell, scale):
+    assert partial_scale(cell) == scale
+
+
+@pytest.mark.parametrize("cell", ['1"', '5/7"', '3/4', "12 ROOMS", "DETAIL 3"])
+def test_no_scale_is_made_up_from_other_cells(cell):
+    assert partial_scale(cell) is None
+
+
+@pytest.mark.parametrize("label", ["Maßstab", "MASSSTAB", "Mabstab", "Mafstab", "Madstab"])
+def test_maßstab_as_ocr_without_a_german_model_reads_it(label):
+    assert match_label([label]) == ("scale", 1, False)

@@ -219,3 +219,33 @@ def test_to_json_round_trip_keeps_fields():
     assert data["sheet_number"] == "A-101"
     back = TitleBlockResult.from_json(data)
     assert back.value("sheet_title") == result.value("sheet_title")
+
+
+def _scale_cell(page: Page, words: list[tuple[float, str, float]], label: str = "SCALE") -> Page:
+    """A scale cell whose value OCR delivered as separate words: (x offset, text, height)."""
+    x0, y0 = 2800, 1950 + 150
+    page.text(x0, y0, label, 9)
+    for dx, text, h in words:
+        page.lines.append(page.text(x0 + dx, y0 + 16, text, h).lines.pop())
+    return page
+
+
+def test_scale_words_apart_around_the_equals_sign_are_one_scale():
+    # Courier leaves about two text heights between 1" and = and 10' at 300 DPI
+    page = _scale_cell(corner_block("E-004", scale=""), [(0, '1"', 21), (60, "=", 3), (102, "10'", 22)])
+    assert parse(page).value("scale") == '1" = 10\''
+
+
+def test_a_scale_cell_cut_short_by_ocr_still_gives_the_scale():
+    page = _scale_cell(corner_block("A-301", scale=""), [(0, '3/32"', 14), (80, "#-", 14), (120, "Tt", 14)])
+    result = parse(page)
+    assert result.value("scale") == '3/32" = 1\'-0"'
+    assert result.fields["scale"].confidence < 0.9
+
+
+def test_a_misread_maßstab_label_still_claims_its_value():
+    page = drawing_noise(Page())
+    page.text(2400, 2100, "Planinhalt", 9).text(2400, 2118, "Grundriss Erdgeschoss", 20)
+    page.text(2400, 2170, "Mabstab", 9).text(2400, 2186, "NOT TO SCALE", 14)
+    page.text(3000, 2100, "Plan-Nr.", 9).text(3040, 2125, "A-204", 50)
+    assert parse(page).value("scale") == "NOT TO SCALE"

@@ -191,7 +191,7 @@ class TesseractEngine(OcrEngine):
                     extra += self._read_regions(page, dpi, [(WHOLE_PAGE, 0)], factor=coarse)
         if self.vertical:
             turned = self._read_regions(page, dpi, VERTICAL_REGIONS, factor=max(1, round(dpi / VERTICAL_DPI)))
-            extra += [w for w in turned if _runs_vertically(w)]
+            extra += _vertical_words(turned)
         if extra:
             lines = _merge(lines, extra, self.min_extra_confidence)
         return OcrResult(width=page.width, height=page.height, lines=lines, rotation=rotation, engine=self.name)
@@ -245,6 +245,23 @@ def read_image(api: tesserocr.PyTessBaseAPI, image: Image.Image, dpi: int, psm: 
         return _read_lines(api)
     finally:
         api.Clear()
+
+
+def _vertical_words(turned: list[Word]) -> list[Word]:
+    """The words of a turned pass that are vertical text, with the short ones ("1.", "A") inside their lines."""
+    long = [w for w in turned if _runs_vertically(w)]
+    short = [w for w in turned if w.angle in (90, 270) and not _runs_vertically(w) and any(_in_column(w, v) for v in long)]
+    return long + short
+
+
+def _in_column(word: Word, vertical: Word) -> bool:
+    """Whether ``word`` continues the vertical line of ``vertical``: same angle, same column, a word gap away."""
+    if word.angle != vertical.angle:
+        return False
+    a, b = word.box, vertical.box
+    across = min(a.right, b.right) - max(a.left, b.left)
+    gap = max(a.top - b.bottom, b.top - a.bottom)
+    return across > 0.6 * min(a.width, b.width) and 0.7 < a.width / max(1, b.width) < 1.4 and gap <= 1.5 * b.width
 
 
 def _runs_vertically(word: Word) -> bool:

@@ -133,7 +133,8 @@ def _number_texts(piece: Piece, index: int, reading: PageReading) -> list[tuple[
         cont = _continuation_below(piece, token, reading)
         if cont is not None and shape >= 0.45:
             joined = text + cont[0] if cont[0][0] in "-_." or text[-1] in "-_." else f"{text}-{cont[0]}"
-            out.append((joined, Box.union([token.page_box, cont[1]]), max(shape, 0.9)))
+            # the whole of a broken number beats its first line
+            out.append((joined, Box.union([token.page_box, cont[1]]), max(shape, 0.9) + 0.15))
     # OCR splits "AF101" into "AF 101": a short letter prefix and a number, alone in their piece.
     if len(piece.tokens) == 2 and index == 0:
         second = clean_token(piece.tokens[1].text)
@@ -156,7 +157,7 @@ def _continuation_below(piece: Piece, token, reading: PageReading) -> tuple[str,
             continue
         ob = other.tokens[0].box
         gap = ob.top - tb.bottom
-        if not (-0.2 * tb.height <= gap <= 0.8 * tb.height):
+        if not (-0.2 * tb.height <= gap <= 1.2 * tb.height):
             continue
         if max(ob.height, tb.height) > 1.35 * min(ob.height, tb.height):
             continue

@@ -59,6 +59,26 @@ def test_merge_prefers_fuller_readings():
     assert (added, replaced) == ([], set())
 
 
+def test_of_two_extra_words_in_one_place_the_more_confident_stays():
+    base = words(("NOISE", (0, 100, 40, 10), 0.3))
+    coarse_guess = Word("AA", Box(4624, 900, 72, 36), 0.63)
+    turned = Word("THIRD", Box(4668, 904, 26, 104), 0.95, 90)
+    weaker_later = Word("QUIHL", Box(4668, 904, 26, 104), 0.89, 270)
+    replacing = Word("A-101", Box(0, 100, 40, 10), 0.9)
+    added, replaced = geometry.merge_words(base, [replacing, coarse_guess, turned, weaker_later], min_confidence=0.6)
+    assert [w.text for w in added] == ["A-101", "THIRD"]
+    assert replaced == {0}
+
+
+def test_short_turned_words_are_kept_inside_their_vertical_line():
+    from planocr.engines.tesseract import _vertical_words
+
+    line = [Word("Grundriss", Box(2272, 430, 18, 104), 0.92, 90), Word("1.", Box(2272, 400, 18, 14), 0.9, 90),
+            Word("Obergeschoss", Box(2272, 236, 24, 158), 0.91, 90)]
+    stray = [Word("2.", Box(1500, 400, 18, 14), 0.9, 90), Word("AB", Box(2272, 700, 30, 20), 0.9, 0)]
+    assert [w.text for w in _vertical_words(line + stray)] == ["Grundriss", "Obergeschoss", "1."]
+
+
 def test_group_words_builds_lines_in_reading_order():
     found = [
         Word("PLAN", Box(120, 12, 40, 10)),

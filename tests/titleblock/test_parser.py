@@ -35,6 +35,12 @@ def test_number_split_over_two_lines_in_a_narrow_box():
     assert parse(page).value("sheet_number") == "TR14-07C"
 
 
+def test_number_split_over_two_widely_spaced_lines_is_read_whole():
+    page = corner_block("TR27", number_label=None, number_h=34)
+    page.text(3220, 1950 + 30 + 34 + 30, "-14A", 36)  # a gap of almost a line height
+    assert parse(page).value("sheet_number") == "TR27-14A"
+
+
 def test_bare_number_next_to_a_plan_nr_label():
     page = drawing_noise(Page())
     page.text(2400, 2100, "Planinhalt", 9).text(2400, 2118, "Grundriss Obergeschoss", 20)

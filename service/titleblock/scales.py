@@ -30,9 +30,11 @@ def _degree_marks(text: str) -> str:
     """OCR reads a small inch or foot mark as a degree sign: ``3° = 1'-0"``, ``1" = 10°``.
 
     Before ``=`` it is an inch mark, elsewhere after a number a foot mark;
-    one character for one, so match positions stay valid.
+    an asterisk before ``=`` or after a fraction is an inch mark too.
+    One character for one, so match positions stay valid.
     """
-    text = re.sub(r"(?<=\d)(\s*)[°º](?=\s*=)", r'\1"', text)
+    text = re.sub(r"(?<=\d)(\s*)[°º*](?=\s*=)", r'\1"', text)
+    text = re.sub(r"(?<=\d/\d)\*|(?<=\d/\d\d)\*", '"', text)  # 1/4* 3/32*: an asterisk after a fraction
     return re.sub(r"(?<=\d)(\s*)[°º]", r"\1'", text)
 
 
@@ -205,13 +207,13 @@ def _bad_engineering(text: str) -> int | None:
     return int(found.group(2))
 
 
-_PARTIAL = re.compile(r"""^\s*(?P<inch>\d{1,2}(?:\s+\d{1,2}/\d{1,3}|/\d{1,3})?)\s*"(?:\s*=.*)?$""")
+_PARTIAL = re.compile(r"""^\s*(?P<inch>\d{1,2}(?:\s+\d{1,2}/\d{1,3}|/\d{1,3})?)\s*"(?:\s.*|=.*)?$""")
 
 
 def partial_scale(text: str) -> str | None:
     """The architectural scale a scale cell starts to state when OCR lost the rest.
 
-    ``3/32"``, ``3/4" = 0"`` and ``3" =1`` all say N inches to the foot:
+    ``3/32"``, ``3/4" = 0"``, ``3" =1`` and ``3/32" 2.1108`` all say N inches to the foot:
     architectural scales are stated per foot. Only standard inch values are
     taken, and never a bare ``1"`` (``1" = 1'-0"`` or ``1" = 20'``?).
     ``11/2"`` is read as ``1 1/2"`` (OCR drops the space).

@@ -55,12 +55,14 @@ def test_an_engineering_scale_is_one_inch_to_so_many_feet():
     ('3" =1', '3" = 1\'-0"'),
     ('11/2"', '1 1/2" = 1\'-0"'),
     ('1 1/2" =', '1 1/2" = 1\'-0"'),
+    ('3/32* 2.1108', '3/32" = 1\'-0"'),  # an asterisk for the inch mark, then noise
+    ('1/4* = 1', '1/4" = 1\'-0"'),
 ])
 def test_the_start_of_a_scale_cell_states_inches_per_foot(cell, scale):
     assert partial_scale(cell) == scale
 
 
-@pytest.mark.parametrize("cell", ['1"', '5/7"', '3/4', "12 ROOMS", "DETAIL 3"])
+@pytest.mark.parametrize("cell", ['1"', '5/7"', '3/4', "12 ROOMS", "DETAIL 3", '3/4"PLY'])
 def test_no_scale_is_made_up_from_other_cells(cell):
     assert partial_scale(cell) is None
 

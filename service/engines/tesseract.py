@@ -22,7 +22,8 @@ GIL, so N threads read N pages at once):
    that it splits ("AF 101") are read there;
 4. the page turned a quarter clockwise (and its right edge a quarter
    counter-clockwise) at about 150 DPI, for text running vertically
-   (title blocks along the right edge, rotated labels, dimensions).
+   (title blocks along the right edge, rotated labels, dimensions); the
+   full-height bands where it finds some are read again at up to 300 DPI.
 
 Words from passes 3 and 4 are added only where the full-page pass found
 nothing as good (``geometry.merge_words``). ``docs/engines.md`` has the
@@ -77,7 +78,7 @@ WHOLE_PAGE = Region(0.0, 0.0, 1.0, 1.0)
 VERTICAL_REGIONS = ((WHOLE_PAGE, 90), (Region(0.8, 0.0, 1.0, 1.0), 270))
 #: Share of the page covered by word boxes from which it is read as running text (PSM 3).
 RUNNING_TEXT_SHARE = 0.08
-#: Resolution of the coarse passes, and the most the vertical pass reads at.
+#: Resolution of the coarse passes and of the search for vertical text, and the most vertical text is read at.
 COARSE_DPI = 150
 VERTICAL_DPI = 300
 #: Pages below ENLARGE_BELOW DPI are read enlarged to READ_DPI (up to ENLARGE_MAX_PIXELS pixels).
@@ -190,11 +191,22 @@ class TesseractEngine(OcrEngine):
                 if coarse > 1 and dpi / coarse >= 60:
                     extra += self._read_regions(page, dpi, [(WHOLE_PAGE, 0)], factor=coarse)
         if self.vertical:
-            turned = self._read_regions(page, dpi, VERTICAL_REGIONS, factor=max(1, round(dpi / VERTICAL_DPI)))
-            extra += _vertical_words(turned)
+            extra += self._read_vertical(page, dpi, factor)
         if extra:
             lines = _merge(lines, extra, self.min_extra_confidence)
         return OcrResult(width=page.width, height=page.height, lines=lines, rotation=rotation, engine=self.name)
+
+    def _read_vertical(self, page: Image.Image, dpi: int, factor: int) -> list[Word]:
+        """Vertical text: found on the turned page at about 150 DPI, read again at up to 300 DPI where it is."""
+        found = _vertical_words(self._read_regions(page, dpi, VERTICAL_REGIONS, factor=factor))
+        fine = max(1, round(dpi / VERTICAL_DPI))
+        if not found or fine >= factor:
+            return found
+        bands = vertical_bands(found)
+        regions = [(Region(left / page.width, 0.0, right / page.width, 1.0), angle) for left, right, angle in bands]
+        again = _vertical_words(self._read_regions(page, dpi, regions, factor=fine))
+        elsewhere = [w for w in found if not any(lo <= w.box.center[0] <= hi and w.angle == a for lo, hi, a in bands)]
+        return again + elsewhere
 
     def _read_page(self, page: Image.Image, dpi: int) -> tuple[list[Line], bool]:
         """The full-resolution pass, and whether the page turned out to be prose (read with PSM 3)."""
@@ -245,6 +257,27 @@ def read_image(api: tesserocr.PyTessBaseAPI, image: Image.Image, dpi: int, psm: 
         return _read_lines(api)
     finally:
         api.Clear()
+
+
+def vertical_bands(words: list[Word], margin: float = 4.0) -> list[tuple[int, int, int]]:
+    """Full-height bands ``(left, right, angle)`` around vertical words, ``margin`` text heights wide on each side.
+
+    Text in a rotated title block sits in columns; a band reaches the small
+    cells beside the large words the coarse pass found.
+    """
+    bands: list[tuple[int, int, int]] = []
+    for angle in (90, 270):
+        spans = sorted(
+            (w.box.left - margin * w.box.width, w.box.right + margin * w.box.width) for w in words if w.angle == angle
+        )
+        merged: list[list[float]] = []
+        for left, right in spans:
+            if merged and left <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], right)
+            else:
+                merged.append([left, right])
+        bands += [(max(0, round(left)), round(right), angle) for left, right in merged]
+    return bands
 
 
 def _vertical_words(turned: list[Word]) -> list[Word]:

@@ -307,11 +307,13 @@ def read_page(frames: Sequence[Frame], width: int, height: int) -> PageReading:
 
 
 def _mark_of_runs(phrase: Phrase, excluded: set[int]) -> None:
-    """Numbers in "3 OF 12" / "3 von 12" never are sheet numbers."""
+    """Numbers in "3 OF 12" / "3 von 12" never are sheet numbers, nor "OF 12" when OCR lost the 3."""
     tokens = phrase.tokens
-    for i in range(1, len(tokens) - 1):
-        if tokens[i].text.upper().strip(".") in ("OF", "VON") and tokens[i - 1].text.strip(".").isdigit() and tokens[i + 1].text.strip(".").isdigit():
-            excluded.update((id(tokens[i - 1]), id(tokens[i + 1])))
+    for i in range(len(tokens) - 1):
+        if tokens[i].text.upper().strip(".") in ("OF", "VON") and tokens[i + 1].text.strip(".").isdigit():
+            excluded.update((id(tokens[i]), id(tokens[i + 1])))
+            if i > 0 and tokens[i - 1].text.strip(".").isdigit():
+                excluded.add(id(tokens[i - 1]))
 
 
 def _inside(box: Box, region: Box) -> bool:

@@ -104,6 +104,14 @@ def test_sheet_n_of_m_is_not_a_sheet_number():
     assert "3" not in result.detected_sheet_numbers and "12" not in result.detected_sheet_numbers
 
 
+def test_sheet_n_of_m_with_the_n_lost_is_not_a_sheet_number():
+    page = corner_block("G-298", number_label=None)
+    page.text(2800, 2150, "SHEET", 9).text(2800, 2166, "OF 28", 14)  # OCR lost the "3"
+    result = parse(page)
+    assert result.value("sheet_number") == "G-298"
+    assert "OF28" not in result.detected_sheet_numbers
+
+
 def test_sheet_label_with_n_of_m_only_gives_no_number():
     page = drawing_noise(Page())
     page.text(2400, 2100, "DRAWING TITLE", 9).text(2400, 2118, "EXTERIOR ELEVATIONS", 20)

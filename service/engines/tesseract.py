@@ -197,16 +197,20 @@ class TesseractEngine(OcrEngine):
         return OcrResult(width=page.width, height=page.height, lines=lines, rotation=rotation, engine=self.name)
 
     def _read_vertical(self, page: Image.Image, dpi: int, factor: int) -> list[Word]:
-        """Vertical text: found on the turned page at about 150 DPI, read again at up to 300 DPI where it is."""
+        """Vertical text: found on the turned page at about 150 DPI, read again at up to 300 DPI where it is.
+
+        Small text in a turned title block (the scale, a two-line title) needs the resolution.
+        """
         found = _vertical_words(self._read_regions(page, dpi, VERTICAL_REGIONS, factor=factor))
         fine = max(1, round(dpi / VERTICAL_DPI))
         if not found or fine >= factor:
-            return found
+            return one_direction(found)
         bands = vertical_bands(found)
         regions = [(Region(left / page.width, 0.0, right / page.width, 1.0), angle) for left, right, angle in bands]
         again = _vertical_words(self._read_regions(page, dpi, regions, factor=fine))
-        elsewhere = [w for w in found if not any(lo <= w.box.center[0] <= hi and w.angle == a for lo, hi, a in bands)]
-        return again + elsewhere
+        # Both readings go on: large text often reads better at 150 DPI, and the more
+        # confident reading of a place wins when the passes are merged.
+        return one_direction(again + found)
 
     def _read_page(self, page: Image.Image, dpi: int) -> tuple[list[Line], bool]:
         """The full-resolution pass, and whether the page turned out to be prose (read with PSM 3)."""
@@ -278,6 +282,30 @@ def vertical_bands(words: list[Word], margin: float = 4.0) -> list[tuple[int, in
                 merged.append([left, right])
         bands += [(max(0, round(left)), round(right), angle) for left, right in merged]
     return bands
+
+
+def one_direction(words: list[Word]) -> list[Word]:
+    """Where text was read both up (90) and down (270) in one place, keep the direction that reads better there.
+
+    One of the two readings is the text upside down ("200-S" for "S-007"),
+    sometimes with a fair confidence; the words around it decide: the
+    direction with more confidently read text across the strip where the
+    two passes disagree wins, and the other's words there are dropped.
+    """
+    up = [w for w in words if w.angle == 90]
+    down = [w for w in words if w.angle == 270]
+    clashes = [(a, b) for a in up for b in down if geometry.overlap(a.box, b.box) > 0.3]
+    if not clashes:
+        return words
+    left = min(min(a.box.left, b.box.left) for a, b in clashes)
+    right = max(max(a.box.right, b.box.right) for a, b in clashes)
+
+    def strength(group: list[Word]) -> float:
+        return score([Line(tuple(w for w in group if left <= w.box.center[0] <= right))])
+
+    loser = down if strength(up) >= strength(down) else up
+    lost = {id(b if loser is down else a) for a, b in clashes}
+    return [w for w in words if id(w) not in lost]
 
 
 def _vertical_words(turned: list[Word]) -> list[Word]:

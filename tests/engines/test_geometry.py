@@ -79,6 +79,18 @@ def test_short_turned_words_are_kept_inside_their_vertical_line():
     assert [w.text for w in _vertical_words(line + stray)] == ["Grundriss", "Obergeschoss", "1."]
 
 
+def test_text_read_both_up_and_down_keeps_the_direction_that_reads_better_there():
+    from planocr.engines.tesseract import one_direction
+
+    up = [Word("PLAN", Box(6168, 424, 24, 78), 0.96, 90), Word("REF", Box(6168, 350, 24, 62), 0.96, 90),
+          Word("S-007", Box(6250, 150, 94, 322), 0.9, 90)]
+    down = [Word("200-S", Box(6250, 150, 94, 322), 0.91, 270), Word("J3U", Box(6168, 350, 24, 62), 0.72, 270),
+            Word("NOTES", Box(6400, 900, 24, 90), 0.95, 270)]  # alone in its place: kept
+    kept = one_direction(up + down)
+    assert [w.text for w in kept] == ["PLAN", "REF", "S-007", "NOTES"]
+    assert one_direction(up) == up
+
+
 def test_group_words_builds_lines_in_reading_order():
     found = [
         Word("PLAN", Box(120, 12, 40, 10)),

@@ -23,7 +23,8 @@ GIL, so N threads read N pages at once):
 4. the page turned a quarter clockwise (and its right edge a quarter
    counter-clockwise) at about 150 DPI, for text running vertically
    (title blocks along the right edge, rotated labels, dimensions); the
-   full-height bands where it finds some are read again at up to 300 DPI.
+   full-height bands where it finds some near the left or right edge (where
+   turned title blocks run) are read again at up to 300 DPI.
 
 Words from passes 3 and 4 are added only where the full-page pass found
 nothing as good (``geometry.merge_words``). ``docs/engines.md`` has the
@@ -81,6 +82,8 @@ RUNNING_TEXT_SHARE = 0.08
 #: Resolution of the coarse passes and of the search for vertical text, and the most vertical text is read at.
 COARSE_DPI = 150
 VERTICAL_DPI = 300
+#: Vertical text is read again at VERTICAL_DPI only in bands this close (share of the width) to the left or right edge.
+EDGE_SHARE = 0.3
 #: Pages below ENLARGE_BELOW DPI are read enlarged to READ_DPI (up to ENLARGE_MAX_PIXELS pixels).
 ENLARGE_BELOW = 250
 READ_DPI = 300
@@ -205,8 +208,12 @@ class TesseractEngine(OcrEngine):
         fine = max(1, round(dpi / VERTICAL_DPI))
         if not found or fine >= factor:
             return one_direction(found)
-        bands = vertical_bands(found)
-        regions = [(Region(left / page.width, 0.0, right / page.width, 1.0), angle) for left, right, angle in bands]
+        # Turned title blocks run along the left or right edge; turned text elsewhere (dimensions,
+        # labels in the drawing) keeps its 150 DPI reading.
+        bands = [b for b in vertical_bands(found) if min(b[1], page.width - b[0]) <= EDGE_SHARE * page.width]
+        if not bands:
+            return one_direction(found)
+        regions = [(Region(left / page.width, 0.0, min(right, page.width) / page.width, 1.0), angle) for left, right, angle in bands]
         again = _vertical_words(self._read_regions(page, dpi, regions, factor=fine))
         # Both readings go on: large text often reads better at 150 DPI, and the more
         # confident reading of a place wins when the passes are merged.

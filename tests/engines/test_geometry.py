@@ -91,6 +91,15 @@ def test_text_read_both_up_and_down_keeps_the_direction_that_reads_better_there(
     assert one_direction(up) == up
 
 
+def test_vertical_text_bands_span_its_columns_with_a_margin():
+    from planocr.engines.tesseract import vertical_bands
+
+    strip = [Word("SHEET", Box(3000, 100, 10, 60), 0.9, 90), Word("A-101", Box(3030, 100, 20, 80), 0.9, 90)]
+    label = [Word("NOTE", Box(1000, 500, 10, 40), 0.9, 90)]
+    down = [Word("PLAN", Box(3100, 900, 10, 40), 0.9, 270)]
+    assert vertical_bands(strip + label + down) == [(960, 1050, 90), (2950, 3130, 90), (3060, 3150, 270)]
+
+
 def test_group_words_builds_lines_in_reading_order():
     found = [
         Word("PLAN", Box(120, 12, 40, 10)),

@@ -31,8 +31,10 @@ def _degree_marks(text: str) -> str:
 
     Before ``=`` it is an inch mark, elsewhere after a number a foot mark;
     an asterisk before ``=`` or after a fraction is an inch mark too.
-    One character for one, so match positions stay valid.
+    A ``V`` or ``Y`` before a digit and an inch mark is ``1/`` squeezed
+    (``V2"`` for ``1/2"``).
     """
+    text = re.sub(r"(?<![\w/])[VY](?=[248]\s*\")", "1/", text)
     text = re.sub(r"(?<=\d)(\s*)[°º*](?=\s*=)", r'\1"', text)
     text = re.sub(r"(?<=\d/\d)\*|(?<=\d/\d\d)\*", '"', text)  # 1/4* 3/32*: an asterisk after a fraction
     return re.sub(r"(?<=\d)(\s*)[°º]", r"\1'", text)

@@ -34,6 +34,7 @@ def test_a_misread_fraction_without_a_twin_falls_back_to_one_over_the_denominato
 @pytest.mark.parametrize(("read", "scale"), [
     ('1" = 10°', '1" = 10\''),  # a small foot mark read as a degree sign
     ('3° = 1\'-0"', '3" = 1\'-0"'),  # ... and an inch mark before "="
+    ('V2" = 1\'-0"', '1/2" = 1\'-0"'),  # "1/" squeezed into a V
 ])
 def test_degree_signs_for_inch_and_foot_marks(read, scale):
     assert [m.text for m in find_scales(read)] == [scale]
@@ -41,6 +42,7 @@ def test_degree_signs_for_inch_and_foot_marks(read, scale):
 
 def test_an_angle_in_a_note_is_no_scale():
     assert find_scales("ROTATE 45° AT CORNER") == []
+    assert find_scales("TYPE V2 WALL") == []
 
 
 def test_an_engineering_scale_is_one_inch_to_so_many_feet():
@@ -57,6 +59,7 @@ def test_an_engineering_scale_is_one_inch_to_so_many_feet():
     ('1 1/2" =', '1 1/2" = 1\'-0"'),
     ('3/32* 2.1108', '3/32" = 1\'-0"'),  # an asterisk for the inch mark, then noise
     ('1/4* = 1', '1/4" = 1\'-0"'),
+    ('V2" = 1', '1/2" = 1\'-0"'),
 ])
 def test_the_start_of_a_scale_cell_states_inches_per_foot(cell, scale):
     assert partial_scale(cell) == scale

@@ -101,8 +101,12 @@ def _segment(phrase: Phrase, frame: Frame, labels: list[Label], pieces: list[Pie
             rest = words[i + count :]
             next_is_label = bool(rest) and match_label(rest) is not None
             at_start = i == 0 or current is not None and not content
+            # A smaller label ending the phrase: the next cell's label run into this cell's text.
+            trailing = not rest and i > 0 and all(
+                t.box.height < 0.85 * phrase.tokens[i - 1].box.height for t in phrase.tokens[i : i + count]
+            )
             genuine = (colon or not rest or next_is_label or _inline_value_fits(name, rest, count)) and (
-                at_start or colon
+                at_start or colon or trailing
             )
             if genuine and not colon and rest and not next_is_label and name == OTHER and count == 1 and n > 1:
                 genuine = False  # "OF", "BY", "STATE" inside text are words, not labels
@@ -243,6 +247,8 @@ def find_region(labels: Sequence[Label], width: int, height: int) -> Box | None:
             clusters.remove(c)
         clusters.append(merged)
 
+    clusters = _join_in_line(clusters, 0.25 * size, width, height)
+
     def weight(cluster: list[Label]) -> float:
         fields = {lb.field for lb in cluster}
         w = sum(2.0 if lb.field in STRONG_LABELS else 0.7 for lb in cluster)
@@ -281,7 +287,47 @@ def find_region(labels: Sequence[Label], width: int, height: int) -> Box | None:
         y1 = height
     if y0 < 0.15 * height:
         y0 = 0
+    # A narrow block against a side edge that now spans much of it is a strip: all of that edge.
+    if (x0 > 0.75 * width or x1 < 0.25 * width) and y1 - y0 > 0.4 * height:
+        y0, y1 = 0, height
     return Box.from_corners(x0, y0, x1, y1)
+
+
+def _join_in_line(clusters: list[list[Label]], reach: float, width: int, height: int) -> list[list[Label]]:
+    """Join label clusters within ``reach`` that lie in one row or column, or along one page edge.
+
+    A strip's labels can be further apart along it than the link distance
+    (a turned block on a large sheet puts a label every few inches), and
+    its cells sit side by side across it.
+    """
+    def box(cluster: list[Label]) -> Box:
+        return Box.union([lb.page_box for lb in cluster])
+
+    def same_edge(a: Box, b: Box) -> bool:
+        return (
+            min(a.left, b.left) > 0.8 * width
+            or max(a.right, b.right) < 0.2 * width
+            or min(a.top, b.top) > 0.8 * height
+        )
+
+    def in_line(a: Box, b: Box) -> bool:
+        in_row = min(a.bottom, b.bottom) - max(a.top, b.top) > 0.5 * min(a.height, b.height)
+        in_column = min(a.right, b.right) - max(a.left, b.left) > 0.5 * min(a.width, b.width)
+        return (in_row or in_column or same_edge(a, b)) and _box_gap(a, b) <= reach
+
+    joined = [list(c) for c in clusters]
+    merging = True
+    while merging:
+        merging = False
+        for i in range(len(joined)):
+            for j in range(i + 1, len(joined)):
+                if in_line(box(joined[i]), box(joined[j])):
+                    joined[i].extend(joined.pop(j))
+                    merging = True
+                    break
+            if merging:
+                break
+    return joined
 
 
 def read_page(frames: Sequence[Frame], width: int, height: int) -> PageReading:

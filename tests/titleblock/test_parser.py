@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from planocr.engines.base import Box, Line, Word
 from planocr.titleblock import parse_title_block
 from tests.titleblock.builders import Page, corner_block, drawing_noise
 
@@ -263,3 +264,31 @@ def test_a_misread_maßstab_label_still_claims_its_value():
     page.text(2400, 2170, "Mabstab", 9).text(2400, 2186, "NOT TO SCALE", 14)
     page.text(3000, 2100, "Plan-Nr.", 9).text(3040, 2125, "A-204", 50)
     assert parse(page).value("scale") == "NOT TO SCALE"
+
+
+def test_a_turned_strip_with_labels_far_apart_is_one_title_block():
+    """A large sheet's turned strip puts a label every few inches; its number cell has no label."""
+    page = Page(7200, 5400)
+    page.text(1000, 800, "GENERAL NOTES", 30).text(1000, 850, "1. Alle Masse sind am Bau zu prüfen.", 20)
+    page.text(2000, 3000, "Grundriss", 40).text(2000, 3060, "M 1:50", 20)
+    # (x, y) in the turned frame: x runs up the right edge from the bottom, y from the page's left
+    page.labelled(3758, 6571, "Planinhalt", "Baubeschreibung", 56, 17, angle=90)
+    page.labelled(2790, 6843, "Geprüft", "MK", 28, 21, angle=90)
+    page.labelled(2306, 6844, "Datum", "05.11.2025", 28, 18, angle=90)
+    page.labelled(1165, 6577, "Bauvorhaben", "Bürogebäude ST12 / Verwaltung", 38, 17, angle=90)
+    page.text(4926, 6624, "A-228", 65, angle=90)
+    result = parse(page)
+    assert result.region is not None and result.region.height == 5400
+    assert result.value("sheet_number") == "A-228"
+    assert result.value("sheet_title") == "Baubeschreibung"
+
+
+def test_a_label_run_into_the_text_of_the_cell_before_still_labels_its_cell():
+    page = corner_block("ID001.03", title="", number_label=None)
+    # a text layer puts the firm's name and the next cell's smaller TITLE label on one line
+    page.lines.append(page.text(1557, 1413, "STONE & PARTNERS ARCHITECTURE", 20).lines.pop())
+    words = page.lines[-1].words
+    label = Word("TITLE", Box(words[-1].box.right + 10, 1413, 40, 14), 0.95, 0)
+    page.lines[-1] = Line(words + (label,))
+    page.text(label.box.left, 1436, "BUILDING SECTIONS", 19)
+    assert parse(page).value("sheet_title") == "BUILDING SECTIONS"

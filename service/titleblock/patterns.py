@@ -99,7 +99,14 @@ OCR_DIGIT_FIXES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1
 
 
 def repair_ocr_number(token: str) -> str:
-    """Fix letters OCR puts for digits inside the digit part of ``A-1O1`` style numbers."""
+    """Fix letters OCR puts for digits inside the digit part of ``A-1O1`` style numbers.
+
+    An ``O`` that would make the letter prefix longer than a discipline
+    prefix is a zero too (``TSDEO1`` for ``TSDE01``).
+    """
+    zero = re.fullmatch(r"([A-Z]{2,4})O(\d{1,3}[A-Z]?)", token)
+    if zero and not _DISCIPLINE.fullmatch(token) and _DISCIPLINE.fullmatch(f"{zero.group(1)}0{zero.group(2)}"):
+        return f"{zero.group(1)}0{zero.group(2)}"
     m = re.fullmatch(r"([A-Z]{1,3}[-_.]?)(\d[0-9OolI|SBZ.\-]*)", token)
     if not m or _DISCIPLINE.fullmatch(token) or _COMPOUND.fullmatch(token):
         return token

@@ -73,3 +73,10 @@ def test_no_scale_is_made_up_from_other_cells(cell):
 @pytest.mark.parametrize("label", ["Maßstab", "MASSSTAB", "Mabstab", "Mafstab", "Madstab"])
 def test_maßstab_as_ocr_without_a_german_model_reads_it(label):
     assert match_label([label]) == ("scale", 1, False)
+
+
+@pytest.mark.parametrize(("read", "number"), [("TSDEO1", "TSDE01"), ("A-1O1", "A-101"), ("AO1", "AO1"), ("FOO", "FOO")])
+def test_an_o_where_a_zero_belongs(read, number):
+    from planocr.titleblock.patterns import repair_ocr_number
+
+    assert repair_ocr_number(read) == number

@@ -22,7 +22,7 @@ from typing import Any
 EXIT_OK, EXIT_FAILED_PAGES, EXIT_BAD_INPUT = 0, 1, 2
 
 _STATE_NAMES = {0: "unspecified", 1: "pending", 2: "processing", 3: "completed", 4: "failed"}
-_SOURCE_NAMES = {0: "", 1: "ocr", 2: "text-layer"}
+_SOURCE_NAMES = {0: "", 1: "ocr", 2: "text-layer", 3: "text-layer+ocr"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 TEXT_SOURCE_MODES = ("auto", "ocr", "text-layer")
+#: A page with a side this long (inches) or longer is a drawing; a text-layer page without a
+#: sheet number is then OCRed for text the layer lacks.
+DRAWING_SIZE_INCHES = 16.0
 
 
 class Outcome(enum.Enum):
@@ -215,6 +218,10 @@ class Pipeline:
             del image
             _validate(ocr, engine_name)
         title_block = parse_title_block(ocr.lines, ocr.width, ocr.height)
+        if mode == "auto" and ocr.text_source == textlayer.TEXT_SOURCE and not title_block.value("sheet_number"):
+            completed = self._complete_text_layer(page, ocr, options, cancel)
+            if completed is not None:
+                ocr, title_block, engine_name = completed
         return PageResult(
             ocr_text=ocr.text,
             ocr_blocks=ocr_blocks_json(ocr, title_block),
@@ -226,6 +233,34 @@ class Pipeline:
             rotation=ocr.rotation,
             processing_ms=0,
         )
+
+    def _complete_text_layer(
+        self, page: PageRecord, layer: OcrResult, options: ProcessOptions, cancel: CancelToken
+    ) -> tuple[OcrResult, TitleBlockResult, str] | None:
+        """OCR a drawing-size page whose text layer gave no sheet number, for the text the layer lacks.
+
+        CAD exports often write some text as outlines (SHX fonts) or paste the
+        title block in as an image; the layer then has the notes but not the
+        number. The combined reading is kept only when it finds a number.
+        """
+        if max(page.width, page.height) < DRAWING_SIZE_INCHES * (page.dpi or 300):
+            return None  # letter, A4, legal: prose pages are not re-read
+        engine = self.engines.get(options.engine)
+        data = self._fetch(page.image_key, "page image")
+        if cancel.cancelled:
+            raise Cancelled("cancelled before OCR")
+        image = decode_image(data, self.settings.max_image_pixels)
+        del data
+        read = self.runner.recognize(engine, image, page.dpi)
+        del image
+        _validate(read, engine.name)
+        combined = textlayer.complete_with_ocr(layer, read)
+        if combined is None:
+            return None
+        title_block = parse_title_block(combined.lines, combined.width, combined.height)
+        if not title_block.value("sheet_number"):
+            return None
+        return combined, title_block, engine.name
 
     def _fetch(self, key: str, what: str) -> bytes:
         try:

@@ -13,9 +13,11 @@ import unicodedata
 from collections.abc import Sequence
 
 from planocr.engines.base import Box, OcrResult, Word
-from planocr.engines.geometry import group_words
+from planocr.engines.geometry import group_words, overlap
 
 TEXT_SOURCE = "text-layer"
+#: The text layer completed by OCR where it has no text.
+COMPLETED_SOURCE = "text-layer+ocr"
 
 
 def words_to_json(words: Sequence[Word]) -> bytes:
@@ -76,3 +78,22 @@ def assess(words: Sequence[Word], width: int, height: int) -> tuple[bool, str]:
 def result_from_words(words: Sequence[Word], width: int, height: int) -> OcrResult:
     """The page's result from its text-layer words, grouped into lines (vertical ones too)."""
     return OcrResult(width=width, height=height, lines=group_words(words), engine="", text_source=TEXT_SOURCE)
+
+
+def complete_with_ocr(layer: OcrResult, ocr: OcrResult, min_confidence: float = 0.6) -> OcrResult | None:
+    """The text layer plus the OCR words where it has none; None when the two are not in one frame.
+
+    Text-layer words are exact, so they are never replaced; OCR words are
+    added only where no layer word is (text drawn as outlines or in an image).
+    """
+    if ocr.rotation or (ocr.width, ocr.height) != (layer.width, layer.height):
+        return None
+    base = layer.words
+    added = [
+        w for w in ocr.words
+        if w.confidence >= min_confidence and not any(overlap(w.box, b.box) > 0.3 for b in base)
+    ]
+    if not added:
+        return None
+    lines = group_words([*base, *added])
+    return OcrResult(width=layer.width, height=layer.height, lines=lines, engine=ocr.engine, text_source=COMPLETED_SOURCE)

@@ -25,6 +25,7 @@ class TextSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TEXT_SOURCE_UNSPECIFIED: _ClassVar[TextSource]
     TEXT_SOURCE_OCR: _ClassVar[TextSource]
     TEXT_SOURCE_TEXT_LAYER: _ClassVar[TextSource]
+    TEXT_SOURCE_TEXT_LAYER_AND_OCR: _ClassVar[TextSource]
 
 class TextSourceMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -46,6 +47,7 @@ PAGE_STATE_FAILED: PageState
 TEXT_SOURCE_UNSPECIFIED: TextSource
 TEXT_SOURCE_OCR: TextSource
 TEXT_SOURCE_TEXT_LAYER: TextSource
+TEXT_SOURCE_TEXT_LAYER_AND_OCR: TextSource
 TEXT_SOURCE_MODE_UNSPECIFIED: TextSourceMode
 TEXT_SOURCE_MODE_AUTO: TextSourceMode
 TEXT_SOURCE_MODE_OCR: TextSourceMode

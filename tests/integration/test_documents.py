@@ -285,3 +285,20 @@ def test_two_server_processes_on_one_postgres_read_each_page_once(pg_url, tmp_pa
 
 
 
+
+
+def test_a_title_block_missing_from_the_text_layer_is_read_by_ocr(start_server, tmp_path):
+    """Notes in the text layer, the title block only as an image: OCR completes the layer."""
+    from tests.support.sheets import PAGE_SIZES, SheetSpec, mixed_pdf
+
+    spec = SheetSpec(layout="corner", sheet_number="A-204", title=["SECOND FLOOR PLAN"],
+                     page_size=PAGE_SIZES["ANSI B"], distractors=False)
+    running = start_server(make_settings(tmp_path, engine="tesseract", render_dpi=150))
+    document = upload(running.stub, mixed_pdf(spec), filename="mixed.pdf").document
+    events = run_document(running.stub, document.document_id)
+    assert events[-1].summary.completed == 1
+    page = running.stub.GetPage(pb.GetPageRequest(page_id=events[1].page.page_id), timeout=10).page
+    assert page.sheet_number == "A-204"
+    assert page.title == "SECOND FLOOR PLAN"
+    assert page.text_source == page_pb2.TEXT_SOURCE_TEXT_LAYER_AND_OCR
+    assert "GENERAL NOTES" in page.text  # the layer's own text stays

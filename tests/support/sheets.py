@@ -523,6 +523,40 @@ def draw_pdf(specs: list[SheetSpec] | SheetSpec) -> bytes:
     return out.getvalue()
 
 
+def mixed_pdf(spec: SheetSpec, dpi: int = 150) -> bytes:
+    """A CAD export as it often comes: notes in the text layer, the corner title block only as an image.
+
+    The whole sheet is drawn, the title block cut out of its raster and
+    pasted over a page that holds the notes as real text.
+    """
+    assert spec.layout == "corner", "the pasted block is the corner block"
+    W, H = spec.page_size
+    m = 0.015 * W
+    bw, bh = max(0.36 * W, 330), max(0.17 * H, 150)
+    image = render(draw_pdf(spec), dpi)
+    scale = dpi / POINTS_PER_INCH
+    x0, y0 = W - m - bw - 2, H - m - bh - 2
+    block = image.crop((round(x0 * scale), round(y0 * scale), round((W - m + 2) * scale), round((H - m + 2) * scale)))
+    out = io.BytesIO()
+    c = rl_canvas.Canvas(out, pagesize=(W, H), invariant=1)
+    c.setFont("Helvetica-Bold", 9)
+    c.drawString(0.55 * W, H - 60, "GENERAL NOTES")
+    c.setFont("Helvetica", 7)
+    notes = ["1. ALL DIMENSIONS ARE TO FACE OF STUD UNLESS NOTED OTHERWISE.",
+             "2. VERIFY ALL CONDITIONS IN FIELD BEFORE STARTING WORK.",
+             "3. REFER TO STRUCTURAL DRAWINGS FOR FRAMING AND FOUNDATIONS."]
+    for i, note in enumerate(notes):
+        c.drawString(0.55 * W, H - 75 - 10 * i, note)
+    png = io.BytesIO()
+    block.save(png, format="PNG")
+    from reportlab.lib.utils import ImageReader
+
+    c.drawImage(ImageReader(io.BytesIO(png.getvalue())), x0, m - 2, width=bw + 4, height=bh + 4)
+    c.showPage()
+    c.save()
+    return out.getvalue()
+
+
 def render(pdf: bytes, dpi: int, page: int = 0) -> Image.Image:
     """One page of ``pdf`` as a greyscale image at ``dpi``."""
     import pypdfium2 as pdfium

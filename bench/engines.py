@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-PLAIN = {"orientation": False, "coarse": False, "vertical": False, "enlarge": False}
+PLAIN = {"orientation": False, "coarse": False, "vertical": False, "enlarge_below": 0}
 VARIANTS: dict[str, tuple[str, dict]] = {
     "tesseract": ("tesseract", {}),
     "tesseract-psm11": ("tesseract", {"psm": 11, **PLAIN}),

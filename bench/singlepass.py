@@ -16,7 +16,7 @@ import threading
 
 #: Options that turn the default engine into a single plain pass; ones the
 #: engine does not (or no longer) take are left out.
-SINGLE_PASS = {"psm": 3, "orientation": False, "coarse": False, "title_block": False, "vertical": False}
+SINGLE_PASS = {"psm": 3, "orientation": False, "coarse": False, "title_block": False, "vertical": False, "enlarge_below": 0}
 
 
 def single_pass_engine(settings):

@@ -18,6 +18,7 @@ text near an edge) yields no fields rather than a guess.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -135,6 +136,14 @@ def _number_texts(piece: Piece, index: int, reading: PageReading) -> list[tuple[
             joined = text + cont[0] if cont[0][0] in "-_." or text[-1] in "-_." else f"{text}-{cont[0]}"
             # the whole of a broken number beats its first line
             out.append((joined, Box.union([token.page_box, cont[1]]), max(shape, 0.9) + 0.15))
+    # OCR reads the underscores of "4821_A_GR_UG_473" at the baseline as spaces: "4821 A GR_UG 473".
+    if index == 0 and 2 <= len(piece.tokens) <= 6 and any("_" in t.text for t in piece.tokens):
+        parts = [clean_token(t.text).strip("_") for t in piece.tokens]
+        if all(re.fullmatch(r"[A-Za-z0-9_]+", part) for part in parts):
+            joined = "_".join(parts)
+            joined_shape = sheet_number_shape(joined)
+            if joined_shape >= 0.8:
+                out.append((joined, Box.union([t.page_box for t in piece.tokens]), joined_shape))
     # OCR splits "AF101" into "AF 101": a short letter prefix and a number, alone in their piece.
     if len(piece.tokens) == 2 and index == 0:
         second = clean_token(piece.tokens[1].text)

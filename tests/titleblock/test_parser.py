@@ -292,3 +292,12 @@ def test_a_label_run_into_the_text_of_the_cell_before_still_labels_its_cell():
     page.lines[-1] = Line(words + (label,))
     page.text(label.box.left, 1436, "BUILDING SECTIONS", 19)
     assert parse(page).value("sheet_title") == "BUILDING SECTIONS"
+
+
+@pytest.mark.parametrize("read", ["4821 A GR_UG 473", "4821 A_GR_UG_473"])
+def test_underscores_read_as_spaces_are_put_back(read):
+    """OCR reads the low underscores of 4821_A_GR_UG_473 as spaces."""
+    page = drawing_noise(Page())
+    page.text(2400, 2100, "Planinhalt", 9).text(2400, 2118, "Grundriss Untergeschoss", 20)
+    page.text(3000, 2100, "Plan-Nr.", 9).text(3000, 2125, read, 24)
+    assert parse(page).value("sheet_number") == "4821_A_GR_UG_473"

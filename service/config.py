@@ -45,7 +45,10 @@ class Settings(BaseSettings):
         250, ge=0, le=1200, description="tesseract reads pages below this DPI enlarged to 300 DPI; 0: never"
     )
     tesseract_lang: str = Field(
-        "eng+deu", pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$", description="tesseract models to read with, joined by +"
+        "eng", pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$", description="tesseract models every page is read with, joined by +"
+    )
+    tesseract_auto_lang: Literal["", "deu"] = Field(
+        "deu", description="model added for pages whose first reading shows its title-block words (German); empty: never"
     )
 
     rpc_threads: int = Field(32, ge=1, le=1024, description="gRPC handler threads")

@@ -104,7 +104,8 @@ def build_engine(name: str, settings: Settings, cls: type[OcrEngine] | None = No
     """Build engine ``name`` with its options from ``settings``.
 
     tesseract and rapidocr get the tesseract model folder (``PLANOCR_TESSDATA``), tesseract its
-    languages and enlargement (``PLANOCR_TESSERACT_LANG``, ``PLANOCR_TESSERACT_ENLARGE_BELOW``); vision its
+    languages and enlargement (``PLANOCR_TESSERACT_LANG``, ``PLANOCR_TESSERACT_AUTO_LANG``,
+    ``PLANOCR_TESSERACT_ENLARGE_BELOW``); vision its
     endpoint, timeout and language hints; every engine the pixel limit
     (``PLANOCR_MAX_IMAGE_PIXELS``) of the decompression-bomb guard.
     """
@@ -114,6 +115,7 @@ def build_engine(name: str, settings: Settings, cls: type[OcrEngine] | None = No
         options["tessdata"] = settings.tessdata
         if name == "tesseract":
             options["lang"] = settings.tesseract_lang
+            options["auto_lang"] = settings.tesseract_auto_lang
             options["enlarge_below"] = settings.tesseract_enlarge_below
     elif name == "vision":
         options["endpoint"] = settings.vision_endpoint

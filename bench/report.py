@@ -275,12 +275,14 @@ also committed asynchronously, the p50 was 3.0 ms; results were made durable aga
 page in up to four passes (orientation, the full page in sparse-text mode and again in layout mode
 when it is dense, a coarse pass for large text, the page turned for vertical text; see
 `service/engines/tesseract.py`) to find the sheet numbers and vertical text one pass misses; the
-CLI and ocrmypdf make one pass. The engine also reads a page scanned below 250 DPI enlarged to 300 DPI
-(these 100 DPI pages: 9x the pixels), because small title-block type is unreadable at the scan's own
-resolution (docs/engines.md); the tools read the 100 DPI pixels as they are. The *one-pass engine* row
-runs the service with the CLI's single pass at the page's own resolution: that is the service's own speed
-on the same work. The extra passes and the enlargement are the engine's accuracy trade-off, not service
-overhead; `PLANOCR_TESSERACT_ENLARGE_BELOW=0` switches the enlargement off.""",
+CLI and ocrmypdf make one pass. The engine also reads the title block of a page scanned below 250 DPI
+again enlarged to 300 DPI (on these 100 DPI pages a corner block of 3 % of the sheet, read at 9x its
+pixels), because small title-block type is unreadable at the scan's own resolution (docs/engines.md);
+the tools read the 100 DPI pixels as they are. The *one-pass engine* row runs the service with the CLI's
+single pass at the page's own resolution: that is the service's own speed on the same work. The extra
+passes and the second look at the title block are the engine's accuracy trade-off, not service overhead;
+`PLANOCR_TESSERACT_ENLARGE=page` enlarges whole pages (about 2.5x the time here) and
+`PLANOCR_TESSERACT_ENLARGE_BELOW=0` switches the enlargement off.""",
     "ratio": """**Service against the direct loop.** Wall time on a shared machine: the CPU-time ratio in the
 same table says how much work the service adds per page (fetch, decode, title-block parse, JSON,
 two transactions).""",

@@ -145,6 +145,19 @@ class OcrResult:
         return "\n".join(line.text for line in self.lines)
 
 
+@dataclass(frozen=True, slots=True)
+class Focus:
+    """Where a first reading of a page says a closer look pays, in its upright frame.
+
+    ``region`` is the title block (None: no title block was found);
+    ``cells`` are small labelled cells whose value did not read, each with
+    the angle its text runs at (as :attr:`Word.angle`).
+    """
+
+    region: Box | None = None
+    cells: tuple[tuple[Box, int], ...] = ()
+
+
 class OcrEngine(abc.ABC):
     """Reads text from page images. See the module docstring for the threading contract."""
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from planocr.engines.base import OcrEngine
 from planocr.errors import InvalidArgument, Reason
-from planocr.titleblock.focus import focus_region
+from planocr.titleblock.focus import find_focus
 
 if TYPE_CHECKING:
     from planocr.config import Settings
@@ -119,7 +119,7 @@ def build_engine(name: str, settings: Settings, cls: type[OcrEngine] | None = No
             options["auto_lang"] = settings.tesseract_auto_lang
             options["enlarge_below"] = settings.tesseract_enlarge_below
             if settings.tesseract_enlarge == "title-block":
-                options["focus"] = focus_region
+                options["focus"] = find_focus
     elif name == "vision":
         options["endpoint"] = settings.vision_endpoint
         options["timeout"] = settings.vision_timeout

@@ -48,7 +48,7 @@ import tesserocr
 from PIL import Image
 
 from planocr.engines import geometry
-from planocr.engines.base import Box, Line, OcrEngine, OcrResult, Word
+from planocr.engines.base import Box, Focus, Line, OcrEngine, OcrResult, Word
 from planocr.engines.orientation import OrientationDetector, reads_upright, score
 from planocr.errors import Reason, Unavailable
 
@@ -92,6 +92,8 @@ EDGE_SHARE = 0.3
 #: Pages below ENLARGE_BELOW DPI are read enlarged to READ_DPI (up to ENLARGE_MAX_PIXELS pixels).
 ENLARGE_BELOW = 250
 READ_DPI = 300
+#: Labelled cells whose value did not read are read again at this resolution.
+CELL_DPI = 450
 ENLARGE_MAX_PIXELS = 150_000_000
 
 
@@ -124,7 +126,7 @@ class TesseractEngine(OcrEngine):
         vertical: bool = True,
         enlarge_below: int = ENLARGE_BELOW,
         min_extra_confidence: float = 0.6,
-        focus: Callable[[OcrResult], Box | None] | None = None,
+        focus: Callable[[OcrResult], Focus] | None = None,
     ):
         self.tessdata = tessdata or default_tessdata()
         self.lang = lang
@@ -181,9 +183,30 @@ class TesseractEngine(OcrEngine):
         grey = image if image.mode == "L" else image.convert("L")
         dpi = int(dpi or 300)
         factor = enlargement(grey.width, grey.height, dpi, self.enlarge_below)
-        if factor != 1.0 and self.focus is not None:
-            return self._recognize_focused(grey, dpi, factor)
-        return self._recognize_enlarged(grey, dpi, factor)
+        if self.focus is None:
+            return self._recognize_enlarged(grey, dpi, factor)
+        # Read the page as it is, then look closer where the first reading says it pays.
+        lang = self.lang
+        result = self._recognize_in(lang, grey, dpi)
+        if self.auto_lang and speaks(result.words, self.auto_lang):
+            lang = f"{self.lang}+{self.auto_lang}"
+            result = self._recognize_in(lang, grey, dpi)
+        focus = self.focus(result)
+        if factor != 1.0:
+            if focus.region is None:
+                result = self._recognize_enlarged(grey, dpi, factor, lang)
+            else:
+                # Read with some of the page around the region, keep what lies in it.
+                upright, region = geometry.rotate(grey, result.rotation), focus.region
+                closer = self._read_part(upright, dpi, _grown(region, round(0.5 * dpi)), 0, READ_DPI, lang, whole=True)
+                result = _replace_in(result, region, closer)
+            focus = self.focus(result)
+        if focus.cells:
+            upright = geometry.rotate(grey, result.rotation)
+            for box, angle in focus.cells:
+                closer = self._read_part(upright, dpi, _grown(box, round(0.05 * dpi)), angle, CELL_DPI, lang)
+                result = _replace_in(result, box, closer)
+        return result
 
     def _recognize_enlarged(self, grey: Image.Image, dpi: int, factor: float, lang: str | None = None) -> OcrResult:
         """The whole page, enlarged by ``factor`` first (1.0: as it is)."""
@@ -201,42 +224,34 @@ class TesseractEngine(OcrEngine):
         upright = (grey.height, grey.width) if result.rotation in (90, 270) else grey.size
         return geometry.scale_result(result, 1 / factor, upright)
 
-    def _recognize_focused(self, grey: Image.Image, dpi: int, factor: float) -> OcrResult:
-        """The page as it is, then its title block (``focus``) again enlarged by ``factor``.
+    def _read_part(self, upright: Image.Image, dpi: int, box: Box, angle: int, target_dpi: int, lang: str, *,
+                   whole: bool = False) -> list[Word]:
+        """Words of ``box`` of the upright page, turned so text of ``angle`` reads across and enlarged to ``target_dpi``.
 
-        Without a title block to focus on, the whole page is read again enlarged.
+        ``whole`` reads it with every pass (a title block), else as a cell.
         """
-        lang = self.lang
-        result = self._recognize_in(lang, grey, dpi)
-        if self.auto_lang and speaks(result.words, self.auto_lang):
-            lang = f"{self.lang}+{self.auto_lang}"
-            result = self._recognize_in(lang, grey, dpi)
-        region = self.focus(result)
-        if region is None:
-            return self._recognize_enlarged(grey, dpi, factor, lang)
-        upright = geometry.rotate(grey, result.rotation)
-        # Read with some of the page around the region, keep what lies in it.
-        pad = round(0.5 * dpi)
-        crop = (
-            max(0, region.left - pad), max(0, region.top - pad),
-            min(upright.width, region.right + pad), min(upright.height, region.bottom + pad),
-        )
-        part = upright.crop(crop)
-        size = (round(part.width * factor), round(part.height * factor))
+        left, top = max(0, box.left), max(0, box.top)
+        crop = upright.crop((left, top, min(upright.width, box.right), min(upright.height, box.bottom)))
+        turned = geometry.rotate(crop, angle)
+        factor = max(1.0, target_dpi / dpi)
+        big = turned.resize((round(turned.width * factor), round(turned.height * factor)), Image.Resampling.LANCZOS)
+        read_dpi = round(dpi * factor)
         self._local.lang = lang
         try:
-            closer = self._recognize(part.resize(size, Image.Resampling.LANCZOS), round(dpi * factor), whole_page=False)
+            if whole:
+                words = self._recognize(big, read_dpi, whole_page=False).words
+            else:
+                # A cell's line or two: as a block of text (one line of a scale stays whole) or as sparse
+                # text (a label and a value of different sizes); the more confident reading is kept.
+                readings = [[w for line in self._read(big, read_dpi, psm) for w in line.words]
+                            for psm in (PSM.SINGLE_BLOCK, PSM.SPARSE_TEXT)]
+                words = max(readings, key=_mean_confidence)
         finally:
             self._local.lang = self.lang
-        offset = (crop[0], crop[1])
-        words = [
-            geometry.word_from_frame(w, scale=size[0] / part.width, offset=offset)
-            for w in closer.words
+        scale = big.width / turned.width
+        return [
+            geometry.word_from_frame(w, scale=scale, offset=(left, top), clockwise=angle, size=crop.size) for w in words
         ]
-        kept = [w for w in words if _inside(w.box, region)]
-        lines = [Line(rest) for line in result.lines if (rest := tuple(w for w in line.words if not _inside(w.box, region)))]
-        lines += geometry.group_words(kept)
-        return replace(result, lines=lines)
 
     def _recognize_in(self, lang: str, page: Image.Image, dpi: int) -> OcrResult:
         self._local.lang = lang
@@ -425,6 +440,21 @@ def _in_column(word: Word, vertical: Word) -> bool:
     across = min(a.right, b.right) - max(a.left, b.left)
     gap = max(a.top - b.bottom, b.top - a.bottom)
     return across > 0.6 * min(a.width, b.width) and 0.7 < a.width / max(1, b.width) < 1.4 and gap <= 1.5 * b.width
+
+
+def _mean_confidence(words: list[Word]) -> float:
+    return sum(w.confidence for w in words) / len(words) if words else 0.0
+
+
+def _grown(box: Box, pad: int) -> Box:
+    return Box(box.left - pad, box.top - pad, box.width + 2 * pad, box.height + 2 * pad)
+
+
+def _replace_in(result: OcrResult, region: Box, words: list[Word]) -> OcrResult:
+    """``result`` with its words in ``region`` replaced by those of ``words`` in it (a closer reading)."""
+    kept = [w for w in words if _inside(w.box, region)]
+    lines = [Line(rest) for line in result.lines if (rest := tuple(w for w in line.words if not _inside(w.box, region)))]
+    return replace(result, lines=lines + geometry.group_words(kept))
 
 
 def _inside(box: Box, region: Box) -> bool:

@@ -131,12 +131,29 @@ def _angle(word: Word) -> int:
     return 0
 
 
+def _shadowed(word: Word, others: Sequence[Word]) -> bool:
+    """A lone mark read twice over one glyph (``<`` above ``=``): the less confident of ``others`` (marks) there."""
+    b = word.box
+    for other in others:
+        o = other.box
+        if other is word or other.confidence <= word.confidence:
+            continue
+        if min(b.right, o.right) - max(b.left, o.left) >= 0.5 * max(1, min(b.width, o.width)):
+            if min(b.bottom, o.bottom) - max(b.top, o.top) < 0.5 * max(1, min(b.height, o.height)):  # stacked, not side by side
+                return True
+    return False
+
+
 def build_frames(lines: Sequence[Line], width: int, height: int) -> list[Frame]:
     """Phrases for each text direction present on the page."""
     by_angle: dict[int, list[list[Token]]] = defaultdict(list)
+    marks = [w for line in lines for w in line.words if len(w.text) == 1 and not w.text.isalnum()]
+    shadowed = {id(w) for w in marks if _shadowed(w, marks)}
     for line in lines:
         run: list[Token] = []
         for word in line.words:
+            if id(word) in shadowed:
+                continue
             for part in _split_words(word):
                 angle = _angle(part)
                 if not part.text.strip():

@@ -180,7 +180,8 @@ def repair_fraction(text: str, others: list[str]) -> tuple[str, bool]:
     An architectural inch value off the standard list (``4/4" = 1'-0"``): a
     plausible scale elsewhere on the sheet with the same denominator wins
     (the title block usually repeats a view's scale), else ``1/d`` when that
-    is a standard scale, since OCR most often misreads the leading 1. An
+    is a standard scale, since OCR most often misreads the leading 1;
+    ``11/2"`` is ``1 1/2"`` with its space lost. An
     engineering scale is always one inch to so many feet (``4" = 50'`` is
     ``1" = 50'`` misread).
     """
@@ -190,7 +191,11 @@ def repair_fraction(text: str, others: list[str]) -> tuple[str, bool]:
     bad = implausible_fraction(text)
     if bad is None:
         return text, False
-    _, den = bad
+    num, den = bad
+    mixed = re.fullmatch(r"1(\d)", str(num))
+    if mixed and 1 + Fraction(int(mixed.group(1)), den) in _STANDARD_INCHES:
+        # "11/2"" is "1 1/2"" with its space lost
+        return re.sub(r"^\s*1(\d)/", r"1 \1/", text), True
     for other in others:
         if implausible_fraction(other) is None and re.match(rf"\s*\d+/{den}\"", other):
             return other, True

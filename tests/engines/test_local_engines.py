@@ -108,18 +108,22 @@ def test_low_resolution_scans_are_read_enlarged_with_boxes_in_their_own_pixels()
     assert enlargement(2550, 1650, 150, below=0) == 1.0  # switched off
 
 
+def _inside(box, region) -> bool:
+    cx, cy = box.center
+    return region.left <= cx <= region.right and region.top <= cy <= region.bottom
+
+
 def test_only_the_focus_of_a_low_resolution_scan_is_read_again_enlarged(page_image):
-    """The page is read as it is; the part ``focus`` names is read again at 300 DPI and replaces that part."""
-    from planocr.engines.base import Box
+    """The page is read as it is; the region ``focus`` names is read again at 300 DPI and replaces that part."""
+    from planocr.engines.base import Box, Focus
 
     region = Box(1500, 1150, 1000, 480)  # the title block's corner of the 150 DPI sheet
     seen: list[OcrResult] = []
 
-    def focus(result: OcrResult) -> Box:
+    def focus(result: OcrResult) -> Focus:
         seen.append(result)
-        return region
+        return Focus(region)
 
-    inside = lambda w: region.left <= w.box.center[0] <= region.right and region.top <= w.box.center[1] <= region.bottom  # noqa: E731
     native = TesseractEngine(enlarge_below=0)
     focused = TesseractEngine(focus=focus)
     try:
@@ -128,29 +132,60 @@ def test_only_the_focus_of_a_low_resolution_scan_is_read_again_enlarged(page_ima
     finally:
         native.close()
         focused.close()
-    # focus saw the first reading, at the page's own resolution
-    assert len(seen) == 1 and [w.text for w in seen[0].words] == [w.text for w in as_is.words]
+    # focus saw the first reading, at the page's own resolution (and the closer one after)
+    assert len(seen) == 2 and [w.text for w in seen[0].words] == [w.text for w in as_is.words]
     assert (result.width, result.height, result.rotation) == (as_is.width, as_is.height, 0)
     # outside the focus nothing changed; inside, the closer reading has the title block, in the page's pixels
-    assert [(w.text, w.box) for w in result.words if not inside(w)] == [(w.text, w.box) for w in as_is.words if not inside(w)]
-    closer = [w for w in result.words if inside(w)]
+    outside = [(w.text, w.box) for w in result.words if not _inside(w.box, region)]
+    assert outside == [(w.text, w.box) for w in as_is.words if not _inside(w.box, region)]
+    closer = [w for w in result.words if _inside(w.box, region)]
     assert {"A-101", "RIVERSIDE", "CLINIC"} <= {w.text for w in closer}
     number = next(w for w in closer if w.text == "A-101")
     drawn = next(t for t in SHEET.texts if t.text == "A-101")
     assert abs(number.box.left - drawn.x * DPI) < 15
 
 
-def test_without_a_focus_the_whole_low_resolution_scan_is_read_enlarged(page_image):
+def test_without_a_focus_region_the_whole_low_resolution_scan_is_read_enlarged(page_image):
+    from planocr.engines.base import Focus
+
     calls: list[OcrResult] = []
-    focused = TesseractEngine(focus=lambda result: calls.append(result))
+
+    def focus(result: OcrResult) -> Focus:
+        calls.append(result)
+        return Focus()
+
+    focused = TesseractEngine(focus=focus)
     whole = TesseractEngine()
     try:
         got, want = focused.recognize(page_image, dpi=DPI), whole.recognize(page_image, dpi=DPI)
     finally:
         focused.close()
         whole.close()
-    assert len(calls) == 1
+    assert len(calls) == 2
     assert [(w.text, w.box) for w in got.words] == [(w.text, w.box) for w in want.words]
+
+
+def test_a_cell_focus_names_is_read_again_closer_on_any_page():
+    """At 300 DPI nothing is enlarged, but a named cell is still read again, in the page's pixels."""
+    from planocr.engines.base import Box, Focus
+
+    dpi = 300
+    image = pages.render_image(SHEET, dpi)
+    drawn = next(t for t in SHEET.texts if t.text.startswith("SCALE:"))
+    cell = Box(round(drawn.x * dpi) - 20, round(drawn.y * dpi) - 20, 900, 80)
+    native = TesseractEngine()
+    focused = TesseractEngine(focus=lambda result: Focus(cells=((cell, 0),)))
+    try:
+        as_is, result = native.recognize(image, dpi=dpi), focused.recognize(image, dpi=dpi)
+    finally:
+        native.close()
+        focused.close()
+    outside = [(w.text, w.box) for w in result.words if not _inside(w.box, cell)]
+    assert outside == [(w.text, w.box) for w in as_is.words if not _inside(w.box, cell)]
+    inside = [w for w in result.words if _inside(w.box, cell)]
+    assert " ".join(w.text for w in inside) == 'SCALE: 1/4" = 1\'-0"'
+    label = inside[0]
+    assert abs(label.box.left - drawn.x * dpi) < 15 and label.box.height < 0.2 * dpi
 
 
 def test_degraded_scan_still_gives_the_title_block(tesseract, page_image):

@@ -127,9 +127,9 @@ def test_tesseract_settings_reach_the_engine(tmp_path):
         assert (engine.lang, engine.auto_lang, engine.enlarge_below) == ("eng", "", 0)
     finally:
         engine.close()
-    from planocr.titleblock.focus import focus_region
+    from planocr.titleblock.focus import find_focus
 
-    for enlarge, focus in (("title-block", focus_region), ("page", None)):
+    for enlarge, focus in (("title-block", find_focus), ("page", None)):
         engine = build_engine("tesseract", make_settings(tmp_path, tesseract_enlarge=enlarge))
         try:
             assert engine.focus is focus

@@ -32,6 +32,25 @@ def test_a_misread_fraction_without_a_twin_falls_back_to_one_over_the_denominato
     assert repair_fraction('5/3" = 1\'-0"', []) == ('5/3" = 1\'-0"', False)  # no standard scale to fall back on
 
 
+def test_a_lost_space_in_one_and_a_half_inches_is_put_back():
+    # 1 1/2" is the scale; OCR dropped the space and the other views say 1/2"
+    assert repair_fraction('11/2" = 1\'-0"', ['1/2" = 1\'-0"']) == ('1 1/2" = 1\'-0"', True)
+    assert repair_fraction('13/16" = 1\'-0"', []) == ('1/16" = 1\'-0"', True)  # 1 3/16" is no scale
+
+
+def test_a_mark_read_twice_over_one_glyph_leaves_the_scale_whole():
+    from planocr.engines.base import Box, Line, Word
+    from planocr.titleblock.layout import build_frames
+
+    # a blurred 150 DPI scale cell as tesseract delivered it: each word a line, a ghost "<" just above the "="
+    words = [("1'-0\u201d", (1489, 1649, 51, 12), 0.23), ('3/32"', (1401, 1650, 49, 12), 0.93),
+             ("<", (1467, 1654, 7, 2), 0.0), ("=", (1467, 1657, 7, 2), 0.96)]
+    lines = [Line((Word(text, Box(*box), confidence),)) for text, box, confidence in words]
+    phrases = [p.text for frame in build_frames(lines, 2482, 1755) for p in frame.phrases]
+    assert phrases == ['3/32" = 1\'-0\u201d']
+    assert [m.text for m in find_scales(phrases[0])] == ['3/32" = 1\'-0"']
+
+
 @pytest.mark.parametrize(("read", "scale"), [
     ('1" = 10°', '1" = 10\''),  # a small foot mark read as a degree sign
     ('3° = 1\'-0"', '3" = 1\'-0"'),  # ... and an inch mark before "="

@@ -342,6 +342,7 @@ def read_page(frames: Sequence[Frame], width: int, height: int) -> PageReading:
             if _OF_PATTERN.match(phrase.text.strip()):
                 excluded.update(id(t) for t in phrase.tokens)
             _mark_of_runs(phrase, excluded)
+            _mark_split_of_run(phrase, frame.phrases, excluded)
             _segment(phrase, frame, frame_labels, frame_pieces)
         _attach_values(frame_labels, frame_pieces)
         labels.extend(frame_labels)
@@ -360,6 +361,20 @@ def _mark_of_runs(phrase: Phrase, excluded: set[int]) -> None:
             excluded.update((id(tokens[i]), id(tokens[i + 1])))
             if i > 0 and tokens[i - 1].text.strip(".").isdigit():
                 excluded.add(id(tokens[i - 1]))
+
+
+def _mark_split_of_run(phrase: Phrase, others: Sequence[Phrase], excluded: set[int]) -> None:
+    """The 3 of "SHEET 3 | OF 12" when a wide space split the phrase before "OF"."""
+    tokens = phrase.tokens
+    if len(tokens) < 2 or tokens[0].text.upper().strip(".") not in ("OF", "VON") or not tokens[1].text.strip(".").isdigit():
+        return
+    head, h = tokens[0].box, tokens[0].box.height
+    for other in others:
+        last = other.tokens[-1]
+        b = last.box
+        same_line = min(b.bottom, head.bottom) - max(b.top, head.top) > 0.5 * min(b.height, h)
+        if other is not phrase and same_line and 0 <= head.left - b.right <= 2.5 * h and last.text.strip(".").isdigit():
+            excluded.add(id(last))
 
 
 def _inside(box: Box, region: Box) -> bool:

@@ -105,6 +105,15 @@ def test_sheet_n_of_m_is_not_a_sheet_number():
     assert "3" not in result.detected_sheet_numbers and "12" not in result.detected_sheet_numbers
 
 
+def test_sheet_n_of_m_split_by_a_wide_space_is_not_a_sheet_number():
+    """Monospaced type leaves spaces wider than a phrase gap: "SHEET 7" and "OF 30" come apart."""
+    page = corner_block("1.1.16", number_label=None)
+    page.text(2600, 2200, "SHEET 7", 21).text(2600 + 83 + 27, 2200, "OF 30", 21)  # "7" ends at 2683
+    result = parse(page)
+    assert result.value("sheet_number") == "1.1.16"
+    assert "7" not in result.detected_sheet_numbers and "30" not in result.detected_sheet_numbers
+
+
 def test_sheet_n_of_m_with_the_n_lost_is_not_a_sheet_number():
     page = corner_block("G-298", number_label=None)
     page.text(2800, 2150, "SHEET", 9).text(2800, 2166, "OF 28", 14)  # OCR lost the "3"

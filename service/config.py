@@ -41,18 +41,19 @@ class Settings(BaseSettings):
     engine: str = Field("tesseract", description="default OCR engine: tesseract, rapidocr, vision, null")
     text_source: Literal["auto", "ocr", "text-layer"] = Field("auto", description="where page text comes from by default")
     tessdata: str | None = Field(None, description="tesseract model folder; default <venv>/share/tessdata")
-    tesseract_enlarge_below: int = Field(
-        250, ge=0, le=1200, description="tesseract reads pages below this DPI enlarged to 300 DPI; 0: never"
+    read_budget: float = Field(
+        0.5, ge=0, le=4,
+        description="what an OCRed page may be read beyond its first pass (title block, turned edges, cells), "
+        "in pixels as a share of that pass; 0: one pass only",
     )
-    tesseract_enlarge: Literal["title-block", "page"] = Field(
-        "title-block",
-        description="what of such a page is read enlarged: the title block found on a first reading, or the whole page",
+    tesseract_enlarge_below: int = Field(
+        250, ge=0, le=1200, description="scans below this DPI get their title block read again at 300 DPI; 0: never"
     )
     tesseract_lang: str = Field(
         "eng", pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$", description="tesseract models every page is read with, joined by +"
     )
     tesseract_auto_lang: Literal["", "deu"] = Field(
-        "deu", description="model added for pages whose first reading shows its title-block words (German); empty: never"
+        "deu", description="model added for the title block of pages whose first reading shows its words (German); empty: never"
     )
 
     rpc_threads: int = Field(32, ge=1, le=1024, description="gRPC handler threads")

@@ -39,7 +39,8 @@ from planocr.errors import (
 )
 from planocr.imaging import decode_image
 from planocr.storage import Storage
-from planocr.titleblock import TitleBlockResult, parse_title_block
+from planocr.sheetreader import ReadingOptions, SheetRead, SheetReader
+from planocr.titleblock import TitleBlockResult
 from planocr.titleblock.context import duplicate_sheet_numbers, refine_document
 from planocr.workers import EngineRunner
 
@@ -49,7 +50,6 @@ T = TypeVar("T")
 TEXT_SOURCE_MODES = ("auto", "ocr", "text-layer")
 #: A page with a side this long (inches) or longer is a drawing; a text-layer page without a
 #: sheet number is then OCRed for text the layer lacks.
-DRAWING_SIZE_INCHES = 16.0
 
 
 class Outcome(enum.Enum):
@@ -100,6 +100,15 @@ class CancelToken:
         return True
 
 
+def reading_options(settings: Settings) -> ReadingOptions:
+    """How much each page may be read beyond its first pass (``PLANOCR_READ_BUDGET`` and the tesseract settings)."""
+    return ReadingOptions(
+        budget=settings.read_budget,
+        enlarge_below=settings.tesseract_enlarge_below,
+        lang=settings.tesseract_auto_lang,
+    )
+
+
 def stored_error(page: PageRecord) -> PlanocrError:
     """The domain error saved with a failed page."""
     from planocr.errors import Code, error_for
@@ -130,6 +139,7 @@ class Pipeline:
         self.runner = runner
         self.worker_id = worker_id or f"planocr-{uuid.uuid4().hex[:12]}"
         self._observer = observer
+        self.reader = SheetReader(reading_options(settings))
 
     # -- options ------------------------------------------------------------
 
@@ -195,33 +205,36 @@ class Pipeline:
 
     def _read_page(self, page: PageRecord, options: ProcessOptions, cancel: CancelToken) -> PageResult:
         mode = options.text_source or self.settings.text_source
-        ocr: OcrResult | None = None
+        read: SheetRead | None = None
+        engine_name = textlayer.TEXT_SOURCE
         if mode in ("auto", "text-layer") and page.text_layer_key:
             words = textlayer.words_from_json(self._fetch(page.text_layer_key, "text layer"))
             usable, why = textlayer.assess(words, page.width, page.height)
             if usable:
-                ocr = textlayer.result_from_words(words, page.width, page.height)
+                read = self.reader.read_layer(textlayer.result_from_words(words, page.width, page.height))
             elif mode == "text-layer":
                 raise FailedPrecondition(f"the page's text layer is not usable: {why}", reason=Reason.TEXT_LAYER_MISSING)
         elif mode == "text-layer":
             raise FailedPrecondition("the page has no PDF text layer", reason=Reason.TEXT_LAYER_MISSING)
-        engine_name = textlayer.TEXT_SOURCE
-        if ocr is None:
+        if read is None:
             engine = self.engines.get(options.engine)
             engine_name = engine.name
-            data = self._fetch(page.image_key, "page image")
-            if cancel.cancelled:
-                raise Cancelled("cancelled before OCR")
-            image = decode_image(data, self.settings.max_image_pixels)
-            del data
-            ocr = self.runner.recognize(engine, image, page.dpi)
+            image = self._image(page, cancel)
+            read = self.runner.run(engine.name, lambda: self.reader.read_image(engine, image, page.dpi))
             del image
-            _validate(ocr, engine_name)
-        title_block = parse_title_block(ocr.lines, ocr.width, ocr.height)
-        if mode == "auto" and ocr.text_source == textlayer.TEXT_SOURCE and not title_block.value("sheet_number"):
-            completed = self._complete_text_layer(page, ocr, options, cancel)
-            if completed is not None:
-                ocr, title_block, engine_name = completed
+            _validate(read.ocr, engine_name)
+        elif mode == "auto" and self.reader.needs_completion(read, page.dpi):
+            # CAD exports often write some text as outlines (SHX fonts) or paste the title block in
+            # as an image; the layer then has the notes but not the number.
+            engine = self.engines.get(options.engine)
+            image = self._image(page, cancel)
+            layer_read = read
+            read = self.runner.run(engine.name, lambda: self.reader.complete(engine, image, page.dpi or 300, layer_read))
+            del image
+            _validate(read.ocr, engine.name)
+            if read.ocr.text_source == textlayer.COMPLETED_SOURCE:
+                engine_name = engine.name
+        ocr, title_block = read.ocr, read.title_block
         return PageResult(
             ocr_text=ocr.text,
             ocr_blocks=ocr_blocks_json(ocr, title_block),
@@ -234,33 +247,11 @@ class Pipeline:
             processing_ms=0,
         )
 
-    def _complete_text_layer(
-        self, page: PageRecord, layer: OcrResult, options: ProcessOptions, cancel: CancelToken
-    ) -> tuple[OcrResult, TitleBlockResult, str] | None:
-        """OCR a drawing-size page whose text layer gave no sheet number, for the text the layer lacks.
-
-        CAD exports often write some text as outlines (SHX fonts) or paste the
-        title block in as an image; the layer then has the notes but not the
-        number. The combined reading is kept only when it finds a number.
-        """
-        if max(page.width, page.height) < DRAWING_SIZE_INCHES * (page.dpi or 300):
-            return None  # letter, A4, legal: prose pages are not re-read
-        engine = self.engines.get(options.engine)
+    def _image(self, page: PageRecord, cancel: CancelToken):
         data = self._fetch(page.image_key, "page image")
         if cancel.cancelled:
             raise Cancelled("cancelled before OCR")
-        image = decode_image(data, self.settings.max_image_pixels)
-        del data
-        read = self.runner.recognize(engine, image, page.dpi)
-        del image
-        _validate(read, engine.name)
-        combined = textlayer.complete_with_ocr(layer, read)
-        if combined is None:
-            return None
-        title_block = parse_title_block(combined.lines, combined.width, combined.height)
-        if not title_block.value("sheet_number"):
-            return None
-        return combined, title_block, engine.name
+        return decode_image(data, self.settings.max_image_pixels)
 
     def _fetch(self, key: str, what: str) -> bytes:
         try:

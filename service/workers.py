@@ -73,7 +73,7 @@ class OcrPool:
 
 
 class EngineRunner:
-    """Calls ``engine.recognize`` with a timeout.
+    """Runs the engine calls of a page with a timeout.
 
     ``max_stuck`` (default twice ``threads``) bounds the overrun calls that
     may hold a thread and their image at once.
@@ -96,29 +96,34 @@ class EngineRunner:
         return self._stuck
 
     def recognize(self, engine: OcrEngine, image: Image.Image, dpi: int | None) -> OcrResult:
+        """``engine.recognize(image, dpi=dpi)`` within the timeout."""
+        result = self.run(engine.name, lambda: engine.recognize(image, dpi=dpi))
+        if not isinstance(result, OcrResult):
+            raise Internal(f"engine {engine.name!r} returned {type(result).__name__}, not a result", reason=Reason.ENGINE_FAILED)
+        return result
+
+    def run(self, engine: str, fn: Callable[[], T]) -> T:
+        """``fn()``, the engine calls of one page, within the timeout; ``engine`` names the engine in errors."""
         with self._lock:
             if self._stuck >= self.max_stuck:
                 raise Unavailable(
                     f"engine calls on {self._stuck} earlier pages never returned; restart the service",
                     reason=Reason.ENGINE_UNAVAILABLE,
                 )
-            future = self._executor.submit(engine.recognize, image, dpi=dpi)
+            future = self._executor.submit(fn)
         try:
-            result = future.result(timeout=self.timeout)
+            return future.result(timeout=self.timeout)
         except FutureTimeout:
             if not future.cancel():
                 self._overran(future)
             raise DeadlineExceeded(
-                f"engine {engine.name!r} did not finish within {self.timeout:g} s", reason=Reason.ENGINE_TIMEOUT
+                f"engine {engine!r} did not finish within {self.timeout:g} s", reason=Reason.ENGINE_TIMEOUT
             ) from None
         except PlanocrError:
             raise
         except Exception as exc:
-            log.error("engine %s failed", engine.name, exc_info=True)
-            raise Internal(f"engine {engine.name!r} failed: {type(exc).__name__}", reason=Reason.ENGINE_FAILED) from exc
-        if not isinstance(result, OcrResult):
-            raise Internal(f"engine {engine.name!r} returned {type(result).__name__}, not a result", reason=Reason.ENGINE_FAILED)
-        return result
+            log.error("engine %s failed", engine, exc_info=True)
+            raise Internal(f"engine {engine!r} failed: {type(exc).__name__}", reason=Reason.ENGINE_FAILED) from exc
 
     def _overran(self, future: Future) -> None:
         """The call keeps its thread until the engine returns; later calls get fresh threads."""

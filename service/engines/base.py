@@ -28,6 +28,11 @@ from PIL import Image
 
 from planocr.imaging import check_image_size
 
+#: Layouts :meth:`OcrEngine.read_region` reads a region in.
+SPARSE = "sparse"
+BLOCK = "block"
+CELL = "cell"
+
 #: Engines refuse larger images unless built with another ``max_pixels`` (the
 #: server passes ``Settings.max_image_pixels``). ARCH E1 at 300 DPI is 113 MP.
 DEFAULT_MAX_PIXELS = 200_000_000
@@ -145,19 +150,6 @@ class OcrResult:
         return "\n".join(line.text for line in self.lines)
 
 
-@dataclass(frozen=True, slots=True)
-class Focus:
-    """Where a first reading of a page says a closer look pays, in its upright frame.
-
-    ``region`` is the title block (None: no title block was found);
-    ``cells`` are small labelled cells whose value did not read, each with
-    the angle its text runs at (as :attr:`Word.angle`).
-    """
-
-    region: Box | None = None
-    cells: tuple[tuple[Box, int], ...] = ()
-
-
 class OcrEngine(abc.ABC):
     """Reads text from page images. See the module docstring for the threading contract."""
 
@@ -188,6 +180,30 @@ class OcrEngine(abc.ABC):
         their text models. See :class:`OcrResult` for the coordinate frame.
         Images over ``max_pixels`` are refused before this method runs.
         """
+
+    #: Whether :meth:`read_region` is worth calling: a local engine reads a small region in a
+    #: fraction of a page's time; a remote one charges each call and answers no better.
+    reads_regions: bool = False
+
+    def read_region(self, image: Image.Image, box: Box, *, dpi: int, angle: int = 0,
+                    target_dpi: int | None = None, layout: str = SPARSE, lang: str | None = None) -> list[Word]:
+        """Words of ``box`` of the upright page ``image``, in the page's pixels.
+
+        The region is turned clockwise by ``angle`` so that text running at
+        that angle (as :attr:`Word.angle`) reads across, and enlarged to
+        ``target_dpi`` when that is above ``dpi``; the words come back with
+        their boxes in ``image``'s pixels and ``Word.angle`` set. ``layout``
+        is :data:`SPARSE` (scattered labels), :data:`BLOCK` (one or two lines
+        of a cell) or :data:`CELL` (both, the more confident reading kept);
+        ``lang`` another model set where the engine has several. This
+        default reads the region with :meth:`recognize` and ignores
+        ``layout`` and ``lang``.
+        """
+        from planocr.engines import geometry
+
+        part, frame = geometry.region_copy(image, box, dpi, angle, target_dpi)
+        result = self.recognize(part, dpi=frame.dpi)
+        return [frame.to_page(w) for w in result.words]
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release native resources; called once at shutdown."""

@@ -8,7 +8,7 @@ page frame described in :class:`planocr.engines.base.OcrResult`.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from collections.abc import Iterable, Sequence
 
 from PIL import Image
@@ -70,6 +70,55 @@ def word_from_frame(word: Word, *, scale: float = 1.0, offset: tuple[int, int] =
     if offset != (0, 0):
         b = Box(b.left + offset[0], b.top + offset[1], b.width, b.height)
     return Word(word.text, b, word.confidence, (word.angle + clockwise) % 360)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionFrame:
+    """How a copy of a page region was made, to map what is read in it back to the page."""
+
+    offset: tuple[int, int]  # the crop's top left on the page
+    size: tuple[int, int]  # the crop's size on the page, before turning
+    clockwise: int
+    scale: float  # copy pixels per page pixel
+    dpi: int  # the copy's resolution
+
+    def to_page(self, word: Word) -> Word:
+        return word_from_frame(word, scale=self.scale, offset=self.offset, clockwise=self.clockwise, size=self.size)
+
+
+def clip(box: Box, width: int, height: int) -> Box | None:
+    """``box`` cut to a page of ``width`` x ``height``; None when nothing of it is on the page."""
+    left, top = max(0, box.left), max(0, box.top)
+    right, bottom = min(width, box.right), min(height, box.bottom)
+    if right <= left or bottom <= top:
+        return None
+    return Box(left, top, right - left, bottom - top)
+
+
+def region_copy(image: Image.Image, box: Box, dpi: int, clockwise: int = 0,
+                target_dpi: int | None = None) -> tuple[Image.Image, RegionFrame]:
+    """``box`` of ``image`` cut out, turned clockwise by ``clockwise`` and resized to ``target_dpi``.
+
+    Enlarged (LANCZOS) when ``target_dpi`` is above ``dpi``, shrunk by a
+    whole factor (``Image.reduce``, which averages blocks) when it is
+    at most half of it, else kept at ``dpi``.
+    """
+    part = clip(box, image.width, image.height) or Box(0, 0, image.width, image.height)
+    crop = image if (part.width, part.height) == image.size else image.crop((part.left, part.top, part.right, part.bottom))
+    turned = rotate(crop, clockwise)
+    scale, out_dpi = 1.0, dpi
+    if target_dpi and target_dpi > dpi * 1.05:
+        scale = target_dpi / dpi
+        turned = turned.resize((max(1, round(turned.width * scale)), max(1, round(turned.height * scale))),
+                               Image.Resampling.LANCZOS)
+        scale = turned.width / (crop.height if clockwise % 180 else crop.width)
+        out_dpi = round(dpi * scale)
+    elif target_dpi and dpi / target_dpi >= 2:
+        factor = int(dpi // target_dpi)
+        turned = turned.reduce(factor)
+        scale = turned.width / (crop.height if clockwise % 180 else crop.width)
+        out_dpi = max(36, round(dpi / factor))
+    return turned, RegionFrame((part.left, part.top), crop.size, clockwise % 360, scale, out_dpi)
 
 
 def scale_result(result: OcrResult, factor: float, size: tuple[int, int]) -> OcrResult:
@@ -196,3 +245,61 @@ def _split_row(members: list[Word], angle: int, height: float) -> list[Line]:
         current.append(word)
     lines.append(Line(tuple(current)))
     return lines
+
+
+#: Share of the page covered by word boxes from which it is running text, not a drawing.
+RUNNING_TEXT_SHARE = 0.08
+
+
+def is_running_text(lines: Sequence[Line], width: int, height: int) -> bool:
+    """Whether a page is mostly lines of prose (a letter, a spec page) rather than a sparse drawing."""
+    words = [w for line in lines for w in line.words if w.confidence >= 0.5]
+    if len(words) < 40:
+        return False
+    # Word boxes cover 1-5 % of real drawing sheets and 15 % or more of prose pages.
+    ink = sum(w.box.width * w.box.height for w in words)
+    return ink > RUNNING_TEXT_SHARE * width * height
+
+
+def add_words(lines: Sequence[Line], extra: Iterable[Word], min_confidence: float = 0.6) -> list[Line]:
+    """``lines`` with another reading's new words (:func:`merge_words`): into the line they continue, else lines of their own."""
+    lines = list(lines)
+    base = [w for line in lines for w in line.words]
+    added, replaced = merge_words(base, extra, min_confidence=min_confidence)
+    if replaced:
+        drop = {id(base[i]) for i in replaced}
+        lines = [Line(kept) for line in lines if (kept := tuple(w for w in line.words if id(w) not in drop))]
+    rows = [list(line.words) for line in lines]
+    loose: list[Word] = []
+    for word in added:
+        row = next((r for r in rows if _continues(r, word)), None)
+        if row is None:
+            loose.append(word)
+        else:
+            row.append(word)
+            row.sort(key=lambda w: w.box.left)
+    return [Line(tuple(r)) for r in rows] + group_words(loose)
+
+
+def _continues(row: list[Word], word: Word) -> bool:
+    """Whether a horizontal ``word`` sits on ``row``'s band, at most three heights from its ends."""
+    if word.angle or not row or row[0].angle:
+        return False
+    box = Box.union(w.box for w in row)
+    height = max(box.height, word.box.height)
+    overlap_ = min(box.bottom, word.box.bottom) - max(box.top, word.box.top)
+    near = box.left - 3 * height < word.box.right and word.box.left < box.right + 3 * height
+    return overlap_ > 0.5 * min(box.height, word.box.height) and near
+
+
+def centre_inside(box: Box, region: Box) -> bool:
+    """Whether the centre of ``box`` lies in ``region``."""
+    cx, cy = box.center
+    return region.left <= cx <= region.right and region.top <= cy <= region.bottom
+
+
+def replace_in(lines: Sequence[Line], region: Box, words: Iterable[Word]) -> list[Line]:
+    """``lines`` with their words in ``region`` replaced by those of ``words`` in it (a closer reading)."""
+    kept = [w for w in words if centre_inside(w.box, region)]
+    rest = [Line(r) for line in lines if (r := tuple(w for w in line.words if not centre_inside(w.box, region)))]
+    return rest + group_words(kept)

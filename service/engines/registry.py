@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from planocr.engines.base import OcrEngine
 from planocr.errors import InvalidArgument, Reason
-from planocr.titleblock.focus import find_focus
 
 if TYPE_CHECKING:
     from planocr.config import Settings
@@ -105,8 +104,7 @@ def build_engine(name: str, settings: Settings, cls: type[OcrEngine] | None = No
     """Build engine ``name`` with its options from ``settings``.
 
     tesseract and rapidocr get the tesseract model folder (``PLANOCR_TESSDATA``), tesseract its
-    languages and enlargement (``PLANOCR_TESSERACT_LANG``, ``PLANOCR_TESSERACT_AUTO_LANG``,
-    ``PLANOCR_TESSERACT_ENLARGE_BELOW``, ``PLANOCR_TESSERACT_ENLARGE``); vision its
+    languages (``PLANOCR_TESSERACT_LANG``, and ``PLANOCR_TESSERACT_AUTO_LANG`` for region reads); vision its
     endpoint, timeout and language hints; every engine the pixel limit
     (``PLANOCR_MAX_IMAGE_PIXELS``) of the decompression-bomb guard.
     """
@@ -116,10 +114,7 @@ def build_engine(name: str, settings: Settings, cls: type[OcrEngine] | None = No
         options["tessdata"] = settings.tessdata
         if name == "tesseract":
             options["lang"] = settings.tesseract_lang
-            options["auto_lang"] = settings.tesseract_auto_lang
-            options["enlarge_below"] = settings.tesseract_enlarge_below
-            if settings.tesseract_enlarge == "title-block":
-                options["focus"] = find_focus
+            options["extra_langs"] = (settings.tesseract_auto_lang,) if settings.tesseract_auto_lang else ()
     elif name == "vision":
         options["endpoint"] = settings.vision_endpoint
         options["timeout"] = settings.vision_timeout

@@ -80,20 +80,18 @@ def result_from_words(words: Sequence[Word], width: int, height: int) -> OcrResu
     return OcrResult(width=width, height=height, lines=group_words(words), engine="", text_source=TEXT_SOURCE)
 
 
-def complete_with_ocr(layer: OcrResult, ocr: OcrResult, min_confidence: float = 0.6) -> OcrResult | None:
-    """The text layer plus the OCR words where it has none; None when the two are not in one frame.
+def complete_with_words(layer: OcrResult, words: Sequence[Word], engine: str, min_confidence: float = 0.6) -> OcrResult | None:
+    """The text layer plus the OCR ``words`` (in the layer's frame) where it has none; None when none are added.
 
     Text-layer words are exact, so they are never replaced; OCR words are
     added only where no layer word is (text drawn as outlines or in an image).
     """
-    if ocr.rotation or (ocr.width, ocr.height) != (layer.width, layer.height):
-        return None
     base = layer.words
     added = [
-        w for w in ocr.words
+        w for w in words
         if w.confidence >= min_confidence and not any(overlap(w.box, b.box) > 0.3 for b in base)
     ]
     if not added:
         return None
     lines = group_words([*base, *added])
-    return OcrResult(width=layer.width, height=layer.height, lines=lines, engine=ocr.engine, text_source=COMPLETED_SOURCE)
+    return OcrResult(width=layer.width, height=layer.height, lines=lines, engine=engine, text_source=COMPLETED_SOURCE)

@@ -11,15 +11,18 @@ its own, at a higher resolution still.
 
 from __future__ import annotations
 
-from planocr.engines.base import Box, Focus, OcrResult
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from planocr.engines.base import Box, Line
 from planocr.titleblock.layout import build_frames
-from planocr.titleblock.parser import parse_title_block
+from planocr.titleblock.model import TitleBlockResult
 from planocr.titleblock.reading import Label, inside, read_page
 from planocr.titleblock.scales import find_scales
 
 #: Margin added around the title block, as a share of the page's longer side.
 MARGIN = 0.015
-#: A focus larger than this share of the page is no saving: the whole page is read again.
+#: A focus larger than this share of the page is no saving.
 MOST = 0.5
 #: A scale cell is looked at from its label this many label heights to the right and down.
 CELL_REACH = (18.0, 3.5)
@@ -27,55 +30,70 @@ CELL_REACH = (18.0, 3.5)
 MOST_CELLS = 3
 
 
-def find_focus(result: OcrResult) -> Focus:
-    """What of ``result``'s page to read again closely.
+@dataclass(frozen=True, slots=True)
+class Focus:
+    """Where a first reading of a page says a closer look pays, in its upright frame.
 
-    No region when the first reading found no sheet number: then nothing
-    says where the title block is, or the page has none and a closer
-    reading of all of it is the only way to tell.
+    ``region`` is the title block (None: no title block was found);
+    ``core`` the part of it that holds the fields found (number, title,
+    scale), for when the whole block costs too much to read again;
+    ``cells`` are small labelled cells whose value did not read, each with
+    the angle its text runs at (as :attr:`Word.angle`).
     """
-    found = parse_title_block(result.lines, result.width, result.height)
-    return Focus(_region(found, result), _scale_cells(result) if "scale" not in found.fields or
-                 found.fields["scale"].box is None else ())
+
+    region: Box | None = None
+    cells: tuple[tuple[Box, int], ...] = ()
+    core: Box | None = None
 
 
-def _region(found, result: OcrResult) -> Box | None:
+def find_focus(lines: Sequence[Line], width: int, height: int, found: TitleBlockResult) -> Focus:
+    """What of the page to read again closely, given its lines and what the parser ``found`` in them.
+
+    No region when no sheet number was found: then nothing says where the
+    title block is.
+    """
+    scale = found.fields.get("scale")
+    cells = _scale_cells(lines, width, height) if scale is None or scale.box is None else ()
+    return Focus(_region(found, width, height, whole=True), cells, _region(found, width, height, whole=False))
+
+
+def _region(found: TitleBlockResult, width: int, height: int, *, whole: bool) -> Box | None:
     number = found.fields.get("sheet_number")
     if number is None or number.box is None:
         return None
-    boxes = [number.box] + [found.region] * (found.region is not None)
+    boxes = [number.box] + [found.region] * (whole and found.region is not None)
     for name in ("sheet_title", "scale"):
         field = found.fields.get(name)
         if field is not None and field.box is not None:
             boxes.append(field.box)
     union = Box.union(boxes)
-    pad = MARGIN * max(result.width, result.height)
-    box = _clip(union.left - pad, union.top - pad, union.right + pad, union.bottom + pad, result)
-    if box is None or box.width * box.height > MOST * result.width * result.height:
+    pad = MARGIN * max(width, height)
+    box = _clip(union.left - pad, union.top - pad, union.right + pad, union.bottom + pad, width, height)
+    if box is None or box.width * box.height > MOST * width * height:
         return None
     return box
 
 
-def _scale_cells(result: OcrResult) -> tuple[tuple[Box, int], ...]:
+def _scale_cells(lines: Sequence[Line], width: int, height: int) -> tuple[tuple[Box, int], ...]:
     """Scale labels whose value is not a scale: the cell below and beside each.
 
     The title block's own when it has one, else the views' (``SCALE: 1" = 10'``
     under a view title): then they state the sheet's scale.
     """
-    reading = read_page(build_frames(result.lines, result.width, result.height), result.width, result.height)
+    reading = read_page(build_frames(lines, width, height), width, height)
     labels = [label for label in reading.labels if label.field == "scale"]
     own = [label for label in labels if inside(label.page_box, reading.region)]
     cells = []
     for label in own or labels:
         if any(find_scales(piece.text) for piece in label.values):
             continue
-        box = _cell_box(label, result)
+        box = _cell_box(label, width, height)
         if box is not None:
             cells.append((box, label.frame.angle))
     return tuple(cells[:MOST_CELLS])
 
 
-def _cell_box(label: Label, result: OcrResult) -> Box | None:
+def _cell_box(label: Label, width: int, height: int) -> Box | None:
     """The page box of the cell a label heads: its line and a few lines below, reaching right."""
     h = label.height
     b = label.box  # in the frame where the label reads left to right
@@ -87,12 +105,12 @@ def _cell_box(label: Label, result: OcrResult) -> Box | None:
         x0, y0, x1, y1 = y0, fw - x1, y1, fw - x0
     elif angle == 270:  # frame x runs down the page, frame y left from its right
         x0, y0, x1, y1 = fh - y1, x0, fh - y0, x1
-    return _clip(x0, y0, x1, y1, result)
+    return _clip(x0, y0, x1, y1, width, height)
 
 
-def _clip(x0: float, y0: float, x1: float, y1: float, result: OcrResult) -> Box | None:
+def _clip(x0: float, y0: float, x1: float, y1: float, width: int, height: int) -> Box | None:
     left, top = max(0, round(x0)), max(0, round(y0))
-    right, bottom = min(result.width, round(x1)), min(result.height, round(y1))
+    right, bottom = min(width, round(x1)), min(height, round(y1))
     if right <= left or bottom <= top:
         return None
     return Box(left, top, right - left, bottom - top)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from planocr.engines.base import OcrResult
-from planocr.titleblock.focus import MARGIN, find_focus
+from planocr.titleblock import parse_title_block
+from planocr.titleblock.focus import MARGIN, Focus, find_focus
 from tests.titleblock.builders import Page, corner_block
 
 
-def result_of(page: Page) -> OcrResult:
-    return OcrResult(width=page.width, height=page.height, lines=page.lines, rotation=0, engine="test")
+def focus_of(page: Page) -> Focus:
+    found = parse_title_block(page.lines, page.width, page.height)
+    return find_focus(page.lines, page.width, page.height, found)
 
 
 def test_focus_is_the_title_block_with_a_margin():
     page = corner_block("A-101")
-    region = find_focus(result_of(page)).region
+    region = focus_of(page).region
     assert region is not None
     words: dict = {}
     for word in (w for line in page.lines for w in line.words):
@@ -33,7 +34,7 @@ def test_focus_is_the_title_block_with_a_margin():
 
 def test_focus_stays_on_the_page():
     page = corner_block("A-101")
-    region = find_focus(result_of(page)).region
+    region = focus_of(page).region
     assert region is not None
     assert region.left >= 0 and region.top >= 0
     assert region.right <= page.width and region.bottom <= page.height
@@ -43,13 +44,13 @@ def test_without_a_sheet_number_the_whole_page_is_read_again():
     page = Page(2550, 3300)
     for i in range(30):
         page.text(200, 200 + i * 40, "The quick brown fox jumps over the lazy dog.", 18)
-    assert find_focus(result_of(page)).region is None
-    assert find_focus(result_of(Page())).region is None
+    assert focus_of(page).region is None
+    assert focus_of(Page()).region is None
 
 
 def test_a_scale_cell_that_did_not_read_is_looked_at_again():
     page = corner_block("A-101", scale="1/4 ir ear")  # what a blurred 6 pt cell reads as
-    focus = find_focus(result_of(page))
+    focus = focus_of(page)
     label = next(w.box for line in page.lines for w in line.words if w.text == "SCALE")
     value = next(w.box for line in page.lines for w in line.words if w.text == "ear")
     assert len(focus.cells) == 1
@@ -61,7 +62,7 @@ def test_a_scale_cell_that_did_not_read_is_looked_at_again():
 
 
 def test_a_scale_that_read_needs_no_second_look():
-    assert find_focus(result_of(corner_block("A-101"))).cells == ()
+    assert focus_of(corner_block("A-101")).cells == ()
 
 
 def test_a_turned_scale_cell_is_looked_at_in_its_direction():
@@ -70,7 +71,7 @@ def test_a_turned_scale_cell_is_looked_at_in_its_direction():
     page.labelled(900, 40, "DRAWING TITLE", "FIRST FLOOR PLAN", 20, angle=90)
     page.labelled(700, 40, "PROJECT NO.", "2023-014", 14, angle=90)
     page.labelled(500, 40, "SCALE", "1/4 ir ear", 14, angle=90)
-    cells = find_focus(result_of(page)).cells
+    cells = focus_of(page).cells
     assert len(cells) == 1
     cell, angle = cells[0]
     assert angle == 90

@@ -1,0 +1,311 @@
+"""Reading one sheet within a time budget: its text layer or one engine pass, then closer looks where they pay.
+
+A drawing's index (sheet number, title, scale) sits in a small part of the
+sheet. The reader reads the whole page once, at its own resolution (or
+takes its PDF text layer when that reads), parses the title block, and
+reads again only small regions where the first reading says a closer look
+pays:
+
+``vertical``
+    the bands along the left and right edges turned a quarter, at about
+    150 DPI, where title blocks run their text bottom to top (or top to
+    bottom along the right edge); bands where turned text shows are read
+    again at the page's resolution (up to 300 DPI);
+``block``
+    the title block enlarged to 300 DPI on a scan below ``enlarge_below``
+    DPI (6 to 8 pt type is 12 to 17 pixels tall at 150 DPI);
+``cells``
+    a labelled scale cell whose value did not read, on its own at 450 DPI;
+``lang``
+    the title block with the extra model (German) beside the first when
+    the first reading shows that language's title-block words;
+``complete``
+    for a text layer without a sheet number on a drawing-size page (text
+    drawn as outlines, a pasted title block image): the title block's
+    likely places, OCRed, added where the layer has no text.
+
+Each extra read is counted in pixels against ``budget`` (a share of the
+first reading's pixels; an engine's time is about proportional to the
+pixels it reads) and skipped when it would overrun it. Every engine call
+made is recorded as a :class:`Step`, so callers and tests see what a page
+cost. ``docs/engines.md`` has the measurements behind these choices.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from PIL import Image
+
+from planocr.engines import geometry, textlayer
+from planocr.engines.base import BLOCK, CELL, SPARSE, Box, Line, OcrEngine, OcrResult, Word
+from planocr.engines.vertical import one_direction, vertical_bands, vertical_words
+from planocr.titleblock import TitleBlockResult, parse_title_block
+from planocr.titleblock.focus import find_focus
+
+#: Every kind of closer look the reader knows.
+EXTRA_READS = ("vertical", "block", "cells", "lang", "complete")
+
+#: Resolution turned text is looked for at, the most it is read again at, and what a title block is enlarged to.
+SEARCH_DPI = 150
+READ_DPI = 300
+#: Labelled cells whose value did not read are read again at this resolution.
+CELL_DPI = 450
+#: Shares of the page width where turned title blocks are looked for: the right and the left edge.
+RIGHT_BAND = 0.2
+LEFT_BAND = 0.12
+#: A drawing-size page is at least this long on its longer side (A3/ANSI B and up).
+DRAWING_INCHES = 16.0
+#: Where a title block may be when nothing else says: along the right edge, along the bottom.
+EDGE_GUESSES = ((0.8, 0.0, 1.0, 1.0), (0.0, 0.85, 1.0, 1.0))
+
+#: Title-block words by which a first (English) reading shows a page's language, as that reading spells them.
+LANGUAGE_MARKERS: dict[str, frozenset[str]] = {
+    "deu": frozenset({
+        "maßstab", "massstab", "mabstab", "mafstab", "madstab", "planinhalt", "plannummer", "plan-nr", "plan-nr.",
+        "plan-nr.:", "bauvorhaben", "bauherr", "bauherrschaft", "gezeichnet", "geprüft", "gepruft", "geprift",
+        "grundriss", "ansicht", "ansichten", "schnitt", "erdgeschoss", "obergeschoss", "untergeschoss",
+        "dachgeschoss", "architekten", "projekt-nr.", "blatt", "zeichnungsnummer", "lageplan", "bauteil",
+    }),
+}
+#: Distinct marker words a page needs to count as written in the language.
+MARKERS_NEEDED = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingOptions:
+    """How much a sheet may be read beyond its first reading, and where.
+
+    ``budget`` is the most the extra reads may add, in pixels, as a share of
+    the first reading's pixels (0: none at all). ``extra_reads`` names the
+    kinds of closer look allowed (:data:`EXTRA_READS`). ``enlarge_below``:
+    scans below this DPI get their title block read at 300 DPI (0: never).
+    ``lang``: the model added for pages that show its title-block words
+    (empty: never).
+    """
+
+    budget: float = 0.5
+    extra_reads: frozenset[str] = frozenset(EXTRA_READS)
+    enlarge_below: int = 250
+    lang: str = "deu"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One engine call made for a page: what it read, how many pixels, how long it took."""
+
+    kind: str  # "page" for the first reading, else one of EXTRA_READS
+    box: Box | None
+    pixels: int
+    seconds: float
+    words: int
+
+
+@dataclass(slots=True)
+class SheetRead:
+    """What was read from one sheet: its text, its title block, and the engine calls it took."""
+
+    ocr: OcrResult
+    title_block: TitleBlockResult
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def engine_seconds(self) -> float:
+        return sum(step.seconds for step in self.steps)
+
+
+def speaks(words: Sequence[Word], lang: str) -> bool:
+    """Whether ``words`` hold enough of ``lang``'s title-block vocabulary (:data:`LANGUAGE_MARKERS`)."""
+    markers = LANGUAGE_MARKERS.get(lang)
+    if not markers:
+        return False
+    found = {w.text.lower().strip(":;,") for w in words} & markers
+    return len(found) >= MARKERS_NEEDED
+
+
+class SheetReader:
+    """Reads sheets with ``options``; ``parse`` is the title-block parser (``parse_title_block``)."""
+
+    def __init__(self, options: ReadingOptions | None = None,
+                 parse: Callable[[Sequence[Line], int, int], TitleBlockResult] | None = None):
+        self.options = options or ReadingOptions()
+        self.parse = parse or (lambda lines, width, height: parse_title_block(lines, width, height))
+
+    # -- the text layer ------------------------------------------------------------------------
+
+    def read_layer(self, layer: OcrResult) -> SheetRead:
+        """A sheet from its PDF text layer alone."""
+        return SheetRead(layer, self.parse(layer.lines, layer.width, layer.height))
+
+    def needs_completion(self, read: SheetRead, dpi: int | None) -> bool:
+        """Whether a text layer's reading lacks its title block on a drawing-size page (outline text, pasted images)."""
+        if read.title_block.value("sheet_number") or "complete" not in self.options.extra_reads:
+            return False
+        return max(read.ocr.width, read.ocr.height) >= DRAWING_INCHES * (dpi or 300)
+
+    def complete(self, engine: OcrEngine, image: Image.Image, dpi: int, read: SheetRead) -> SheetRead:
+        """OCR the title block's likely places on a text-layer page and add what the layer lacks there.
+
+        The places are the block the layer's own reading found, else the
+        right and bottom edges where title blocks sit; each is read as it is
+        and, along the right edge, turned for bottom-to-top text. The
+        combined reading is kept only when it finds a sheet number.
+        """
+        layer, steps = read.ocr, list(read.steps)
+        if (image.width, image.height) != (layer.width, layer.height):
+            return read
+        grey = image if image.mode == "L" else image.convert("L")
+        places = [read.title_block.region] if read.title_block.region is not None else [
+            Box.from_corners(x0 * image.width, y0 * image.height, x1 * image.width, y1 * image.height)
+            for x0, y0, x1, y1 in EDGE_GUESSES
+        ]
+        found: list[Word] = []
+        for place in places:
+            found += self._region(engine, grey, place, dpi, "complete", steps, target_dpi=min(dpi, READ_DPI))
+            if place.height > 2 * place.width:  # a strip along a side edge: its text may run bottom to top
+                found += vertical_words(self._region(engine, grey, place, dpi, "complete", steps, angle=90,
+                                                     target_dpi=min(dpi, READ_DPI)))
+        combined = textlayer.complete_with_words(layer, found, engine.name)
+        if combined is None:
+            return SheetRead(layer, read.title_block, steps)
+        title_block = self.parse(combined.lines, combined.width, combined.height)
+        if not title_block.value("sheet_number"):
+            return SheetRead(layer, read.title_block, steps)
+        return SheetRead(combined, title_block, steps)
+
+    # -- OCR -----------------------------------------------------------------------------------
+
+    def read_image(self, engine: OcrEngine, image: Image.Image, dpi: int | None) -> SheetRead:
+        """A sheet OCRed: one reading of the whole page, then the closer looks that pay, within the budget."""
+        dpi = int(dpi or 300)
+        steps: list[Step] = []
+        started = time.perf_counter()
+        first = engine.recognize(image, dpi=dpi)
+        steps.append(Step("page", None, image.width * image.height, time.perf_counter() - started, len(first.words)))
+        allowed = self.options.extra_reads if engine.reads_regions else frozenset()
+        if not allowed or self.options.budget <= 0 or geometry.is_running_text(first.lines, first.width, first.height):
+            return SheetRead(first, self.parse(first.lines, first.width, first.height), steps)
+        grey = image if image.mode == "L" else image.convert("L")
+        upright = geometry.rotate(grey, first.rotation)
+        budget = _Budget(self.options.budget * image.width * image.height)
+        lines = list(first.lines)
+
+        if "vertical" in allowed:
+            lines = self._vertical(engine, upright, dpi, lines, steps, budget)
+        parsed = self.parse(lines, first.width, first.height)
+        focus = find_focus(lines, first.width, first.height, parsed)
+
+        if "block" in allowed and focus.region is not None and 0 < dpi < self.options.enlarge_below:
+            # The whole block when the budget allows, else the part of it that holds the fields found.
+            region = next((r for r in (focus.region, focus.core) if r is not None
+                           and budget.allows(_scaled_pixels(_grown(r, round(0.5 * dpi)), dpi, READ_DPI))), None)
+            if region is not None:
+                grown = _grown(region, round(0.5 * dpi))
+                words = self._region(engine, upright, grown, dpi, "block", steps, target_dpi=READ_DPI)
+                budget.spend(steps[-1].pixels)
+                lines = geometry.replace_in(lines, region, words)
+                parsed = self.parse(lines, first.width, first.height)
+                focus = find_focus(lines, first.width, first.height, parsed)
+
+        if "cells" in allowed:
+            for box, angle in focus.cells:
+                if not budget.allows(_scaled_pixels(box, dpi, CELL_DPI)):
+                    break
+                words = self._region(engine, upright, _grown(box, round(0.05 * dpi)), dpi, "cells", steps,
+                                     angle=angle, target_dpi=CELL_DPI, layout=CELL)
+                budget.spend(steps[-1].pixels)
+                lines = geometry.replace_in(lines, box, words)
+
+        lang = self.options.lang
+        if "lang" in allowed and lang and lang in engine_languages(engine) and speaks(_words(lines), lang):
+            region = focus.region or Box(0, 0, first.width, first.height)
+            if budget.allows(_scaled_pixels(region, dpi, min(dpi, READ_DPI))):
+                both = f"{getattr(engine, 'lang', 'eng')}+{lang}"
+                words = self._region(engine, upright, region, dpi, "lang", steps, target_dpi=min(dpi, READ_DPI),
+                                     lang=both)
+                budget.spend(steps[-1].pixels)
+                lines = geometry.replace_in(lines, region, words)
+
+        result = replace(first, lines=lines)
+        return SheetRead(result, self.parse(result.lines, result.width, result.height), steps)
+
+    def _vertical(self, engine: OcrEngine, upright: Image.Image, dpi: int, lines: list[Line], steps: list[Step],
+                  budget: _Budget) -> list[Line]:
+        """Turned text along the side edges: found at about 150 DPI, read again at the page's resolution where it is."""
+        width, height = upright.size
+        search = min(dpi, SEARCH_DPI)
+        bands = [(Box(round((1 - RIGHT_BAND) * width), 0, width - round((1 - RIGHT_BAND) * width), height), 90),
+                 (Box(round((1 - RIGHT_BAND) * width), 0, width - round((1 - RIGHT_BAND) * width), height), 270),
+                 (Box(0, 0, round(LEFT_BAND * width), height), 90)]
+        found: list[Word] = []
+        for box, angle in bands:
+            if not budget.allows(_scaled_pixels(box, dpi, search)):
+                continue
+            found += self._region(engine, upright, box, dpi, "vertical", steps, angle=angle, target_dpi=search)
+            budget.spend(steps[-1].pixels)
+        found = vertical_words(found)
+        if found and dpi > search * 1.3:
+            closer: list[Word] = []
+            for left, right, angle in vertical_bands(found):
+                box = geometry.clip(Box(left, 0, right - left, height), width, height)
+                if box is None or not budget.allows(_scaled_pixels(box, dpi, min(dpi, READ_DPI))):
+                    continue
+                closer += self._region(engine, upright, box, dpi, "vertical", steps, angle=angle,
+                                       target_dpi=min(dpi, READ_DPI))
+                budget.spend(steps[-1].pixels)
+            # Both readings go on: large text often reads better at 150 DPI, and the more
+            # confident reading of a place wins when they are merged.
+            found = vertical_words(closer) + found
+        found = one_direction(found)
+        return geometry.add_words(lines, found) if found else lines
+
+    def _region(self, engine: OcrEngine, image: Image.Image, box: Box, dpi: int, kind: str, steps: list[Step], *,
+                angle: int = 0, target_dpi: int | None = None, layout: str = SPARSE,
+                lang: str | None = None) -> list[Word]:
+        clipped = geometry.clip(box, image.width, image.height)
+        if clipped is None:
+            return []
+        started = time.perf_counter()
+        words = engine.read_region(image, clipped, dpi=dpi, angle=angle, target_dpi=target_dpi, layout=layout, lang=lang)
+        steps.append(Step(kind, clipped, _scaled_pixels(clipped, dpi, target_dpi or dpi),
+                          time.perf_counter() - started, len(words)))
+        return words
+
+
+def engine_languages(engine: OcrEngine) -> tuple[str, ...]:
+    """The extra models an engine's region reads may ask for."""
+    return tuple(getattr(engine, "extra_langs", ()))
+
+
+class _Budget:
+    def __init__(self, pixels: float):
+        self.left = pixels
+
+    def allows(self, pixels: float) -> bool:
+        return pixels <= self.left
+
+    def spend(self, pixels: float) -> None:
+        self.left -= pixels
+
+
+def _scaled_pixels(box: Box, dpi: int, target_dpi: int | None) -> int:
+    """Pixels the engine reads for ``box`` of a ``dpi`` page resized to ``target_dpi``."""
+    factor = 1.0
+    if target_dpi and target_dpi > dpi * 1.05:
+        factor = target_dpi / dpi
+    elif target_dpi and dpi / target_dpi >= 2:
+        factor = 1 / int(dpi // target_dpi)
+    return round(box.width * box.height * factor * factor)
+
+
+def _grown(box: Box, pad: int) -> Box:
+    return Box(box.left - pad, box.top - pad, box.width + 2 * pad, box.height + 2 * pad)
+
+
+def _words(lines: Sequence[Line]) -> list[Word]:
+    return [w for line in lines for w in line.words]
+
+
+__all__ = ["BLOCK", "CELL", "EXTRA_READS", "ReadingOptions", "SheetRead", "SheetReader", "Step", "speaks"]

@@ -1,54 +1,85 @@
-"""Title-block labels in English and German, and which field each one names.
+"""Title-block labels and which field each one names, in the languages of ``vocabulary.toml``.
 
 A label is matched against one to four words at the start of a phrase (or
 after another label). Labels of fields we do not report (client, location,
 phase, job number ...) still matter: they claim the value next to them, so
 a project number under "JOB NO." is never taken for the sheet number.
+
+The words themselves are data (``vocabulary.toml``): a language is added by
+listing its labels there, not by code. The same file lists the words that
+say what a piece of text is (a kind of drawing, a stamp, a firm), which
+:mod:`planocr.titleblock.candidates` uses.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+import tomllib
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from importlib import resources
 
 # Field names used for labels of things the result does not report.
 OTHER = "other"
 
-_NO = r"(?:NO|NR|NUM|NUMBER|NUMMER|#|N°|NO\.?)"
 
-_LABELS: list[tuple[str, str]] = [
-    # sheet number
-    ("sheet_number", rf"(?:SHEET|DWG|DRAWING|DRG|PLAN\s*REF|PLAN|DRAWING\s*REF|PAGE|BLATT|ZEICHNUNGS?|ZEICHN|PLAN-?)\s*[-.]?\s*{_NO}"),
-    ("sheet_number", r"SHEET|BLATT|PLANNUMMER|BLATTNUMMER|ZEICHNUNGSNUMMER|PLANNR|PLAN-NR|PLAN-NUMMER|SHEET\s+ID"),
-    # sheet title
-    ("sheet_title", r"(?:SHEET|DRAWING|DWG|DRG|PLAN)\s*(?:TITLE|NAME)|TITLE|PLANINHALT|PLANTITEL|PLANBEZEICHNUNG|INHALT|DARSTELLUNG|BEZEICHNUNG|PLANART|ZEICHNUNGSINHALT|TITEL"),
-    # scale
-    # (OCR without a German model reads the ß of Maßstab as B, F, D or &)
-    ("scale", r"SCALE|DRAWING\s+SCALE|MASSSTAB|MASSTAB|MA[BFDP&]S?STAB|MST"),
-    # project
-    ("project_name", r"PROJECT(?:\s*(?:NAME|TITLE))?|PROJEKT(?:NAME|BEZEICHNUNG)?|BAUVORHABEN|BAUOBJEKT|OBJEKT|VORHABEN|BAUPROJEKT|JOB(?:\s*NAME)?"),
-    ("project_number", rf"(?:PROJECT|PROJ|JOB|COMM|COMMISSION|PROJEKT|OBJEKT|AUFTRAGS?|AUFTRAG|KOMMISSIONS?|FILE)\s*[-.]?\s*{_NO}|PROJEKTNUMMER|PROJEKTNR|OBJEKTNUMMER|AUFTRAGSNUMMER"),
-    ("date", r"(?:ISSUE|PLOT|DRAWING|PRINT|REVISION)?\s*DATE|DATUM|DAT|AUSGABEDATUM|PLOTDATUM|ERSTELLT\s+AM"),
-    ("revision", r"REV|REVISION|REV\s*NO|REVISION\s*NO|REVISIONS?|ÄNDERUNG|AENDERUNG|ÄNDERUNGSINDEX|REVISIONSINDEX"),
-    ("drawn_by", r"DRAWN(?:\s*BY)?|DRN|DR\s*BY|DRAFTED(?:\s*BY)?|GEZEICHNET|GEZ|BEARBEITER|BEARB|ZEICHNER|DESIGNED(?:\s*BY)?|DESIGNER|ENTERED\s*BY"),
-    ("checked_by", r"CHECKED(?:\s*BY)?|CHK(?:D)?|CHKD\s*BY|GEPRÜFT|GEPRUEFT|GEPR|PRÜFER|KONTROLLE|APPROVED(?:\s*BY)?|APPR|VISUM|FREIGABE"),
-    # labels of things we do not report: they claim their values
-    (OTHER, rf"(?:BUILDING|CONTRACT|LOCATION|LOT|PARCEL|PERMIT|PHONE|TEL|FAX|LICENSE|REG|CAD|ORDER|FED\.?\s*AID\s*PROJ)\s*[-.]?\s*{_NO}"),
-    (OTHER, r"CLIENT|OWNER|LOCATION|PHASE|ADDRESS|PROJECT\s+ADDRESS|CONSULTANT|ARCHITECT|ENGINEER|STAMP|SEAL|KEY\s*PLAN|NORTH|"
-            r"BAUHERR|BAUHERRSCHAFT|AUFTRAGGEBER|ARCHITEKT|PLANVERFASSER|FACHPLANER|LEISTUNGSPHASE|PHASE|ADRESSE|"
-            r"GRÖSSE|GROESSE|FORMAT|BLATTGRÖSSE|PLOTTED\s*BY|FILE\s*NAME|TIME|REGION|STATE|DESCRIPTION|BY|"
-            r"REMARKS|BEMERKUNGEN|BUILDING\s+DESIGNER|ISSUED\s+FOR|ISSUE|STATUS|SUBMITTAL|"
-            r"PROJ\.?\s*ENGR|REGIONAL\s*ADM|OF|SHEETS|TOTAL\s+SHEETS|VON"),
-]
+@functools.cache
+def vocabulary() -> dict:
+    """The parsed ``vocabulary.toml``."""
+    return tomllib.loads(resources.files("planocr.titleblock").joinpath("vocabulary.toml").read_text("utf-8"))
 
-_COMPILED = [(name, re.compile(rf"(?:{pattern})")) for name, pattern in _LABELS]
+
+def fold(text: str) -> str:
+    """Upper case, ß as SS, without accents (É as E, Ä as A): how labels are compared."""
+    text = text.upper().replace("ß", "SS").replace("ẞ", "SS")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def label_key(text: str) -> str:
-    """Upper-case, ß as SS, without the punctuation labels end with."""
-    text = text.upper().replace("ß", "SS").replace("ẞ", "SS")
-    text = re.sub(r"[\s_]+", " ", text)
+    """Folded (:func:`fold`), one space between words, without the punctuation labels end with."""
+    text = re.sub(r"[\s_]+", " ", fold(text))
     return text.strip(" :.;,|")
+
+
+@functools.cache
+def _compiled() -> list[tuple[str, str, re.Pattern[str]]]:
+    """(field, language, pattern) for every label in the vocabulary, in file order."""
+    data = vocabulary()
+    number = "(?:" + "|".join(_fold_pattern(n) for n in data["numbers"]["no"]) + ")"
+    out = []
+    for field, languages in data["labels"].items():
+        for language, patterns in languages.items():
+            for pattern in patterns:
+                out.append((field, language, re.compile(_fold_pattern(pattern).replace("{no}", number))))
+    return out
+
+
+def _fold_pattern(pattern: str) -> str:
+    """A vocabulary entry (written in capitals) folded like :func:`label_key` folds text; escapes kept."""
+    pattern = pattern.replace("ß", "SS")
+    return "".join(ch for ch in unicodedata.normalize("NFKD", pattern) if not unicodedata.combining(ch))
+
+
+@functools.cache
+def word_pattern(kind: str) -> re.Pattern[str]:
+    """The words of ``[words] kind`` in the vocabulary as one case-insensitive whole-word pattern."""
+    words = vocabulary()["words"][kind]
+    return re.compile(r"\b(?:" + "|".join(words) + r")\b\.?", re.IGNORECASE)
+
+
+def _match(words: Sequence[str]) -> tuple[str, str, int, bool] | None:
+    for count in range(min(4, len(words)), 0, -1):
+        raw = " ".join(words[:count])
+        key = label_key(raw)
+        if not key or len(key) > 30:
+            continue
+        for name, language, pattern in _compiled():
+            if pattern.fullmatch(key):
+                return name, language, count, raw.rstrip().endswith(":")
+    return None
 
 
 def match_label(words: Sequence[str]) -> tuple[str, int, bool] | None:
@@ -56,15 +87,25 @@ def match_label(words: Sequence[str]) -> tuple[str, int, bool] | None:
 
     The longest match wins; ``None`` when the phrase does not start with a label.
     """
-    for count in range(min(4, len(words)), 0, -1):
-        raw = " ".join(words[:count])
-        key = label_key(raw)
-        if not key or len(key) > 30:
-            continue
-        for name, pattern in _COMPILED:
-            if pattern.fullmatch(key):
-                return name, count, raw.rstrip().endswith(":")
-    return None
+    found = _match(words)
+    return None if found is None else (found[0], found[2], found[3])
+
+
+def label_languages(lines: Iterable[Sequence[str]]) -> Counter[str]:
+    """How many distinct labels of each language start the given lines (or follow a word or two)."""
+    seen: dict[str, set[str]] = {}
+    for words in lines:
+        for start in range(min(3, len(words))):
+            found = _match(words[start:])
+            if found is None:
+                continue
+            name, _, count, _ = found
+            key = label_key(" ".join(words[start : start + count]))
+            for field, language, pattern in _compiled():
+                if field == name and pattern.fullmatch(key):
+                    seen.setdefault(language, set()).add(key)
+            break
+    return Counter({language: len(keys) for language, keys in seen.items()})
 
 
 def is_label_text(text: str) -> bool:

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: help lint run test test-fast proto proto-check buf-check eval bench bench-engines clean
+.PHONY: help lint run test test-fast proto proto-check buf-check eval train bench bench-engines clean
 
 help:
 	@echo "make run            create $(VENV), install, serve on embedded defaults (127.0.0.1:50051)"
@@ -12,6 +12,7 @@ help:
 	@echo "make proto          regenerate the Python stubs from protos/"
 	@echo "make bench          run the benchmarks and write docs/benchmarks.md"
 	@echo "make eval DIR=...   sheet-index accuracy on a folder with truth.json"
+	@echo "make train          fit the title-block ranker on generated sheets and ../shared/eval-real"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
@@ -61,6 +62,11 @@ eval: $(VENV)/.installed-test
 	@if [ -z "$(DIR)" ] && [ ! -f $(EVAL_SET)/truth.json ]; then \
 		$(PY) -m tests.support.sheets --out $(EVAL_SET) --count $(EVAL_COUNT) --seed 1; fi
 	$(PY) tools/eval.py $(or $(DIR),$(EVAL_SET)) $(EVAL_ARGS)
+
+# make train: fit service/titleblock/ranker.json on a generated set and, when present, the real sheets
+# (engine answers are cached in build/eval-cache); TRAIN_ARGS="--check" fits and reports only.
+train: $(VENV)/.installed-test
+	$(PY) tools/train.py $(TRAIN_ARGS)
 
 # make bench: every benchmark in bench/, results in bench/results/, the report in docs/benchmarks.md.
 # The peer tools it compares with are installed when missing (as root); BENCH_ARGS="overhead" runs one.

@@ -69,6 +69,25 @@ def sheet_number_shape(token: str) -> float:
     return 0.0
 
 
+def shape_class(token: str) -> str:
+    """Which family of sheet-number shapes ``token`` belongs to: discipline (A-101), short (A1), compound
+    (12-B-04a-201), dotted (3.2.10), digits (7), or other."""
+    if sheet_number_shape(token) <= 0:
+        return "other"
+    upper = token.upper()
+    if _DOTTED.fullmatch(token):
+        return "dotted"
+    if _DISCIPLINE.fullmatch(upper):
+        letters = len(re.match(r"[A-Z]*", upper).group(0))
+        digits = sum(ch.isdigit() for ch in upper)
+        return "discipline" if letters >= 1 and digits >= 2 else "short"
+    if _COMPOUND_SHORT.fullmatch(upper) or _COMPOUND.fullmatch(token):
+        return "compound"
+    if _DIGITS.fullmatch(token):
+        return "digits"
+    return "other"
+
+
 def is_date(text: str) -> bool:
     """Dates in the usual US, German and ISO forms, and bare years."""
     text = text.strip(_STRIP)
@@ -90,6 +109,17 @@ def split_lead_number(text: str) -> tuple[str, str] | None:
     if not m:
         return None
     number, rest = clean_token(m.group(1)), m.group(2).strip(" -\u2013\u2014:|")
+    if sheet_number_shape(number) >= 0.8 and sum(ch.isalpha() for ch in rest) >= 3:
+        return number, rest
+    return None
+
+
+def split_trailing_number(text: str) -> tuple[str, str] | None:
+    """``FLOOR PLAN: A2.01`` as (``A2.01``, ``FLOOR PLAN``): a sheet number printed at the end of a name field."""
+    m = re.match(r"^(.*?[A-Za-zÀ-ÿ].*?)\s*(?:[:|\u2013\u2014]|\s-)\s*(\S+)\s*$", text)
+    if not m:
+        return None
+    rest, number = m.group(1).strip(" -:|"), clean_token(m.group(2))
     if sheet_number_shape(number) >= 0.8 and sum(ch.isalpha() for ch in rest) >= 3:
         return number, rest
     return None

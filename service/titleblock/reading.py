@@ -7,6 +7,7 @@ import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from planocr.engines.base import Box
 from planocr.titleblock.labels import OTHER, match_label
@@ -14,10 +15,17 @@ from planocr.titleblock.layout import Frame, Phrase, Token, TokenRun, same_style
 from planocr.titleblock.patterns import clean_token, is_date, sheet_number_shape
 from planocr.titleblock.scales import find_scales
 
+if TYPE_CHECKING:
+    from planocr.titleblock.rules import CellIndex
+
 # Labels that alone say "title block here"; others (DATE, BY ...) also occur in notes and tables.
 STRONG_LABELS = {"sheet_number", "sheet_title", "scale", "project_number", "drawn_by", "checked_by"}
 
-_OF_PATTERN = re.compile(r"^(?:SHEET|BLATT|PAGE|SEITE)?\s*\d{1,4}\s*(?:OF|VON|/)\s*\d{1,4}$", re.IGNORECASE)
+_OF_PATTERN = re.compile(
+    r"^(?:SHEET|BLATT|PAGE|SEITE|TAVOLA|TAV\.?|FOGLIO|PLANCHE|HOJA|BLAD)?\s*\d{1,4}\s*(?:OF|VON|DI|DE|SUR|VAN|/)\s*\d{1,4}$",
+    re.IGNORECASE,
+)
+_OF_WORDS = ("OF", "VON", "DI", "SUR", "VAN")
 
 
 @dataclass(slots=True, eq=False)
@@ -53,7 +61,9 @@ class PageReading:
     pieces: list[Piece]
     region: Box | None
     text_height: float
-    excluded: set[int]  # id() of tokens that must never be a sheet number ("3 OF 12")
+    excluded: set[int]  # id() of tokens in "3 OF 12" runs: the sheet's place in the set, not its number
+    cells: CellIndex | None = None  # the ruled cells of the page, when its rules are known
+    block: Box | None = None  # the title block as the page's rules draw it, when they do
 
 
 def _inline_value_fits(name: str, rest: list[str], label_words: int) -> bool:
@@ -330,7 +340,8 @@ def _join_in_line(clusters: list[list[Label]], reach: float, width: int, height:
     return joined
 
 
-def read_page(frames: Sequence[Frame], width: int, height: int) -> PageReading:
+def read_page(frames: Sequence[Frame], width: int, height: int, cells: CellIndex | None = None,
+              block: Box | None = None) -> PageReading:
     """Label every phrase, attach values to labels and find the title-block region."""
     labels: list[Label] = []
     pieces: list[Piece] = []
@@ -350,14 +361,14 @@ def read_page(frames: Sequence[Frame], width: int, height: int) -> PageReading:
     region = find_region(labels, width, height)
     heights = [t.box.height for p in pieces for t in p.tokens if region is None or _inside(t.page_box, region)]
     text_height = statistics.median(heights) if heights else 10.0
-    return PageReading(width, height, list(frames), labels, pieces, region, text_height, excluded)
+    return PageReading(width, height, list(frames), labels, pieces, region, text_height, excluded, cells, block)
 
 
 def _mark_of_runs(phrase: Phrase, excluded: set[int]) -> None:
     """Numbers in "3 OF 12" / "3 von 12" never are sheet numbers, nor "OF 12" when OCR lost the 3."""
     tokens = phrase.tokens
     for i in range(len(tokens) - 1):
-        if tokens[i].text.upper().strip(".") in ("OF", "VON") and tokens[i + 1].text.strip(".").isdigit():
+        if tokens[i].text.upper().strip(".") in _OF_WORDS and tokens[i + 1].text.strip(".").isdigit():
             excluded.update((id(tokens[i]), id(tokens[i + 1])))
             if i > 0 and tokens[i - 1].text.strip(".").isdigit():
                 excluded.add(id(tokens[i - 1]))
@@ -366,7 +377,7 @@ def _mark_of_runs(phrase: Phrase, excluded: set[int]) -> None:
 def _mark_split_of_run(phrase: Phrase, others: Sequence[Phrase], excluded: set[int]) -> None:
     """The 3 of "SHEET 3 | OF 12" when a wide space split the phrase before "OF"."""
     tokens = phrase.tokens
-    if len(tokens) < 2 or tokens[0].text.upper().strip(".") not in ("OF", "VON") or not tokens[1].text.strip(".").isdigit():
+    if len(tokens) < 2 or tokens[0].text.upper().strip(".") not in _OF_WORDS or not tokens[1].text.strip(".").isdigit():
         return
     head, h = tokens[0].box, tokens[0].box.height
     for other in others:

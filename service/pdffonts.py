@@ -36,6 +36,7 @@ import math
 import threading
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pypdfium2.raw as pdfium_c
@@ -51,6 +52,8 @@ REPLACEMENT = "\ufffd"
 #: How far a glyph's bounds may lie from PDFium's box, as a share of the em
 #: (PDFium rounds glyph metrics to 1/1000 em).
 BOX_TOLERANCE = 0.004
+#: Share of a font's codes whose glyphs must fit their boxes for its reading to be trusted.
+MIN_CONFIRMED = 0.5
 #: Fonts whose parsed programs are kept.
 CACHE_SIZE = 64
 
@@ -73,20 +76,19 @@ class FontProgram:
     codes: dict[int, int]
     cid_glyphs: dict[int, int] | None
     _names: list[str]
-    _glyph_set: object
+    _outline_bounds: Callable[[str], _Bounds | None]
     _bounds: dict[int, _Bounds | None] = field(default_factory=dict)
 
     def bounds(self, gid: int) -> _Bounds | None:
-        """The glyph's control box in 1/1000 em, or None for a glyph without outline."""
+        """The glyph's control box in 1/1000 em, or None for a glyph without outline (or a damaged one)."""
         if gid not in self._bounds:
-            pen = ControlBoundsPen(self._glyph_set)
             try:
-                self._glyph_set[self._names[gid]].draw(pen)
-            except Exception:  # a damaged glyph: it cannot be checked, so it is not used
-                log.debug("glyph %d cannot be drawn", gid, exc_info=True)
-                pen.bounds = None
+                box = self._outline_bounds(self._names[gid])
+            except Exception:  # a damaged glyph cannot be checked, so it is not used
+                log.debug("glyph %d cannot be read", gid, exc_info=True)
+                box = None
             scale = 1000.0 / self.units_per_em
-            self._bounds[gid] = None if pen.bounds is None else tuple(v * scale for v in pen.bounds)
+            self._bounds[gid] = None if box is None else tuple(v * scale for v in box)
         return self._bounds[gid]
 
 
@@ -139,8 +141,32 @@ def _from_sfnt(data: bytes) -> FontProgram:
         codes=_simple_codes(by_platform, index),
         cid_glyphs=None,
         _names=names,
-        _glyph_set=font.getGlyphSet(),
+        _outline_bounds=_glyf_bounds(font) if "glyf" in font else _charstring_bounds(font["CFF "].cff.topDictIndex[0].CharStrings),
     )
+
+
+# Outlines are read from glyf or the CFF charstrings themselves: subsets often carry a
+# truncated hmtx table, which FreeType (so PDFium) tolerates and fontTools' glyph sets do not.
+def _glyf_bounds(font: TTFont) -> Callable[[str], _Bounds | None]:
+    glyf = font["glyf"]
+
+    def bounds(name: str) -> _Bounds | None:
+        coordinates, _, _ = glyf[name].getCoordinates(glyf)
+        if not len(coordinates):
+            return None
+        xs, ys = [x for x, _ in coordinates], [y for _, y in coordinates]
+        return min(xs), min(ys), max(xs), max(ys)
+
+    return bounds
+
+
+def _charstring_bounds(charstrings) -> Callable[[str], _Bounds | None]:
+    def bounds(name: str) -> _Bounds | None:
+        pen = ControlBoundsPen(None)
+        charstrings[name].draw(pen)
+        return pen.bounds
+
+    return bounds
 
 
 def _simple_codes(by_platform: dict[tuple[int, int], dict[int, str]], index: dict[str, int]) -> dict[int, int]:
@@ -178,7 +204,7 @@ def _from_cff(data: bytes) -> FontProgram:
         codes={},
         cid_glyphs=cid_glyphs,
         _names=names,
-        _glyph_set=top.CharStrings,
+        _outline_bounds=_charstring_bounds(top.CharStrings),
     )
 
 
@@ -265,35 +291,39 @@ class _Placed:
         """Whether a glyph with these bounds (1/1000 em, None: no outline) drew this box.
 
         PDFium gives simple fonts' glyphs their exact bounds but raises the
-        top of a CID font's glyph by 1/64 of itself; either is accepted.
+        top of a CID font's glyph by 1/64 of itself; either is accepted. The
+        box may sit shifted along the baseline: FreeType places the glyph by
+        its ``hmtx`` side bearing, which in some subsets is cut short or
+        disagrees with the outline. Its size and its place across the
+        baseline must match.
         """
         if bounds is None:
-            return self._fits(None)
+            # PDFium gives a glyph without outline a box as thin as a line along its advance.
+            a, b, c, d = self.matrix
+            left, bottom, right, top = self.box
+            return min(right - left, top - bottom) <= BOX_TOLERANCE * self.size * math.sqrt(abs(a * d - b * c))
         x0, y0, x1, y1 = bounds
         return self._fits(bounds) or self._fits((x0, y0, x1, y1 + math.trunc(round(y1) / 64)))
 
-    def _fits(self, bounds: _Bounds | None) -> bool:
+    def _fits(self, bounds: _Bounds) -> bool:
         a, b, c, d = self.matrix
-        em = self.size * math.sqrt(abs(a * d - b * c))
+        scale = math.sqrt(abs(a * d - b * c))
+        em = self.size * scale
         if em <= 0:
             return False
         tolerance = BOX_TOLERANCE * em
+        x0, y0, x1, y1 = (v * self.size / 1000.0 for v in bounds)
+        xs = [self.origin[0] + a * gx + c * gy for gx, gy in ((x0, y0), (x0, y1), (x1, y0), (x1, y1))]
+        ys = [self.origin[1] + b * gx + d * gy for gx, gy in ((x0, y0), (x0, y1), (x1, y0), (x1, y1))]
         left, bottom, right, top = self.box
-        if bounds is None:
-            # PDFium gives a glyph without outline a box as thin as a line along its advance.
-            return min(right - left, top - bottom) <= tolerance
-        scale = self.size / 1000.0
-        x0, y0, x1, y1 = (v * scale for v in bounds)
-        xs, ys = [], []
-        for gx, gy in ((x0, y0), (x0, y1), (x1, y0), (x1, y1)):
-            xs.append(self.origin[0] + a * gx + c * gy)
-            ys.append(self.origin[1] + b * gx + d * gy)
-        return (
-            abs(min(xs) - left) <= tolerance
-            and abs(max(xs) - right) <= tolerance
-            and abs(min(ys) - bottom) <= tolerance
-            and abs(max(ys) - top) <= tolerance
-        )
+        shift_x = ((left - min(xs)) + (right - max(xs))) / 2
+        shift_y = ((bottom - min(ys)) + (top - max(ys))) / 2
+        if abs((left - min(xs)) - (right - max(xs))) > tolerance or abs((bottom - min(ys)) - (top - max(ys))) > tolerance:
+            return False  # not the same size
+        # the shift must run along the baseline (a, b) and stay within half an em
+        along = (shift_x * a + shift_y * b) / scale
+        across = (-shift_x * b + shift_y * a) / scale
+        return abs(across) <= tolerance and abs(along) <= 0.5 * em
 
 
 def _cid_glyph(program: FontProgram, code: int) -> int | None:
@@ -322,6 +352,8 @@ def _font_texts(program: FontProgram | None, samples: dict[int, _Placed | None])
                 confirmed[code] = gid
         if len(confirmed) > len(best):
             best = confirmed
+    if len(best) < MIN_CONFIRMED * len(samples):
+        return {}  # no reading explains this font's boxes: a few chance fits are not trusted
     return {code: program.text[gid] for code, gid in best.items() if gid in program.text}
 
 

@@ -62,6 +62,8 @@ FONTS = {
     "type0-bold": EmbeddedFont(bold=True),
     "simple-cmap": EmbeddedFont(simple=True),
     "simple-names-only": EmbeddedFont(simple=True, cmap=False, glyph_names=True),
+    "type0-short-hmtx": EmbeddedFont(short_hmtx=True),
+    "simple-short-hmtx": EmbeddedFont(simple=True, short_hmtx=True),
 }
 
 
@@ -134,9 +136,9 @@ def test_a_glyph_that_does_not_fit_its_box_is_not_guessed():
     _, want = _chars(cid_pdf(texts, PAGE, font=shuffled, to_unicode=True))
     assert "".join(want).startswith("A-101 FIRST")  # the fixture draws the right glyphs
     assert recovered and set(recovered) <= set(range(len(want)))
-    # a glyph the reversed map sends to itself (the middle one) is read, and read right; no other is
-    assert all(text in ("\ufffd", want[i]) for i, text in recovered.items())
-    assert sum(text == "\ufffd" for text in recovered.values()) > 0.8 * len(recovered)
+    # Read as glyph ids, almost no glyph fits its box (the middle one, which the reversed map
+    # sends to itself, does): a reading that explains so little is not trusted at all.
+    assert set(recovered.values()) == {"\ufffd"}
     page = read(cid_pdf(texts, PAGE, font=shuffled))
     assert not textlayer.assess(page.words, *page.image.size)[0]
 

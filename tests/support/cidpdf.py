@@ -36,6 +36,7 @@ from functools import cache
 from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
+from fontTools.ttLib.tables.DefaultTable import DefaultTable
 
 from tests.support.pages import FONT_BOLD, FONT_REGULAR
 
@@ -59,6 +60,8 @@ class EmbeddedFont:
     simple: bool = False
     #: Type0 only: CIDs are the glyph ids in reverse order, mapped back by a CIDToGIDMap stream
     shuffled: bool = False
+    #: cut the ``hmtx`` table short, as some PDF writers' subsets have it (renderers cope)
+    short_hmtx: bool = False
 
 
 @dataclass
@@ -107,6 +110,11 @@ def _subset(font: EmbeddedFont, chars: str) -> _Subset:
         source["post"].formatType = 3.0
     head = source["head"]
     scale = 1000 / units
+    if font.short_hmtx:
+        table = DefaultTable("hmtx")
+        table.data = source["hmtx"].compile(source)[: 4 * 3]
+        source["hmtx"] = table
+        source.recalcBBoxes = False  # hhea would recompute its maxima from the cut table
     out = io.BytesIO()
     source.save(out)
     widths = {codes[ch]: advance[name] for ch, name in names.items()}

@@ -174,11 +174,15 @@ def _collect_words(raw_page, to_pixels: _PageToPixels) -> list[Word]:
             chars.clear()
             boxes.clear()
 
-    # PDFium reports an unmapped character's raw code (a CID, a byte) as its Unicode value.
-    recovered = pdffonts.recover_unmapped(raw_page)
+    # Read from the font programs once the page shows an unmapped character: PDFium reports its
+    # raw code (a CID, a byte) as its Unicode value, which may even look like whitespace.
+    recovered: dict[int, str] | None = None
     for index in range(pdfium_c.FPDFText_CountChars(raw_page)):
-        char = recovered.get(index)
-        if char is None:
+        if pdfium_c.FPDFText_HasUnicodeMapError(raw_page, index) == 1:
+            if recovered is None:
+                recovered = pdffonts.recover_unmapped(raw_page)
+            char = recovered.get(index, "\ufffd")
+        else:
             code = pdfium_c.FPDFText_GetUnicode(raw_page, index)
             char = chr(code) if 0 < code < 0x110000 else ""
         if not char or char.isspace() or not pdfium_c.FPDFText_GetLooseCharBox(raw_page, index, rect):

@@ -64,6 +64,9 @@ FONTS = {
     "simple-names-only": EmbeddedFont(simple=True, cmap=False, glyph_names=True),
     "type0-short-hmtx": EmbeddedFont(short_hmtx=True),
     "simple-short-hmtx": EmbeddedFont(simple=True, short_hmtx=True),
+    "type0-opentype-cff": EmbeddedFont(cff="opentype"),
+    "type0-opentype-cff-names-only": EmbeddedFont(cff="opentype", cmap=False),
+    "type0-bare-cff": EmbeddedFont(cff="bare"),
 }
 
 

@@ -62,6 +62,9 @@ class EmbeddedFont:
     shuffled: bool = False
     #: cut the ``hmtx`` table short, as some PDF writers' subsets have it (renderers cope)
     short_hmtx: bool = False
+    #: Type0 only: the outlines as CFF in a CIDFontType0, "opentype" (an OpenType font in
+    #: FontFile3) or "bare" (the CFF table alone, name-keyed); the glyph names come from its charset
+    cff: str | None = None
 
 
 @dataclass
@@ -117,6 +120,8 @@ def _subset(font: EmbeddedFont, chars: str) -> _Subset:
         source.recalcBBoxes = False  # hhea would recompute its maxima from the cut table
     out = io.BytesIO()
     source.save(out)
+    if font.cff:
+        out = io.BytesIO(_as_cff(source, font))
     widths = {codes[ch]: advance[name] for ch, name in names.items()}
     cid_to_gid = None
     if not font.simple:
@@ -132,6 +137,34 @@ def _subset(font: EmbeddedFont, chars: str) -> _Subset:
         descent=round(source["hhea"].descent * scale),
         name=("GHIJKL+BitstreamVeraSans-Bold" if font.bold else "ABCDEF+BitstreamVeraSans-Roman"),
     )
+
+
+def _as_cff(source: TTFont, font: EmbeddedFont) -> bytes:
+    """The subset's outlines as a CFF-flavoured OpenType font, or as its bare CFF table."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.t2CharStringPen import T2CharStringPen
+
+    order = source.getGlyphOrder()
+    glyphs = source.getGlyphSet()
+    charstrings = {}
+    for name in order:
+        pen = T2CharStringPen(glyphs[name].width, glyphs)
+        glyphs[name].draw(pen)
+        charstrings[name] = pen.getCharString()
+    builder = FontBuilder(source["head"].unitsPerEm, isTTF=False)
+    builder.setupGlyphOrder(order)
+    builder.setupCharacterMap(source.getBestCmap() if font.cmap else {})
+    builder.setupCFF("BitstreamVeraSans-Roman", {"FullName": "Bitstream Vera Sans"}, charstrings, {})
+    builder.setupHorizontalMetrics({name: source["hmtx"][name] for name in order})
+    builder.setupHorizontalHeader(ascent=source["hhea"].ascent, descent=source["hhea"].descent)
+    builder.setupNameTable({"familyName": "Bitstream Vera Sans", "styleName": "Roman"})
+    builder.setupOS2()
+    builder.setupPost(keepGlyphNames=False)
+    out = io.BytesIO()
+    builder.save(out)
+    if font.cff == "bare":
+        return TTFont(io.BytesIO(out.getvalue())).getTableData("CFF ")
+    return out.getvalue()
 
 
 @cache
@@ -191,11 +224,15 @@ def _to_unicode(sub: _Subset, simple: bool) -> bytes:
 
 
 def _font_objects(writer: _Writer, sub: _Subset, font: EmbeddedFont, to_unicode: bool) -> int:
-    program = writer.stream(sub.data, b" /Length1 %d" % len(sub.data))
+    if font.cff:
+        kind = b"/OpenType" if font.cff == "opentype" else b"/CIDFontType0C"
+        program, entry = writer.stream(sub.data, b" /Subtype " + kind), b"FontFile3"
+    else:
+        program, entry = writer.stream(sub.data, b" /Length1 %d" % len(sub.data)), b"FontFile2"
     descriptor = writer.add(
         b"<< /Type /FontDescriptor /FontName /%s /Flags 4 /FontBBox [%d %d %d %d] /ItalicAngle 0"
-        b" /Ascent %d /Descent %d /CapHeight %d /StemV 80 /FontFile2 %d 0 R >>"
-        % (sub.name.encode(), *sub.bbox, sub.ascent, sub.descent, sub.ascent, program)
+        b" /Ascent %d /Descent %d /CapHeight %d /StemV 80 /%s %d 0 R >>"
+        % (sub.name.encode(), *sub.bbox, sub.ascent, sub.descent, sub.ascent, entry, program)
     )
     extra = b" /ToUnicode %d 0 R" % writer.stream(_to_unicode(sub, font.simple)) if to_unicode else b""
     if font.simple:
@@ -209,11 +246,12 @@ def _font_objects(writer: _Writer, sub: _Subset, font: EmbeddedFont, to_unicode:
     cid_map = b"/Identity"
     if sub.cid_to_gid is not None:
         cid_map = b"%d 0 R" % writer.stream(b"".join(gid.to_bytes(2, "big") for gid in sub.cid_to_gid))
+    subtype, map_entry = (b"CIDFontType0", b"") if font.cff else (b"CIDFontType2", b" /CIDToGIDMap " + cid_map)
     cid_font = writer.add(
-        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /%s"
+        b"<< /Type /Font /Subtype /%s /BaseFont /%s"
         b" /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >>"
-        b" /FontDescriptor %d 0 R /DW 1000 /W [0 [%s]] /CIDToGIDMap %s >>"
-        % (sub.name.encode(), descriptor, widths, cid_map)
+        b" /FontDescriptor %d 0 R /DW 1000 /W [0 [%s]]%s >>"
+        % (subtype, sub.name.encode(), descriptor, widths, map_entry)
     )
     return writer.add(
         b"<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding /Identity-H /DescendantFonts [%d 0 R]%s >>"

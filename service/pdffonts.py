@@ -16,10 +16,12 @@ glyph id (Type0, Identity) or goes through the font's own code ``cmap``
 readings are checked against what PDFium drew: a character's tight box
 (``FPDFText_GetCharBox``) is the bounding box of the glyph PDFium rendered,
 so the reading under which the glyphs' own bounds, placed with the
-character's matrix, origin and font size, give those boxes is the right one.
+character's matrix, origin and font size, give those boxes is the right one;
+a reading is trusted only when it explains at least half of a font's codes.
 A code whose glyph does not fit its box (another CIDToGIDMap, a wrong
-reading, a font without names) stays U+FFFD, so a layer that cannot be
-read still looks like glyph soup to :func:`planocr.engines.textlayer.assess`.
+reading) or has no Unicode in the program stays U+FFFD, so a layer that
+cannot be read still looks like glyph soup to
+:func:`planocr.engines.textlayer.assess`.
 
 What a font program tells is cached by the digest of its bytes, so a page's
 thousands of characters, and every page sharing the font, parse it once.
@@ -54,8 +56,8 @@ REPLACEMENT = "\ufffd"
 BOX_TOLERANCE = 0.004
 #: Share of a font's codes whose glyphs must fit their boxes for its reading to be trusted.
 MIN_CONFIRMED = 0.5
-#: Fonts whose parsed programs are kept.
-CACHE_SIZE = 64
+#: Fonts whose parsed programs are kept (an embedded CJK program can be tens of megabytes).
+CACHE_SIZE = 16
 
 _Bounds = tuple[float, float, float, float]
 

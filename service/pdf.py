@@ -18,6 +18,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
+from planocr import pdffonts
 from planocr.engines.base import Box, Word
 from planocr.errors import InvalidArgument, Reason
 
@@ -106,8 +107,10 @@ def text_layer_words(page: pdfium.PdfPage, scale: float, size: tuple[int, int] |
     break, where the text turns back or jumps to another line, and where the
     gap to the next character is wider than about half the font height
     (drawings place labels next to each other without spaces). Characters
-    whose font has no Unicode mapping become U+FFFD so that
-    :func:`planocr.engines.textlayer.assess` can see glyph soup.
+    whose font has no Unicode mapping are read from the embedded font
+    program (:func:`planocr.pdffonts.recover_unmapped`); those it cannot
+    identify become U+FFFD so that :func:`planocr.engines.textlayer.assess`
+    can see glyph soup.
     ``Word.angle`` is the direction the text runs in the rendered image.
     """
     textpage = page.get_textpage()
@@ -171,9 +174,17 @@ def _collect_words(raw_page, to_pixels: _PageToPixels) -> list[Word]:
             chars.clear()
             boxes.clear()
 
+    # Read from the font programs once the page shows an unmapped character: PDFium reports its
+    # raw code (a CID, a byte) as its Unicode value, which may even look like whitespace.
+    recovered: dict[int, str] | None = None
     for index in range(pdfium_c.FPDFText_CountChars(raw_page)):
-        code = pdfium_c.FPDFText_GetUnicode(raw_page, index)
-        char = chr(code) if 0 < code < 0x110000 else ""
+        if pdfium_c.FPDFText_HasUnicodeMapError(raw_page, index) == 1:
+            if recovered is None:
+                recovered = pdffonts.recover_unmapped(raw_page)
+            char = recovered.get(index, "\ufffd")
+        else:
+            code = pdfium_c.FPDFText_GetUnicode(raw_page, index)
+            char = chr(code) if 0 < code < 0x110000 else ""
         if not char or char.isspace() or not pdfium_c.FPDFText_GetLooseCharBox(raw_page, index, rect):
             flush()
             continue
@@ -185,8 +196,6 @@ def _collect_words(raw_page, to_pixels: _PageToPixels) -> list[Word]:
         if chars and (char_angle != angle or _breaks(boxes[-1], box, (angle - to_pixels.rotation) % 360)):
             flush()
         angle = char_angle
-        if pdfium_c.FPDFText_HasUnicodeMapError(raw_page, index) == 1:
-            char = "\ufffd"
         chars.append(char)
         boxes.append(box)
     flush()

@@ -12,6 +12,7 @@ a view title, and pages with no title block at all.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import replace
 
 from tests.support.sheets import vocabulary as vocab
@@ -271,16 +272,15 @@ def index_rows(rng: random.Random, language: str, count: int, first: tuple[str, 
     style = rng.randrange(5)
     disciplines = [d for d in ("G", "C", "A", "S", "M", "P", "E") if rng.random() < 0.7] or ["A"]
     rows = [first] if first else []
-    i = 0
+    drawn = Counter[str]()
     while len(rows) < count:
-        d = disciplines[min(len(disciplines) - 1, i * len(disciplines) // count)]
-        k = sum(1 for number, _ in rows if number.startswith(d)) + 1
+        d = disciplines[min(len(disciplines) - 1, len(rows) * len(disciplines) // count)]
+        drawn[d] += 1
+        k = drawn[d]
         number = (f"{d}-{100 + k}", f"{d}{k // 10 + 1}.{k % 10:02d}", f"{d}{k // 4:02d}-{k % 4 + 1:02d}",
                   f"{d}{k}", f"{d}-{k:03d}")[style]
-        title = rng.choice(lang.titles + lang.long_titles)
         if all(number != n for n, _ in rows):
-            rows.append((number, title))
-        i += 1
+            rows.append((number, rng.choice(lang.titles + lang.long_titles)))
     return rows
 
 

@@ -195,11 +195,12 @@ def write_planned(planned: Planned, out: Path, index: int, rng: random.Random) -
     return [truth_entry(s, name, p + 1, c) for p, (s, c) in enumerate(zip(planned.specs, planned.classes()))]
 
 
-def write_set(out: Path, count: int, seed: int, classes: Iterable[str] | None = None) -> dict:
+def write_set(out: Path, count: int, seed: int, classes: Iterable[str] | None = None, *, tries: int = 50_000) -> dict:
     """Write ``count`` sheets to ``out`` with ``truth.json``; returns the truth document.
 
-    With ``classes``, only sheets that have every one of them are written
-    (drawn from the same mix, so rare combinations take longer to find).
+    With ``classes``, only sheets that have every one of them are written:
+    files are drawn from the same mix until one fits, up to ``tries`` times
+    per file (a ValueError says the combination never came up).
     """
     wanted = set(classes or ())
     unknown = wanted - known_classes()
@@ -211,7 +212,7 @@ def write_set(out: Path, count: int, seed: int, classes: Iterable[str] | None = 
     index = 0
     while len(sheets) < count:
         index += 1
-        for _ in range(50_000):
+        for _ in range(tries):
             planned = plan_file(rng, seed, index, count - len(sheets))
             if all(wanted <= set(c) for c in planned.classes()):
                 break

@@ -185,7 +185,7 @@ def test_an_outlined_block_on_a_sheet_with_real_text():
     assert classes[0] == "outline" and "outline-block" in classes
 
 
-def test_a_registered_text_mode_draws_the_sheet_and_names_its_page_kind(monkeypatch):
+def test_a_registered_text_mode_draws_sheets_and_names_their_page_kind(monkeypatch, tmp_path):
     from tests.support.sheets import text as text_modes
 
     drawn: list[str] = []
@@ -195,12 +195,20 @@ def test_a_registered_text_mode_draws_the_sheet_and_names_its_page_kind(monkeypa
         text_modes.TEXT_MODES["text"].draw(canvas, x, y, text, font, size)
 
     mode = sheets.TextMode("recorded", draw, text_modes.TEXT_MODES["text"].width, "recorded-page")
-    monkeypatch.setitem(text_modes.TEXT_MODES, "recorded", mode)
-    spec = sheets.replace(sheets.random_spec(random.Random(2), 2, kind="label-free"), block_text_mode="recorded")
-    sheets.draw_pdf(spec)
-    assert spec.sheet_number in drawn and spec.title[0] in drawn
-    assert "recorded-page" in sheets.known_classes()
-    assert sheets.sheet_classes(spec, "vector")[0] == "recorded-page"
+    monkeypatch.setitem(text_modes.TEXT_MODES, "recorded", None)  # restored afterwards
+    mixed_before = list(text_modes.MIXED_MODES)
+    try:
+        sheets.register_text_mode(mode, mixed=True)
+        spec = sheets.replace(sheets.random_spec(random.Random(2), 2, kind="label-free"), block_text_mode="recorded")
+        sheets.draw_pdf(spec)
+        assert spec.sheet_number in drawn and spec.title[0] in drawn
+        assert "recorded-page" in sheets.known_classes()
+        assert sheets.sheet_classes(spec, "vector")[0] == "recorded-page"
+        drawn.clear()
+        truth = sheets.write_set(tmp_path, 1, seed=3, classes=["recorded-page"])  # now part of the mix
+        assert truth["sheets"][0]["file"].endswith(".pdf") and drawn
+    finally:
+        text_modes.MIXED_MODES[:] = mixed_before
     with pytest.raises(ValueError, match="unknown text mode"):
         sheets.draw_pdf(sheets.replace(spec, text_mode="nonesuch"))
 
@@ -284,3 +292,11 @@ def test_command_line_writes_the_set_and_counts_its_classes(tmp_path, capsys):
     assert len(json.loads((tmp_path / "truth.json").read_text())["sheets"]) == 2
     with pytest.raises(SystemExit):
         sheets.main(["--out", str(tmp_path), "--classes", "purple"])
+
+
+def test_a_sheet_drawn_without_its_block_records_no_fields():
+    spec = sheets.random_spec(random.Random(1), 1, kind="label-free", layout="none")
+    assert (spec.sheet_number, spec.title, spec.scale_truth, spec.has_block) == ("", [], None, False)
+    text = _pdf_text(sheets.draw_pdf(spec))
+    assert spec.firm not in text and spec.project_name not in text
+    assert "none" in sheets.sheet_classes(spec, "vector")

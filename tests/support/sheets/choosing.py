@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import replace
 
 from tests.support.sheets import vocabulary as vocab
-from tests.support.sheets.spec import FONTS, LAYOUTS, LETTER_PORTRAIT, PAGE_SIZES, SheetSpec
+from tests.support.sheets.spec import FONTS, LAYOUTS, LETTER_PORTRAIT, NO_BLOCK_CONTENTS, PAGE_SIZES, SheetSpec
 
 KINDS = ("labelled", "label-free", "foreign", "multi-line", "cover", "no-number", "civil", "number-in-title",
          "date-near-number", "view-scale", "drawing-list", "spec-page", "map")
@@ -27,7 +27,10 @@ def random_spec(rng: random.Random, seed: int = 0, *, layout: str | None = None,
                 kind: str | None = None) -> SheetSpec:
     """One random sheet of ``kind`` (default: the classic labelled sheet); layout and language can be fixed.
 
-    A labelled sheet in Italian, French, Spanish or Dutch is the ``foreign`` kind.
+    A labelled sheet in Italian, French, Spanish or Dutch is the ``foreign``
+    kind. Civil sheets keep their block in the corner and pages without a
+    block ignore ``layout``; ``layout="none"`` leaves any other sheet without
+    its block (and so without a number, title or scale in the truth).
     """
     kind = kind or "labelled"
     if kind not in KINDS:
@@ -38,7 +41,10 @@ def random_spec(rng: random.Random, seed: int = 0, *, layout: str | None = None,
         kind = "foreign"
     if kind == "labelled":
         return _classic(rng, seed, layout=layout, language=language)
-    return _BUILDERS[kind](rng, seed, layout=layout, language=language)
+    spec = _BUILDERS[kind](rng, seed, layout=layout, language=language)
+    if spec.layout == "none" and spec.content not in NO_BLOCK_CONTENTS:  # the sheet shows no block, so no fields
+        spec = replace(spec, sheet_number="", title=[], scale=None, scale_truth=None, number_style="cell")
+    return spec
 
 
 def random_kind(rng: random.Random) -> str:
@@ -227,41 +233,41 @@ def _modern(rng: random.Random, seed: int, *, kind: str, language: str | None = 
     )
 
 
-def _label_free(rng, seed, *, layout=None, language=None) -> SheetSpec:
+def _label_free(rng: random.Random, seed: int, *, layout: str | None = None, language: str | None = None) -> SheetSpec:
     return _modern(rng, seed, kind="label-free", language=language, layout=layout, block_style="label-free")
 
 
-def _foreign(rng, seed, *, layout=None, language=None) -> SheetSpec:
+def _foreign(rng: random.Random, seed: int, *, layout: str | None = None, language: str | None = None) -> SheetSpec:
     language = language or rng.choice(vocab.FOREIGN)
     return _modern(rng, seed, kind="foreign", language=language, layout=layout)
 
 
-def _multi_line(rng, seed, *, layout=None, language=None) -> SheetSpec:
+def _multi_line(rng: random.Random, seed: int, *, layout: str | None = None, language: str | None = None) -> SheetSpec:
     style = rng.choice(["labelled", "label-free"])
     spec = _modern(rng, seed, kind="multi-line", language=language, layout=layout, block_style=style, long_title=True)
     lang = vocab.LANGUAGE[spec.language]
     return replace(spec, crowded=True, stamp=rng.random() < 0.8, client=spec.client or rng.choice(lang.clients))
 
 
-def _no_number(rng, seed, *, layout=None, language=None) -> SheetSpec:
+def _no_number(rng: random.Random, seed: int, *, layout: str | None = None, language: str | None = None) -> SheetSpec:
     spec = _modern(rng, seed, kind="no-number", language=language, layout=layout,
                    block_style=rng.choice(["labelled", "labelled", "label-free"]))
     return replace(spec, sheet_number="", number_date=None, sheet_of=None)
 
 
-def _number_in_title(rng, seed, *, layout=None, language=None) -> SheetSpec:
+def _number_in_title(rng: random.Random, seed: int, *, layout: str | None = None, language: str | None = None) -> SheetSpec:
     spec = _modern(rng, seed, kind="number-in-title", language=language, layout=layout,
                    block_style=rng.choice(["labelled", "label-free"]), long_title=rng.random() < 0.25)
     return replace(spec, number_style="in-title", number_date=None)
 
 
-def _date_near_number(rng, seed, *, layout=None, language=None) -> SheetSpec:
+def _date_near_number(rng: random.Random, seed: int, *, layout: str | None = None, language: str | None = None) -> SheetSpec:
     spec = _modern(rng, seed, kind="date-near-number", language=language, layout=layout,
                    block_style=rng.choice(["labelled", "label-free"]))
     return replace(spec, number_date=vocab.numbered_date(rng), number_date_place=rng.choice(["under", "beside"]))
 
 
-def _view_scale(rng, seed, *, layout=None, language=None) -> SheetSpec:
+def _view_scale(rng: random.Random, seed: int, *, layout: str | None = None, language: str | None = None) -> SheetSpec:
     return _modern(rng, seed, kind="view-scale", language=language, layout=layout,
                    block_style=rng.choice(["labelled", "label-free"]), single_view=True, scale_in_block=False)
 
@@ -284,7 +290,7 @@ def index_rows(rng: random.Random, language: str, count: int, first: tuple[str, 
     return rows
 
 
-def _cover(rng, seed, *, layout=None, language=None) -> SheetSpec:
+def _cover(rng: random.Random, seed: int, *, layout: str | None = None, language: str | None = None) -> SheetSpec:
     spec = _modern(rng, seed, kind="cover", language=language, layout=layout,
                    block_style=rng.choice(["labelled", "label-free"]), long_title=False)
     lang = vocab.LANGUAGE[spec.language]
@@ -297,8 +303,8 @@ def _cover(rng, seed, *, layout=None, language=None) -> SheetSpec:
                    number_date=None)
 
 
-def _civil(rng, seed, *, layout=None, language=None) -> SheetSpec:
-    total = rng.randint(6, 40)
+def _civil(rng: random.Random, seed: int, *, layout: str | None = None, language: str | None = None) -> SheetSpec:
+    total = rng.randint(5, 30)
     number = rng.randint(1, total)
     title = rng.choice(vocab.CIVIL_TITLES)
     county = rng.choice(vocab.CIVIL_COUNTIES)
@@ -366,15 +372,15 @@ def _no_block_page(rng: random.Random, seed: int, content: str, language: str | 
                      content=content, index=rows)
 
 
-def _drawing_list(rng, seed, *, layout=None, language=None) -> SheetSpec:
+def _drawing_list(rng: random.Random, seed: int, *, layout: str | None = None, language: str | None = None) -> SheetSpec:
     return _no_block_page(rng, seed, "drawing-list", language)
 
 
-def _spec_page(rng, seed, *, layout=None, language=None) -> SheetSpec:
+def _spec_page(rng: random.Random, seed: int, *, layout: str | None = None, language: str | None = None) -> SheetSpec:
     return _no_block_page(rng, seed, "spec-page", language)
 
 
-def _map(rng, seed, *, layout=None, language=None) -> SheetSpec:
+def _map(rng: random.Random, seed: int, *, layout: str | None = None, language: str | None = None) -> SheetSpec:
     return _no_block_page(rng, seed, "map", language)
 
 

@@ -121,9 +121,18 @@ TEXT_MODES: dict[str, TextMode] = {
 }
 
 
-def register_text_mode(mode: TextMode) -> None:
-    """Make ``mode`` usable as a spec's ``text_mode`` (a mode of the same name is replaced)."""
+# Modes other than "text" that ``write_set`` mixes in, sharing the share of sheets whose text is no text layer.
+MIXED_MODES: list[str] = ["outline"]
+
+
+def register_text_mode(mode: TextMode, *, mixed: bool = False) -> None:
+    """Make ``mode`` usable as a spec's ``text_mode`` (a mode of the same name is replaced).
+
+    With ``mixed``, generated sets also draw some of their sheets this way.
+    """
     TEXT_MODES[mode.name] = mode
+    if mixed and mode.name not in MIXED_MODES:
+        MIXED_MODES.append(mode.name)
 
 
 def text_mode(name: str) -> TextMode:

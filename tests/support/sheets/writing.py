@@ -24,10 +24,10 @@ from tests.support.sheets import raster
 from tests.support.sheets.choosing import random_kind, random_spec, set_pages
 from tests.support.sheets.drawing import draw_pdf
 from tests.support.sheets.spec import PAGE_SIZES, SheetSpec
-from tests.support.sheets.text import TEXT_MODES, text_mode
+from tests.support.sheets.text import MIXED_MODES, TEXT_MODES, text_mode
 from tests.support.sheets.vocabulary import LANGUAGES
 
-FORMS = ("vector", "outline", "raster", "scan", "bilevel", "turned")
+FORMS = ("vector", "textless", "raster", "scan", "bilevel", "turned")  # textless: text drawn by a mode of MIXED_MODES
 _FORM_WEIGHTS = {
     None: (30, 14, 16, 24, 8, 8),
     "labelled": (36, 10, 20, 24, 5, 5),
@@ -45,7 +45,7 @@ TRAITS = (
     "classic",  # the labelled English or German sheet the parser was written for
     "multi-line-title", "cover-sheet", "no-number", "view-scale", "civil-scale", "scale-paper-size",
     "bubble-number", "number-in-title", "date-near-number", "drawing-list", "spec-page", "map-page",
-    "outline-block",  # real text on the sheet, the title block in outlines
+    "outline-block",  # real text on the sheet, the title block in outlines (or another mode's text)
     "g4-tiff", "rotated-page", "sheet-set",
 )
 _CIVIL_SCALE = re.compile(r"^1\" ?= ?\d+'$")
@@ -97,7 +97,7 @@ def sheet_classes(spec: SheetSpec, form: str, *, in_set: bool = False) -> list[s
         traits.append("number-in-title")
     if spec.number_date and spec.sheet_number:
         traits.append("date-near-number")
-    if page in ("outline",) and spec.text_mode == "text":
+    if page != "vector" and form not in ("raster", "scan", "bilevel", "turned") and spec.text_mode == "text":
         traits.append("outline-block")
     if form == "bilevel":
         traits.append("g4-tiff")
@@ -158,11 +158,12 @@ def plan_file(rng: random.Random, seed: int, index: int, room: int, kind: str | 
             spec = random_spec(rng, seed * 100000 + index, kind=kind, layout="corner")
         return Planned(set_pages(rng, spec), "set", "pdf")
     form = rng.choices(FORMS, weights=_FORM_WEIGHTS.get(kind, _FORM_WEIGHTS[None]))[0]
-    if form == "outline":
+    if form == "textless":
+        mode = rng.choice(MIXED_MODES)
         if spec.has_block and rng.random() < 0.4:
-            spec = replace(spec, block_text_mode="outline")
+            spec = replace(spec, block_text_mode=mode)  # real text on the sheet, the block drawn the other way
         else:
-            spec = replace(spec, text_mode="outline")
+            spec = replace(spec, text_mode=mode)
         return Planned([spec], form, "pdf")
     if form == "vector":
         return Planned([spec], form, "pdf")
@@ -179,7 +180,7 @@ def write_planned(planned: Planned, out: Path, index: int, rng: random.Random) -
     """Draw and write one planned file; its truth entries."""
     pdf = draw_pdf(planned.specs)
     name = f"{'set' if planned.form == 'set' else 'sheet'}-{index:04d}.{planned.fmt}"
-    if planned.form in ("vector", "outline", "set"):
+    if planned.form in ("vector", "textless", "set"):
         data = pdf
     else:
         image = raster.render(pdf, planned.dpi)

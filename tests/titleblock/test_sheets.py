@@ -300,3 +300,10 @@ def test_a_sheet_drawn_without_its_block_records_no_fields():
     text = _pdf_text(sheets.draw_pdf(spec))
     assert spec.firm not in text and spec.project_name not in text
     assert "none" in sheets.sheet_classes(spec, "vector")
+
+
+def test_a_spec_with_an_unknown_style_is_refused():
+    with pytest.raises(ValueError, match="block_style 'fancy'"):
+        sheets.SheetSpec(block_style="fancy")
+    with pytest.raises(ValueError, match="unknown sheet kind"):
+        sheets.random_spec(random.Random(1), kind="nonesuch")

@@ -229,7 +229,7 @@ def _modern(rng: random.Random, seed: int, *, kind: str, language: str | None = 
         address=rng.choice(lang.addresses),
         phase=rng.choice(lang.phases) if rng.random() < (0.5 if language in vocab.FOREIGN else 0.2) else None,
         paper=paper,
-        inline_fields=language == "it" and layout in ("right", "left") and rng.random() < 0.5,
+        inline_fields=language == "it" and block_style == "labelled" and layout in ("right", "left") and rng.random() < 0.5,
     )
 
 

@@ -77,6 +77,13 @@ class SheetSpec:
     text_mode: str = "text"  # how strings are put in the PDF: "text" (a text layer), "outline" (glyph paths)
     block_text_mode: str | None = None  # the title block's own mode; None: as text_mode
 
+    def __post_init__(self) -> None:
+        for name, value, known in (("layout", self.layout, LAYOUTS), ("block_style", self.block_style, BLOCK_STYLES),
+                                   ("content", self.content, CONTENTS), ("number_style", self.number_style, NUMBER_STYLES),
+                                   ("number_date_place", self.number_date_place, ("under", "beside"))):
+            if value not in known:
+                raise ValueError(f"SheetSpec.{name} {value!r} is none of {', '.join(known)}")
+
     def truth_title(self) -> str:
         return " ".join(self.title)
 

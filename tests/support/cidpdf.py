@@ -402,7 +402,7 @@ class _Recorder:
 
 def sheet_pdf(spec, *, font: EmbeddedFont = EmbeddedFont(), to_unicode: bool = False) -> bytes:
     """A generated sheet (a ``SheetSpec``) with every text in :func:`cid_pdf`'s font (regular Vera)."""
-    from tests.support.sheets import _draw_sheet
+    from tests.support.sheets.drawing import _draw_sheet
 
     recorder = _Recorder()
     _draw_sheet(recorder, spec)

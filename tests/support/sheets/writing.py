@@ -27,14 +27,15 @@ from tests.support.sheets.spec import PAGE_SIZES, SheetSpec
 from tests.support.sheets.text import MIXED_MODES, TEXT_MODES, text_mode
 from tests.support.sheets.vocabulary import LANGUAGES
 
-FORMS = ("vector", "textless", "raster", "scan", "bilevel", "turned")  # textless: text drawn by a mode of MIXED_MODES
+# textless: text drawn by a mode of MIXED_MODES; cid: every text in a CID font without a Unicode map
+FORMS = ("vector", "textless", "raster", "scan", "bilevel", "turned", "cid")
 _FORM_WEIGHTS = {
-    None: (30, 14, 16, 24, 8, 8),
-    "labelled": (36, 10, 20, 24, 5, 5),
-    "civil": (10, 5, 5, 20, 55, 5),
-    "spec-page": (45, 0, 15, 30, 10, 0),
-    "map": (35, 0, 25, 40, 0, 0),
-    "drawing-list": (35, 10, 20, 30, 5, 0),
+    None: (27, 14, 16, 24, 8, 8, 3),
+    "labelled": (32, 10, 20, 24, 5, 5, 4),
+    "civil": (10, 5, 5, 20, 55, 5, 0),
+    "spec-page": (45, 0, 15, 30, 10, 0, 0),
+    "map": (35, 0, 25, 40, 0, 0, 0),
+    "drawing-list": (35, 10, 20, 30, 5, 0, 0),
 }
 _SET_KINDS = ("labelled", "label-free", "foreign")
 _SET_SHARE = 0.08
@@ -47,6 +48,7 @@ TRAITS = (
     "bubble-number", "number-in-title", "date-near-number", "drawing-list", "spec-page", "map-page",
     "outline-block",  # real text on the sheet, the title block in outlines (or another mode's text)
     "g4-tiff", "rotated-page", "sheet-set",
+    "cid-font",  # a vector page whose text is in CID fonts without a Unicode map
 )
 _CIVIL_SCALE = re.compile(r"^1\" ?= ?\d+'$")
 _PAPER_SIZE = re.compile(r"(@| at )\s*A\d\b")
@@ -60,7 +62,9 @@ def known_classes() -> set[str]:
 
 def sheet_classes(spec: SheetSpec, form: str, *, in_set: bool = False) -> list[str]:
     """The classes of one sheet written as ``form`` (one of :data:`FORMS` or "set")."""
-    if form == "raster":
+    if form == "cid":
+        page = "vector"
+    elif form == "raster":
         page = "raster"
     elif form in ("scan", "bilevel", "turned"):
         page = "scan"
@@ -105,6 +109,8 @@ def sheet_classes(spec: SheetSpec, form: str, *, in_set: bool = False) -> list[s
         traits.append("rotated-page")
     if in_set:
         traits.append("sheet-set")
+    if form == "cid":
+        traits.append("cid-font")
     return [page, block, spec.language, *traits]
 
 
@@ -165,7 +171,7 @@ def plan_file(rng: random.Random, seed: int, index: int, room: int, kind: str | 
         else:
             spec = replace(spec, text_mode=mode)
         return Planned([spec], form, "pdf")
-    if form == "vector":
+    if form in ("vector", "cid"):
         return Planned([spec], form, "pdf")
     spec = replace(spec, page_size=_raster_page(rng, spec, form))
     if form in ("bilevel", "turned"):
@@ -180,7 +186,11 @@ def write_planned(planned: Planned, out: Path, index: int, rng: random.Random) -
     """Draw and write one planned file; its truth entries."""
     pdf = draw_pdf(planned.specs)
     name = f"{'set' if planned.form == 'set' else 'sheet'}-{index:04d}.{planned.fmt}"
-    if planned.form in ("vector", "textless", "set"):
+    if planned.form == "cid":
+        from tests.support.cidpdf import sheet_pdf
+
+        data = sheet_pdf(planned.specs[0])
+    elif planned.form in ("vector", "textless", "set"):
         data = pdf
     else:
         image = raster.render(pdf, planned.dpi)

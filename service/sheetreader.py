@@ -6,6 +6,11 @@ takes its PDF text layer when that reads), parses the title block, and
 reads again only small regions where the first reading says a closer look
 pays:
 
+``large``
+    text an inch or so tall (a sheet number drawn large), which
+    tesseract's models misread at full resolution (``S1.0`` as ``1.0``,
+    ``W4`` as ``4``): around each large word the first reading found, a
+    strip of the page reduced until that text is about 40 pixels tall;
 ``vertical``
     the bands along the left and right edges turned a quarter, at about
     150 DPI, where title blocks run their text bottom to top (or top to
@@ -46,7 +51,7 @@ from planocr.titleblock import TitleBlockResult, parse_title_block
 from planocr.titleblock.focus import find_focus
 
 #: Every kind of closer look the reader knows.
-EXTRA_READS = ("vertical", "block", "cells", "lang", "complete")
+EXTRA_READS = ("large", "vertical", "block", "cells", "lang", "complete")
 
 #: Resolution turned text is looked for at, the most it is read again at, and what a title block is enlarged to.
 SEARCH_DPI = 150
@@ -56,6 +61,15 @@ CELL_DPI = 450
 #: Shares of the page width where turned title blocks are looked for: the right and the left edge.
 RIGHT_BAND = 0.2
 LEFT_BAND = 0.12
+#: Words this tall (inches) are large text; it is read again reduced to about LARGE_PIXELS tall.
+LARGE_INCHES = 0.22
+LARGE_PIXELS = 40
+#: At most this many places of large text are read again, those nearest a page corner first.
+MOST_LARGE = 8
+#: Bands of turned text wider than this share of the page are not read again at full resolution.
+NARROW_BAND = 0.1
+#: A field found with this confidence needs no closer look.
+SURE = 0.8
 #: A drawing-size page is at least this long on its longer side (A3/ANSI B and up).
 DRAWING_INCHES = 16.0
 #: Where a title block may be when nothing else says: along the right edge, along the bottom.
@@ -191,13 +205,24 @@ class SheetReader:
         upright = geometry.rotate(grey, first.rotation)
         budget = _Budget(self.options.budget * image.width * image.height)
         lines = list(first.lines)
-
-        if "vertical" in allowed:
-            lines = self._vertical(engine, upright, dpi, lines, steps, budget)
         parsed = self.parse(lines, first.width, first.height)
+
+        # The first reading decides what else is worth reading: nothing more where it found the
+        # sheet number and title with confidence.
+        if "large" in allowed:  # a few small reduced copies: cheap, and a sure number may have lost a letter
+            before = len(steps)
+            lines = self._large(engine, upright, dpi, lines, steps, budget)
+            if len(steps) > before:
+                parsed = self.parse(lines, first.width, first.height)
+        if "vertical" in allowed and not (_sure(parsed, "sheet_number") and _sure(parsed, "sheet_title")):
+            before = len(steps)
+            lines = self._vertical(engine, upright, dpi, lines, steps, budget)
+            if len(steps) > before:
+                parsed = self.parse(lines, first.width, first.height)
         focus = find_focus(lines, first.width, first.height, parsed)
 
-        if "block" in allowed and focus.region is not None and 0 < dpi < self.options.enlarge_below:
+        unsure = not all(_sure(parsed, name) for name in ("sheet_number", "sheet_title", "scale"))
+        if "block" in allowed and unsure and focus.region is not None and 0 < dpi < self.options.enlarge_below:
             # The whole block when the budget allows, else the part of it that holds the fields found.
             region = next((r for r in (focus.region, focus.core) if r is not None
                            and budget.allows(_scaled_pixels(_grown(r, round(0.5 * dpi)), dpi, READ_DPI))), None)
@@ -209,7 +234,7 @@ class SheetReader:
                 parsed = self.parse(lines, first.width, first.height)
                 focus = find_focus(lines, first.width, first.height, parsed)
 
-        if "cells" in allowed:
+        if "cells" in allowed and focus.cells:
             for box, angle in focus.cells:
                 if not budget.allows(_scaled_pixels(box, dpi, CELL_DPI)):
                     break
@@ -229,7 +254,43 @@ class SheetReader:
                 lines = geometry.replace_in(lines, region, words)
 
         result = replace(first, lines=lines)
+        if len(steps) == 1:
+            return SheetRead(result, parsed, steps)
         return SheetRead(result, self.parse(result.lines, result.width, result.height), steps)
+
+    def _large(self, engine: OcrEngine, upright: Image.Image, dpi: int, lines: list[Line], steps: list[Step],
+               budget: _Budget) -> list[Line]:
+        """Large words read again on a copy reduced until they are about LARGE_PIXELS tall, with room for lost letters."""
+        width, height = upright.size
+        large = [w for w in _words(lines) if _across(w) >= LARGE_INCHES * dpi and any(ch.isalnum() for ch in w.text)]
+        large.sort(key=lambda w: _corner_distance(w.box, width, height))
+        places: list[tuple[Box, int, int, int]] = []
+        for word in large:
+            size = _across(word)
+            pad = 3 * size
+            box = geometry.clip(Box(word.box.left - pad, word.box.top - pad, word.box.width + 2 * pad,
+                                    word.box.height + 2 * pad), width, height)
+            if box is None or any(geometry.centre_inside(word.box, other) for other, _, _, _ in places):
+                continue
+            places.append((box, word.angle, max(36, round(dpi * LARGE_PIXELS / size)), size))
+            if len(places) >= MOST_LARGE:
+                break
+        for box, angle, target, size in places:
+            if target >= dpi or not budget.allows(_scaled_pixels(box, dpi, target)):
+                continue
+            words = self._region(engine, upright, box, dpi, "large", steps, angle=angle, target_dpi=target)
+            budget.spend(steps[-1].pixels)
+            # The reduced reading is the better one of the large text (only): it replaces the first
+            # reading's large words on that line, and brings the letters that reading lost.
+            line = _line_box(box, size, angle)
+            fresh = [w for w in words if _across(w) >= 0.6 * size and geometry.centre_inside(w.box, line)]
+            if fresh:
+                def stale(w: Word) -> bool:
+                    return _across(w) >= 0.6 * size and geometry.centre_inside(w.box, line)
+
+                lines = [Line(kept) for ln in lines if (kept := tuple(w for w in ln.words if not stale(w)))]
+                lines = lines + geometry.group_words(fresh)
+        return lines
 
     def _vertical(self, engine: OcrEngine, upright: Image.Image, dpi: int, lines: list[Line], steps: list[Step],
                   budget: _Budget) -> list[Line]:
@@ -250,7 +311,10 @@ class SheetReader:
             closer: list[Word] = []
             for left, right, angle in vertical_bands(found):
                 box = geometry.clip(Box(left, 0, right - left, height), width, height)
-                if box is None or not budget.allows(_scaled_pixels(box, dpi, min(dpi, READ_DPI))):
+                # Only narrow bands (a strip's column of cells) are worth their pixels at full resolution.
+                if box is None or box.width > NARROW_BAND * width:
+                    continue
+                if not budget.allows(_scaled_pixels(box, dpi, min(dpi, READ_DPI))):
                     continue
                 closer += self._region(engine, upright, box, dpi, "vertical", steps, angle=angle,
                                        target_dpi=min(dpi, READ_DPI))
@@ -272,6 +336,29 @@ class SheetReader:
         steps.append(Step(kind, clipped, _scaled_pixels(clipped, dpi, target_dpi or dpi),
                           time.perf_counter() - started, len(words)))
         return words
+
+
+def _across(word: Word) -> int:
+    """A word's text height: its box's height, or width for turned text."""
+    return word.box.width if word.angle in (90, 270) else word.box.height
+
+
+def _line_box(place: Box, size: int, angle: int) -> Box:
+    """The line of large text in the middle of a place read around a large word (``size`` tall)."""
+    cx, cy = place.center
+    if angle in (90, 270):
+        return Box(round(cx - 0.8 * size), place.top, round(1.6 * size), place.height)
+    return Box(place.left, round(cy - 0.8 * size), place.width, round(1.6 * size))
+
+
+def _corner_distance(box: Box, width: int, height: int) -> float:
+    cx, cy = box.center
+    return min(abs(cx / width - a) + abs(cy / height - b) for a in (0, 1) for b in (0, 1))
+
+
+def _sure(parsed: TitleBlockResult, name: str) -> bool:
+    found = parsed.fields.get(name)
+    return found is not None and found.confidence >= SURE
 
 
 def engine_languages(engine: OcrEngine) -> tuple[str, ...]:

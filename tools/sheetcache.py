@@ -187,3 +187,66 @@ def pdf_has_images(data: bytes, index: int) -> bool:
             return area >= 0.6 * width * height
         finally:
             page.close()
+
+
+# --- frozen readings --------------------------------------------------------------------------------
+
+FROZEN = ROOT / "build" / "readings"
+
+
+@dataclass
+class FrozenPage:
+    """A page's final reading kept on disk: what the title-block parser sees."""
+
+    file: str
+    page: int
+    kind: str
+    width: int
+    height: int
+    lines: list[Line]
+    seconds: float
+
+
+def frozen_readings(folder: Path, files: list[str], *, refresh: bool = False, options: ReadingOptions | None = None,
+                    settings: Settings | None = None) -> list[FrozenPage]:
+    """Every page's final reading, read once (:func:`read_sheets`) and then kept in build/readings.
+
+    Parser work needs the same readings again and again; ``refresh`` reads
+    them again (engine answers still come from the cache), for when the
+    reading itself changed.
+    """
+    store = FROZEN / folder.resolve().name
+    store.mkdir(parents=True, exist_ok=True)
+    out: list[FrozenPage] = []
+    todo: list[str] = []
+    for name in files:
+        path = store / f"{name}.json"
+        if path.exists() and not refresh and path.stat().st_mtime >= (folder / name).stat().st_mtime:
+            out += [_thaw(name, p) for p in json.loads(path.read_text())]
+        else:
+            todo.append(name)
+    if todo:
+        from planocr.engines.registry import EngineRegistry, build_engine
+
+        settings = settings or Settings(_env_file=None)
+        engine = CachingEngine(EngineRegistry("tesseract", factory=lambda n, c: build_engine(n, settings, c)).get())
+        try:
+            by_file: dict[str, list[dict]] = {}
+            for read in read_sheets(folder, todo, engine, options, settings):
+                ocr = read.read.ocr
+                by_file.setdefault(read.file, []).append({
+                    "page": read.page, "kind": read.kind, "width": ocr.width, "height": ocr.height,
+                    "seconds": round(read.seconds, 3), "lines": [_words_json(list(line.words)) for line in ocr.lines],
+                })
+            for name, pages in by_file.items():
+                (store / f"{name}.json").write_text(json.dumps(pages, separators=(",", ":")))
+                out += [_thaw(name, p) for p in pages]
+        finally:
+            engine.close()
+    order = {name: i for i, name in enumerate(files)}
+    return sorted(out, key=lambda p: (order[p.file], p.page))
+
+
+def _thaw(name: str, data: dict) -> FrozenPage:
+    lines = [Line(tuple(_words_from(words))) for words in data["lines"]]
+    return FrozenPage(name, data["page"], data["kind"], data["width"], data["height"], lines, data["seconds"])

@@ -90,30 +90,21 @@ def projects_of(folder: Path) -> dict[str, str]:
     return out
 
 
-def load_pages(folder: Path, kind: str, options=None) -> list[Page]:
-    """Every scored page of ``folder`` read as the service reads it."""
-    from planocr.config import Settings
-    from planocr.engines.registry import EngineRegistry, build_engine
-    from tools.sheetcache import CachingEngine, read_sheets
+def load_pages(folder: Path, kind: str, *, refresh: bool = False) -> list[Page]:
+    """Every scored page of ``folder`` read as the service reads it (readings kept in build/readings)."""
+    from tools.sheetcache import frozen_readings
 
     truth = json.loads((folder / "truth.json").read_text())["sheets"]
     by_key = {(s["file"], int(s.get("page", 1))): s for s in truth}
     files = list(dict.fromkeys(s["file"] for s in truth))
     projects = projects_of(folder)
-    settings = Settings(_env_file=None)
-    engine = CachingEngine(EngineRegistry("tesseract", factory=lambda n, c: build_engine(n, settings, c)).get())
     pages: list[Page] = []
-    try:
-        for read in read_sheets(folder, files, engine, options, settings):
-            sheet = by_key.get((read.file, read.page))
-            if sheet is None:
-                continue
-            project = projects.get(read.file) or (kind if kind == "generated" else re.split(r"[-_.]", read.file)[0])
-            ocr = read.read.ocr
-            pages.append(Page(kind, project, read.file, read.page, sheet, ocr.lines, ocr.width, ocr.height,
-                              getattr(read, "cells", None), getattr(read, "block", None)))
-    finally:
-        engine.close()
+    for read in frozen_readings(folder, files, refresh=refresh):
+        sheet = by_key.get((read.file, read.page))
+        if sheet is None:
+            continue
+        project = projects.get(read.file) or (kind if kind == "generated" else re.split(r"[-_.]", read.file)[0])
+        pages.append(Page(kind, project, read.file, read.page, sheet, read.lines, read.width, read.height))
     return pages
 
 
@@ -303,6 +294,31 @@ def evaluate(models, pages: list[Page], subset: set[int]) -> dict[str, tuple[int
     return out
 
 
+def misses(models, pages: list[Page], subset: set[int]) -> list[str]:
+    """One line per wrong field on ``subset``: what was wanted, what was reported, where the right candidate ranked."""
+    out = []
+    for i in sorted(subset):
+        page = pages[i]
+        cands = candidates(page, models["sheet_number"])
+        for name in FIELDS:
+            want = page.truth.get(TRUTH_KEY[name])
+            if want is None:
+                continue
+            ranked = sorted(cands[name], key=lambda c: -models[name].probability(c.features))
+            best = ranked[0] if ranked else None
+            p_best = models[name].probability(best.features) if best else 0.0
+            got = best.text if best is not None and p_best >= models[name].threshold else ""
+            ok = _right(name, got, want) if got else (want in ("", []))
+            if ok:
+                continue
+            where = next((k for k, c in enumerate(ranked) if _right(name, c.text, want)), None)
+            rank = "not a candidate" if where is None else (
+                f"rank {where + 1} p={models[name].probability(ranked[where].features):.2f}")
+            out.append(f"{page.file[:34]:<34} p{page.number:<2} {name[:6]:<6} want {str(want)[:40]!r:<42} "
+                       f"got {got[:30]!r:<32} p={p_best:.2f}  right one: {rank}")
+    return out
+
+
 def leave_one_project_out(pages: list[Page], real_weight: float, c: float, kind: str = "logistic"):
     """Per real project: accuracy of the model fitted without it; and the pooled figures."""
     projects = sorted({p.project for p in pages if p.set == "real"})
@@ -335,8 +351,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-weight", type=float, default=2.0)
     parser.add_argument("--c", type=float, default=0.3, help="inverse regularization strength")
     parser.add_argument("--check", action="store_true", help="fit and report, do not write the model")
+    parser.add_argument("--reread", action="store_true",
+                        help="read the pages again (after the reading changed; engine answers stay cached)")
     parser.add_argument("--no-lopo", action="store_true", help="skip leaving one project out")
     parser.add_argument("--compare", action="store_true", help="also leave one project out with gradient boosting")
+    parser.add_argument("--misses", choices=("real", "generated", "all"), default=None,
+                        help="list the pages the fitted model gets wrong")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
@@ -345,10 +365,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"writing {args.count} generated sheets to {args.generated}", flush=True)
         sheets.write_set(args.generated, args.count, args.seed)
-    pages = load_pages(args.generated, "generated")
+    pages = load_pages(args.generated, "generated", refresh=args.reread)
     real = args.real if (args.real / "truth.json").exists() else None
     if real is not None:
-        pages += load_pages(real, "real")
+        pages += load_pages(real, "real", refresh=args.reread)
     n_real = sum(p.set == "real" for p in pages)
     print(f"{len(pages)} pages ({len(pages) - n_real} generated, {n_real} real) read in {time.monotonic() - started:.0f} s",
           flush=True)
@@ -361,6 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in FIELDS:
         real_text = f"   real {_pct(fitted[name])}" if fitted else ""
         print(f"  {name:<13} generated {_pct(generated_fit[name])}{real_text}   threshold {models[name].threshold:.2f}")
+    if args.misses:
+        subset = {i for i, p in enumerate(pages) if args.misses == "all" or p.set == args.misses}
+        for line in misses(models, pages, subset):
+            print("  " + line)
     lopo = None
     if n_real and not args.no_lopo:
         table, pooled = leave_one_project_out(pages, args.real_weight, args.c)

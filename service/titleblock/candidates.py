@@ -104,6 +104,7 @@ def number_candidates(reading: PageReading) -> list[Candidate]:
     counts = Counter(clean_token(t.text).upper() for p in reading.pieces for t in p.tokens)
     shaped = [(p, i) for p in reading.pieces for i, t in enumerate(p.tokens) if sheet_number_shape(clean_token(t.text)) >= 0.8]
     tallest_page = max((p.tokens[i].box.height for p, i in shaped), default=0.0)
+    shaped_boxes = [p.tokens[i].page_box for p, i in shaped]
     tallest_block = max((p.tokens[i].box.height for p, i in shaped if inside(p.tokens[i].page_box, reading.region)),
                         default=0.0)
     out: list[Candidate] = []
@@ -135,9 +136,13 @@ def number_candidates(reading: PageReading) -> list[Candidate]:
                 f["joined"] = float(how == "joined")
                 f["repaired"] = float(how == "repaired")
                 f["after_text"] = float(how == "trailing")
+                f["prefixed"] = float(how == "prefixed")
+                f["family"] = float(_family(text) in reading.ref_families)
                 f["date"] = float(is_date(text))
                 f["excluded"] = float(id(token) in reading.excluded)
                 over, under = _stacked_number(piece, token, reading)
+                f["shaped_on_page"] = min(1.0, math.log2(1 + len(shaped)) / 6)
+                f["column_peers"] = min(1.0, _column_peers(token.page_box, shaped_boxes) / 5)
                 f["over_number"] = float(over)
                 f["under_number"] = float(under)
                 f.update(_cell_features(box, reading, ""))
@@ -170,20 +175,44 @@ def _number_texts(piece: Piece, index: int, reading: PageReading) -> list[tuple[
                 joined_shape = sheet_number_shape(joined)
                 if joined_shape >= 0.8:
                     out.append((joined, Box.union([t.page_box for t in tokens]), joined_shape, "joined"))
-    # Letters and digits split by OCR or by wide letter spacing: "AF 101", "S 2.10", "A 301".
+    # Letters and digits split by OCR or by wide letter spacing: "AF 101", "S 2.10", "W 3", "A 301".
     if index + 1 < len(piece.tokens):
         second = clean_token(piece.tokens[index + 1].text)
         if raw.isalpha() and raw.isupper() and len(raw) <= 3 and second[:1].isdigit():
             joined = repair_ocr_number(raw + second)
             joined_shape = sheet_number_shape(joined)
-            if joined_shape >= 0.8:
+            if joined_shape >= 0.45:
                 out.append((joined, Box.union([token.page_box, piece.tokens[index + 1].page_box]), joined_shape, "joined"))
+    # Large or outlined numbers lose or garble their discipline letter in OCR ("S1.0" read "91.0" or
+    # "1.0"); the sheets the page refers to ("2/S5.0") say which letters this set uses.
+    if len(piece.tokens) == 1 and reading.ref_prefixes and re.fullmatch(r"[$§95]?\d{1,3}(?:[.\-]\d{1,3})?[A-Z]?", raw):
+        bare = raw[1:] if raw[0] in "$§95" and len(raw) > 1 and raw[1].isdigit() else raw
+        for prefix in sorted(reading.ref_prefixes):
+            for body in {bare, raw} if raw[0].isdigit() and raw[0] not in "95" else {bare}:
+                variant = prefix + body
+                if variant != text and sheet_number_shape(variant) >= 0.8:
+                    out.append((variant, token.page_box, sheet_number_shape(variant), "prefixed"))
     # A number printed at the end of a name field: "FLOOR PLAN: A2.01".
     if index == len(piece.tokens) - 1 and index >= 1:
         trailing = split_trailing_number(piece.text)
         if trailing is not None and trailing[0] == text and shape >= 0.8:
             out.append((text, token.page_box, shape, "trailing"))
     return out
+
+
+def _column_peers(box: Box, others: Sequence[Box]) -> int:
+    """Sheet-number-shaped texts left-aligned with ``box`` above or below it: a table's column (a drawing list)."""
+    h = max(1, box.height)
+    return sum(
+        1 for o in others
+        if o != box and abs(o.left - box.left) <= 1.5 * h and abs(o.height - box.height) <= 0.5 * h
+        and abs(o.center[1] - box.center[1]) <= 40 * h
+    )
+
+
+def _family(text: str) -> str:
+    """A sheet number's pattern: letters kept, digits as 9 (``S5.01`` and ``S2.10`` are both ``S9.99``)."""
+    return re.sub(r"\d", "9", text.upper())
 
 
 def _underscored_neighbour(piece: Piece, reading: PageReading) -> list:

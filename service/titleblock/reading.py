@@ -64,6 +64,8 @@ class PageReading:
     excluded: set[int]  # id() of tokens in "3 OF 12" runs: the sheet's place in the set, not its number
     cells: CellIndex | None = None  # the ruled cells of the page, when its rules are known
     block: Box | None = None  # the title block as the page's rules draw it, when they do
+    ref_prefixes: frozenset[str] = frozenset()  # discipline letters of the sheets the page refers to ("2/S5.0")
+    ref_families: frozenset[str] = frozenset()  # and those sheets' patterns, digits as 9 ("S9.9")
 
 
 def _inline_value_fits(name: str, rest: list[str], label_words: int) -> bool:
@@ -361,7 +363,25 @@ def read_page(frames: Sequence[Frame], width: int, height: int, cells: CellIndex
     region = find_region(labels, width, height)
     heights = [t.box.height for p in pieces for t in p.tokens if region is None or _inside(t.page_box, region)]
     text_height = statistics.median(heights) if heights else 10.0
-    return PageReading(width, height, list(frames), labels, pieces, region, text_height, excluded, cells, block)
+    prefixes, families = _references(pieces)
+    return PageReading(width, height, list(frames), labels, pieces, region, text_height, excluded, cells, block,
+                       prefixes, families)
+
+
+_REFERENCE = re.compile(r"^(?:\d{1,3}[A-Z]?|[A-Z])/([A-Z]{1,3})[-.]?(\d{1,3}(?:[.\-]\d{1,3})?[A-Z]?)$")
+
+
+def _references(pieces: Sequence[Piece]) -> tuple[frozenset[str], frozenset[str]]:
+    """Sheets the page refers to in detail callouts written ``2/S5.0``: their letters and patterns."""
+    prefixes: set[str] = set()
+    families: set[str] = set()
+    for piece in pieces:
+        for token in piece.tokens:
+            m = _REFERENCE.match(clean_token(token.text).upper().replace("$", "S"))
+            if m:
+                prefixes.add(m.group(1))
+                families.add(re.sub(r"\d", "9", m.group(1) + m.group(2)))
+    return frozenset(prefixes), frozenset(families)
 
 
 def _mark_of_runs(phrase: Phrase, excluded: set[int]) -> None:

@@ -61,8 +61,8 @@ MIN_COVERAGE = 0.8
 #: Share of a rule's length along which it must have its usual thickness (elsewhere lines cross
 #: it or letters touch it).
 MIN_STEADY = 0.6
-#: Lines and letters meeting a rule shorter than SHORT_RULE, and gaps in it, per inch, beyond which
-#: it is a row of letters standing on their baseline (or serifs in a row).
+#: Specks touching a rule shorter than SHORT_RULE inches and gaps in it, per inch, beyond which it is
+#: a row of letters (see _lettering).
 MAX_EVENTS = 6.0
 SHORT_RULE = 1.5
 #: Rules on one line this close end to end are one rule with a dropout.
@@ -315,7 +315,7 @@ def _candidates(mask: np.ndarray, d: float, along_columns: bool) -> _Candidates:
     return _Candidates(x_min[ok].astype(np.float64), x_max[ok].astype(np.float64), a[ok], b[ok], thickness[ok])
 
 
-def _verify(c: _Candidates, ink: _Ink, vertical: bool) -> list[Rule]:
+def _verify(c: _Candidates, ink: _Ink, vertical: bool) -> list[_Found]:
     """Rules in page pixels from candidate lines, checked and measured on the page itself.
 
     At each page column along a candidate the run of ink through its
@@ -339,7 +339,7 @@ def _verify(c: _Candidates, ink: _Ink, vertical: bool) -> list[Rule]:
     # Every second or third page column: a gap that ends a rule still spans one of them or more.
     step = max(1, round(max_gap / 2))
     # Wide enough that a crossing line shows as a run much thicker than the rule's own.
-    reaches = np.ceil(c.thickness * k).astype(np.int64) + k + 2
+    reaches = np.ceil(c.thickness * k).astype(np.int64) + 2 * k + 3
     x0 = np.maximum(0, (c.start * k).astype(np.int64) - extend)
     x1 = np.minimum(page_w, (c.end * k).astype(np.int64) + extend)
     count = np.maximum(0, (x1 - x0 + step - 1) // step)
@@ -377,18 +377,21 @@ def _verify(c: _Candidates, ink: _Ink, vertical: bool) -> list[Rule]:
                     band = band.T  # rows across the line, columns along it
                 window[:, part] = band[across[:, part] - top, (xs[part] - x0[i])[None, :]]
             window &= valid
-        lengths, middles = _runs_through_centre(window, centre_row, k)
-        columns.append((owner, xs, lengths, middles + rows - centre_row))
+        lengths, middles, open_ended = _runs_through_centre(window, centre_row, k)
+        columns.append((owner, xs, lengths, middles + rows - centre_row, open_ended))
     if not columns:
         return []
-    owner, xs, lengths, middles = (np.concatenate(parts) for parts in zip(*columns))
+    owner, xs, lengths, middles, open_ended = (np.concatenate(parts) for parts in zip(*columns))
     order = np.argsort(owner, kind="stable")
-    return _stretches(owner[order], xs[order], lengths[order], middles[order], step, max_gap, dpi, vertical)
+    return _stretches(
+        owner[order], xs[order], lengths[order], middles[order], open_ended[order], step, max_gap, dpi, vertical
+    )
 
 
-def _runs_through_centre(window: np.ndarray, centre: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _runs_through_centre(window: np.ndarray, centre: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per column of ``window`` (rows across a line), the run of ink through row ``centre`` or the
-    nearest one within ``k`` rows: its length (0 where there is none) and its middle row."""
+    nearest one within ``k`` rows: its length (0 where there is none), its middle row, and whether
+    it runs on past the window's edge (a stroke leaving the line, not a speck beside it)."""
     size, n = window.shape
     found = np.full(n, -1, dtype=np.int32)
     for o in sorted(range(-k, k + 1), key=abs, reverse=True):
@@ -398,7 +401,7 @@ def _runs_through_centre(window: np.ndarray, centre: int, k: int) -> tuple[np.nd
     gaps = ~window
     above = np.where(gaps & (idx <= found), idx, -1).max(axis=0)
     below = np.where(gaps & (idx >= found), idx, size).min(axis=0)
-    return np.where(has, below - above - 1, 0), (above + below) / 2.0
+    return np.where(has, below - above - 1, 0), (above + below) / 2.0, has & ((above < 0) | (below >= size))
 
 
 def _group_median(values: np.ndarray, groups: np.ndarray, count: int) -> np.ndarray:
@@ -415,9 +418,9 @@ def _group_median(values: np.ndarray, groups: np.ndarray, count: int) -> np.ndar
 
 
 def _stretches(
-    owner: np.ndarray, xs: np.ndarray, lengths: np.ndarray, middles: np.ndarray,
+    owner: np.ndarray, xs: np.ndarray, lengths: np.ndarray, middles: np.ndarray, open_ended: np.ndarray,
     step: int, max_gap: int, dpi: float, vertical: bool,
-) -> list[Rule]:
+) -> list[_Found]:
     """Rules from the measured columns of all candidates (``owner`` says whose): stretches of ink
     split at long gaps, trimmed to the rule's own stroke, checked and fitted."""
     inked = lengths > 0
@@ -463,23 +466,26 @@ def _stretches(
     dx, dy = x - xm[m], y - ym[m]
     sxx, sxy = np.bincount(m, dx * dx, len(f)), np.bincount(m, dx * dy, len(f))
     slope = np.where(sxx > 0, sxy / np.where(sxx > 0, sxx, 1.0), 0.0)
-    # Events: crossings, where the run turns much thicker than the rule's own (a line or a letter
-    # meets it), and gaps.
+    # Crossings, where the run turns much thicker than the rule's own: strokes that leave it (a
+    # line or a letter), and specks beside it. And gaps.
     crossing = (member >= 0) & inked & ~steady
     entered = np.flatnonzero(crossing[1:] & ~crossing[:-1]) + 1
+    left = np.flatnonzero(crossing[:-1] & ~crossing[1:])
+    left = left[np.searchsorted(left, entered[0]):][: len(entered)] if len(entered) else left[:0]
+    # A crossing is a stroke when the run leaves the window anywhere along it.
+    leaving = np.r_[0, np.cumsum(open_ended & crossing)]
+    stroke = leaving[left + 1] - leaving[entered] > 0
     blank = (member >= 0) & ~inked
-    opened = np.flatnonzero(blank[1:] & ~blank[:-1]) + 1
-    events = np.bincount(member[entered], minlength=len(f)) + np.bincount(member[opened], minlength=len(f))
-    rules: list[Rule] = []
+    gaps = np.bincount(member[np.flatnonzero(blank[1:] & ~blank[:-1]) + 1], minlength=len(f))
+    specks = np.bincount(member[entered[~stroke]], minlength=len(f))
+    strokes = entered[stroke]
+    split = np.searchsorted(member[strokes], np.arange(1, len(f)))
+    stroked_at = np.split((xs[strokes] + xs[left[stroke]]) / 2.0, split)
+    found: list[_Found] = []
     for j in range(len(f)):
         t = float(thickness[j])
         length = float(xs[lst[j]] - xs[f[j]] + step)
         if t > MAX_THICKNESS * dpi or length < MIN_ASPECT * t or abs(slope[j]) > math.tan(MAX_LEAN):
-            continue
-        # Letters standing on a common baseline (or serifs in a row) meet it, and leave it, every
-        # few hundredths of an inch; ruled lines are met by other lines a few times per inch at
-        # most. Such rows of letters are short: word spaces break them.
-        if length < SHORT_RULE * dpi and events[j] > 2 + MAX_EVENTS * length / dpi:
             continue
         # Over the line met at an end (a crossing run), not over what lies beyond it.
         lo, hi = int(f[j]), int(lst[j])
@@ -493,11 +499,54 @@ def _stretches(
         c0 = ym[j] + slope[j] * (a0 - xm[j])
         c1 = ym[j] + slope[j] * (a1 - xm[j])
         width = max(1, round(t))
-        if vertical:
-            rules.append(Rule(round(c0), a0, round(c1), a1, width))
-        else:
-            rules.append(Rule(a0, round(c0), a1, round(c1), width))
-    return rules
+        rule = Rule(round(c0), a0, round(c1), a1, width) if vertical else Rule(a0, round(c0), a1, round(c1), width)
+        found.append(_Found(rule, stroked_at[j], int(specks[j] + gaps[j])))
+    return found
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A rule as measured, with where strokes leave it (along its length), and how many specks
+    touch it and gaps break it."""
+
+    rule: Rule
+    strokes: np.ndarray
+    blemishes: int
+
+
+def _lettering(found: list[_Found], across: list[Rule], dpi: float) -> list[bool]:
+    """Which of the rules are rows of letters rather than lines.
+
+    Letters standing on a common baseline (or serifs in a row, or the bars
+    of a double T) leave it as strokes every few hundredths of an inch and
+    leave gaps in it. Ruled lines are left by other rules, and otherwise
+    touched now and then by a letter, and by specks on a scan. A rule
+    shorter than SHORT_RULE is lettering when more than one stroke and two
+    per inch leave it that no rule of the other direction explains, or when
+    specks and gaps come to more than two and MAX_EVENTS per inch; longer
+    stretches without a gap are no row of letters, which word spaces
+    break.
+    """
+    # The other direction's rules, as (position across this direction, start, end, thickness).
+    others = np.array([((r.x0 + r.x1) / 2, min(r.y0, r.y1), max(r.y0, r.y1), r.thickness) if not r.horizontal
+                       else ((r.y0 + r.y1) / 2, min(r.x0, r.x1), max(r.x0, r.x1), r.thickness) for r in across])
+    slack = 2 + MAX_PAGE_GAP * dpi
+    verdicts = []
+    for item in found:
+        rule = item.rule
+        inches = rule.length / dpi
+        if inches >= SHORT_RULE:
+            verdicts.append(False)
+            continue
+        strokes = len(item.strokes)
+        if len(others) and strokes:
+            position = (rule.y0 + rule.y1) / 2 if rule.horizontal else (rule.x0 + rule.x1) / 2
+            spans = others[(others[:, 1] - slack <= position) & (others[:, 2] + slack >= position)]
+            if len(spans):
+                near = np.abs(item.strokes[:, None] - spans[None, :, 0]) <= spans[None, :, 3] / 2 + slack
+                strokes = int((~near.any(axis=1)).sum())
+        verdicts.append(strokes > 1 + 2 * inches or item.blemishes > 2 + MAX_EVENTS * inches)
+    return verdicts
 
 
 def find_rules(image: Image.Image, dpi: float) -> list[Rule]:
@@ -513,22 +562,26 @@ def find_rules(image: Image.Image, dpi: float) -> list[Rule]:
     """
     _check(image, dpi)
     ink = _reduce(image, dpi)
-    horizontal = _merge(_verify(_candidates(ink.mask, ink.dpi, False), ink, vertical=False), dpi)
-    vertical = _merge(_verify(_candidates(ink.mask, ink.dpi, True), ink, vertical=True), dpi)
-    horizontal.sort(key=lambda r: (r.y0, r.x0))
-    vertical.sort(key=lambda r: (r.x0, r.y0))
-    return horizontal + vertical
+    horizontal = _verify(_candidates(ink.mask, ink.dpi, False), ink, vertical=False)
+    vertical = _verify(_candidates(ink.mask, ink.dpi, True), ink, vertical=True)
+    h_rules = _merge(horizontal, _lettering(horizontal, [f.rule for f in vertical], dpi), dpi)
+    v_rules = _merge(vertical, _lettering(vertical, [f.rule for f in horizontal], dpi), dpi)
+    return sorted(h_rules, key=lambda r: (r.y0, r.x0)) + sorted(v_rules, key=lambda r: (r.x0, r.y0))
 
 
-def _merge(rules: list[Rule], dpi: float) -> list[Rule]:
-    """One rule per line: rules of one orientation lying on one line and overlapping, or apart by
-    at most MAX_JOIN (a dropout too long to bridge while measuring), become one."""
-    if len(rules) < 2:
-        return rules
-    vertical = not rules[0].horizontal
+def _merge(found: list[_Found], lettering: list[bool], dpi: float) -> list[Rule]:
+    """One rule per line: measured rules of one orientation lying on one line and overlapping, or
+    apart by at most MAX_JOIN (a dropout too long to bridge while measuring), become one.
+
+    Pieces taken for lettering are left out, unless they continue a rule at
+    least SHORT_RULE long (a stretch of a long line that specks crowd).
+    """
+    if not found:
+        return []
+    vertical = not found[0].rule.horizontal
     # In the line's own frame: along from a0 to a1, across c0 at a0 and c1 at a1.
     lines = [(r.y0, r.y1, r.x0, r.x1, r.thickness) if vertical else (r.x0, r.x1, r.y0, r.y1, r.thickness)
-             for r in rules]
+             for r in (f.rule for f in found)]
     order = sorted(range(len(lines)), key=lambda i: (lines[i][2] + lines[i][3]) / 2)
     parent = list(range(len(lines)))
 
@@ -543,35 +596,33 @@ def _merge(rules: list[Rule], dpi: float) -> list[Rule]:
         return c0 if a1 == a0 else c0 + (c1 - c0) * (at - a0) / (a1 - a0)
 
     join = MAX_JOIN * dpi
-    slack = max(line[4] for line in lines) / 2 + 2 + dpi * math.tan(MAX_LEAN) * 0.1
+    slack = max(line[4] for line in lines) / 2 + 2
     for pos, i in enumerate(order):
         li = lines[i]
-        mid_i = (li[2] + li[3]) / 2
         for j in order[pos + 1:]:
             lj = lines[j]
-            if (lj[2] + lj[3]) / 2 - mid_i > slack + abs(li[3] - li[2]) + abs(lj[3] - lj[2]):
+            if (lj[2] + lj[3]) / 2 - (li[2] + li[3]) / 2 > slack + abs(li[3] - li[2]) + abs(lj[3] - lj[2]):
                 break
             if max(li[0], lj[0]) - min(li[1], lj[1]) > join:
                 continue
             tolerance = max(li[4], lj[4]) / 2 + 2
-            if all(abs(across(li, a) - across(lj, a)) <= tolerance for a in (max(li[0], lj[0]), min(li[1], lj[1]))):
+            ends = (max(li[0], lj[0]), min(li[1], lj[1]))
+            if all(abs(across(li, a) - across(lj, a)) <= tolerance for a in ends):
                 parent[root(j)] = root(i)
-    groups: dict[int, list[tuple]] = {}
-    for i, line in enumerate(lines):
-        groups.setdefault(root(i), []).append(line)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(lines)):
+        groups.setdefault(root(i), []).append(i)
     merged: list[Rule] = []
-    for group in groups.values():
-        if len(group) == 1:
-            a0, a1, c0, c1, t = group[0]
-        else:
-            longest = max(group, key=lambda line: line[1] - line[0])
-            a0, a1 = min(line[0] for line in group), max(line[1] for line in group)
-            c0, c1 = across(longest, a0), across(longest, a1)
-            t = max(line[4] for line in group)
-        if vertical:
-            merged.append(Rule(round(c0), a0, round(c1), a1, t))
-        else:
-            merged.append(Rule(a0, round(c0), a1, round(c1), t))
+    for members in groups.values():
+        if not any(lines[i][1] - lines[i][0] >= SHORT_RULE * dpi for i in members):
+            members = [i for i in members if not lettering[i]]
+            if not members:
+                continue
+        longest = lines[max(members, key=lambda i: lines[i][1] - lines[i][0])]
+        a0, a1 = min(lines[i][0] for i in members), max(lines[i][1] for i in members)
+        c0, c1 = round(across(longest, a0)), round(across(longest, a1))
+        t = max(lines[i][4] for i in members) if len(members) > 1 else longest[4]
+        merged.append(Rule(c0, a0, c1, a1, t) if vertical else Rule(a0, c0, a1, c1, t))
     return merged
 
 
@@ -1001,8 +1052,10 @@ def find_bubbles(image: Image.Image, dpi: float) -> list[Bubble]:
             bubbles.append(Bubble(box, False))
         else:
             row, thickness = bar
-            upper = Box.from_corners(box.left, box.top, box.right, row - thickness / 2)
-            lower = Box.from_corners(box.left, row + thickness / 2, box.right, box.bottom)
+            above = min(box.bottom, max(box.top, round(row - thickness / 2)))
+            below = min(box.bottom, max(above, round(row + thickness / 2)))
+            upper = Box(box.left, box.top, box.width, above - box.top)
+            lower = Box(box.left, below, box.width, box.bottom - below)
             bubbles.append(Bubble(box, True, upper, lower))
     return bubbles
 

@@ -628,6 +628,10 @@ def _merge(found: list[_Found], lettering: list[bool], dpi: float) -> list[Rule]
 
 # --- cells --------------------------------------------------------------------------------------
 
+#: Rules whose ends lie within this many tolerances of the corner they would meet at are joined
+#: there: rounded corners leave a gap of their radius.
+CORNER_REACH = 3.0
+
 
 def _skew(rules: Sequence[Rule]) -> float:
     """The page's skew in radians: the length-weighted median lean of its rules."""
@@ -651,6 +655,45 @@ def _joined(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
     return [(lo, hi) for lo, hi in out]
 
 
+def _close_corners(
+    horizontal: list[tuple[float, float, float]], vertical: list[tuple[float, float, float]], reach: float
+) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    """Rules (position, start, end) of both directions with the ends of rounded corners joined.
+
+    Where a horizontal rule ends near a vertical one's position and that
+    one ends near the horizontal's, both within ``reach`` of the corner
+    they would meet at and both running away from it, the corner is drawn
+    as an arc (or left open): both are extended to meet there.
+    """
+    if not horizontal or not vertical:
+        return horizontal, vertical
+    h = np.array(horizontal, dtype=np.float64)
+    v = np.array(vertical, dtype=np.float64)
+    h_start, h_end = h[:, 1].copy(), h[:, 2].copy()
+    v_start, v_end = v[:, 1].copy(), v[:, 2].copy()
+    x, y = v[None, :, 0], h[:, None, 0]  # the corners' positions, one per pair
+    for h_side, v_side in ((1, 1), (1, 2), (2, 1), (2, 2)):
+        hx = h[:, None, h_side]  # the horizontal rule's end
+        vy = v[None, :, v_side]  # the vertical rule's end
+        # Each must run away from the corner: a left end from a corner to its left, and so on.
+        h_away = (x <= hx + 1) if h_side == 1 else (x >= hx - 1)
+        v_away = (y <= vy + 1) if v_side == 1 else (y >= vy - 1)
+        meet = (np.abs(hx - x) <= reach) & (np.abs(vy - y) <= reach) & h_away & v_away
+        hi, vi = np.nonzero(meet)
+        if h_side == 1:
+            np.minimum.at(h_start, hi, v[vi, 0])
+        else:
+            np.maximum.at(h_end, hi, v[vi, 0])
+        if v_side == 1:
+            np.minimum.at(v_start, vi, h[hi, 0])
+        else:
+            np.maximum.at(v_end, vi, h[hi, 0])
+    return (
+        [(float(p), float(a), float(b)) for p, a, b in zip(h[:, 0], h_start, h_end)],
+        [(float(p), float(a), float(b)) for p, a, b in zip(v[:, 0], v_start, v_end)],
+    )
+
+
 class CellIndex:
     """The ruled cells of a page, from its rules.
 
@@ -662,7 +705,9 @@ class CellIndex:
     side only when a rule runs along that border (within 4% of the page's
     shorter side from it, over at least a quarter of its length): a cell
     open towards a bare border is no cell. ``tolerance`` defaults to 1/500
-    of the page's longer side (0.03 to 0.09 inch on drawing sheets).
+    of the page's longer side (0.03 to 0.09 inch on drawing sheets). Two
+    rules that both end within CORNER_REACH tolerances of the corner they
+    would meet at (a box with rounded corners) are joined there.
 
     On a skewed scan the grid is built in the page's upright frame (turned
     back by the rules' median lean) and each cell is reported as the
@@ -694,6 +739,7 @@ class CellIndex:
                 horizontal.append(((ay + by) / 2, min(ax, bx), max(ax, bx)))
             else:
                 vertical.append(((ax + bx) / 2, min(ay, by), max(ay, by)))
+        horizontal, vertical = _close_corners(horizontal, vertical, CORNER_REACH * self.tolerance)
         self._xs, x_covers = self._lines(vertical, self.width, self.height)
         self._ys, y_covers = self._lines(horizontal, self.height, self.width)
         v_cover = self._coverage(x_covers, self._ys)  # vertical line i covers the rows' segment j
@@ -853,7 +899,7 @@ BUBBLE_DPI = 50.0
 #: Share of a circle's outline voting for it in the Hough transform for a closer look.
 MIN_VOTES = 0.3
 #: Most likely circles checked per corner.
-MAX_BUBBLE_CANDIDATES = 40
+MAX_BUBBLE_CANDIDATES = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -895,12 +941,14 @@ def _candidate_circles(ink: _Ink) -> list[tuple[float, float, float]]:
     ux = (gx[ys, xs] / magnitude[ys, xs])[:, None]
     uy = (gy[ys, xs] / magnitude[ys, xs])[:, None]
     radii = np.arange(r_min, r_max + 1)
+    steps = radii.astype(np.float32)
     votes = np.zeros(h * w * len(radii), np.int64)
     for sign in (1, -1):
-        cx = np.rint(xs[:, None] + sign * ux * radii).astype(np.int64)
-        cy = np.rint(ys[:, None] + sign * uy * radii).astype(np.int64)
+        cx = np.rint(xs[:, None] + sign * ux * steps).astype(np.int32)
+        cy = np.rint(ys[:, None] + sign * uy * steps).astype(np.int32)
         inside = (cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)
-        votes += np.bincount(((cy * w + cx) * len(radii) + np.arange(len(radii)))[inside], minlength=len(votes))
+        index = (cy * w + cx) * len(radii) + np.arange(len(radii), dtype=np.int32)
+        votes += np.bincount(index[inside], minlength=len(votes))
     acc = votes.reshape(h, w, len(radii)).astype(np.float32)
     # One circle's votes spread over three radii (its stroke's inner and outer edge) ...
     spread = acc.copy()
@@ -930,8 +978,8 @@ def _candidate_circles(ink: _Ink) -> list[tuple[float, float, float]]:
 def _ring(dark: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, float, float, float] | None:
     """The circle ``dark`` (ink pixels of a page crop) draws near centre (cx, cy), radius r, or None.
 
-    Along 90 rays from the centre the runs of ink within a fifth of the
-    radius are taken; specks (runs much thinner than the outline's usual
+    Along 90 rays from the centre the runs of ink within 15% of the radius
+    are taken; specks (runs much thinner than the outline's usual
     stroke) are passed over and of the rest the one nearest the radius
     counts. A circle is fitted through their middles (least squares),
     twice, the second time from the first fit's centre. The outline must
@@ -941,7 +989,7 @@ def _ring(dark: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, floa
     h, w = dark.shape
     angles = np.linspace(0, 2 * math.pi, 90, endpoint=False)
     for _ in range(2):
-        radial = np.arange(0.8 * r, 1.2 * r, 0.5)
+        radial = np.arange(0.85 * r, 1.15 * r, 0.5)
         x = np.rint(cx + np.cos(angles)[:, None] * radial).astype(np.int64)
         y = np.rint(cy + np.sin(angles)[:, None] * radial).astype(np.int64)
         inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
@@ -1009,9 +1057,14 @@ def _circles(crop: Image.Image, dpi: float) -> list[tuple[float, float, float, t
         if any(math.hypot(cx - fx, cy - fy) < 0.3 * max(r, fr) and abs(r - fr) < 0.15 * fr for fx, fy, fr, _ in found):
             continue
         circle = _ring(dark, cx, cy, r)
-        if circle is None or not BUBBLE_DIAMETERS[0] * dpi <= 2 * circle[2] <= BUBBLE_DIAMETERS[1] * dpi:
+        if circle is None:
             continue
-        found.append(circle)
+        # Of a double ring the transform may have seen the inner one.
+        outer = _ring(dark, circle[0], circle[1], 1.15 * circle[2])
+        if outer is not None and outer[2] > 1.05 * circle[2]:
+            circle = outer
+        if BUBBLE_DIAMETERS[0] * dpi <= 2 * circle[2] <= BUBBLE_DIAMETERS[1] * dpi:
+            found.append(circle)
     # The outer one of concentric circles (a double ring) stands for the bubble; circles inside
     # another (loops of what it holds) are part of it.
     found.sort(key=lambda c: -c[2])

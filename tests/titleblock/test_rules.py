@@ -387,6 +387,17 @@ def test_the_page_border_closes_a_cell_only_along_a_ruled_border():
     assert index.cell_of(Box(1500, 1100, 20, 20)) == Box(1400, 1000, 600, 200)
 
 
+def test_a_box_with_rounded_corners_is_a_cell():
+    """The sides of a rounded box stop short of each other by the corners' radius."""
+    rules = [Rule(1520, 800, 1880, 800, 2), Rule(1520, 1100, 1880, 1100, 2),
+             Rule(1500, 820, 1500, 1080, 2), Rule(1900, 820, 1900, 1080, 2)]
+    index = CellIndex(rules, 2000, 1200, tolerance=8)
+    assert index.cell_of(Box(1600, 900, 100, 40)) == Box(1500, 800, 400, 300)
+    # Sides that end far from any corner close nothing.
+    index = CellIndex([Rule(1600, 800, 1880, 800, 2)] + rules[1:], 2000, 1200, tolerance=8)
+    assert index.cell_of(Box(1600, 900, 100, 40)) is None
+
+
 def test_cells_of_a_skewed_grid_are_upright_boxes_around_them():
     angle = math.radians(1.0)
     size = (3000, 2000)

@@ -13,16 +13,22 @@ every page:
   beside a document's text layer.
 
 Rules are searched on a reduced copy of the page (about 75 pixels per
-inch). Pillow averages each block of pixels in C, without copying the full
-page into Python (a 113-megapixel page would cost more to copy than the
-whole search), and a block counts as ink from half of what a line one pixel
-wide puts into it, so thin lines survive the reduction as the darkest pixel
-of each block would. Runs of ink along rows (and columns) of that copy are
-joined into candidate lines, across short gaps and from row to row, which
-follows a line skewed by a degree or two. Each candidate is then measured
-on the page itself along its length: its thickness, its centre line, where
-it really starts and ends, and whether it is a line at all or letters that
-happened to line up in the reduced copy.
+inch). Pillow averages each block of pixels in C without copying the page
+into Python (on a 113-megapixel page that copy alone would cost more than
+the whole search), and a block counts as ink from about what a line one
+pixel wide puts into it (half of that on antialiased greyscale pages), so
+thin lines survive the reduction as they would taking the darkest pixel
+of each block, while the lone specks of a scan do not. Runs of ink along
+the rows (and columns) of that copy are joined into candidate lines,
+across short gaps and from row to row, which follows a line skewed by a
+degree or two. Each candidate is then measured on the page itself along
+its length: its thickness, its centre line, where it really starts and
+ends, and whether it is a line at all or letters that happened to line up
+in the reduced copy.
+
+Bubbles are looked for in the page's corners only, with a Hough transform
+on a copy reduced to 50 pixels per inch, each candidate checked on the
+page itself.
 """
 
 from __future__ import annotations

@@ -981,13 +981,16 @@ def _candidate_circles(ink: _Ink) -> list[tuple[float, float, float]]:
     return [(float(px[i]), float(py[i]), float(radii[best_radius[py[i], px[i]]])) for i in order]
 
 
-def _ring(dark: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, float, float, float] | None:
+def _ring(
+    dark: np.ndarray, cx: float, cy: float, r: float, outermost: bool = False
+) -> tuple[float, float, float, float] | None:
     """The circle ``dark`` (ink pixels of a page crop) draws near centre (cx, cy), radius r, or None.
 
     Along 90 rays from the centre the runs of ink within 15% of the radius
     are taken; specks (runs much thinner than the outline's usual
     stroke) are passed over and of the rest the one nearest the radius
-    counts. A circle is fitted through their middles (least squares),
+    counts (or the outermost: where two rings lie within the window, the
+    nearest may be either). A circle is fitted through their middles (least squares),
     twice, the second time from the first fit's centre. The outline must
     show on most rays, round (a letter O is an oval) and thin. Returns
     centre x, y, radius and the outline's thickness.
@@ -1012,7 +1015,7 @@ def _ring(dark: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, floa
         stroke = np.zeros(len(angles))
         np.maximum.at(stroke, ray, length)
         typical = float(np.median(stroke[stroke > 0]))
-        order = np.lexsort((np.abs(middle - r), ray))
+        order = np.lexsort((-middle if outermost else np.abs(middle - r), ray))
         order = order[length[order] >= 0.5 * typical]
         chosen = order[np.r_[True, ray[order][1:] != ray[order][:-1]]]  # per ray, the nearest
         if len(chosen) < MIN_OUTLINE * len(angles):
@@ -1030,6 +1033,23 @@ def _ring(dark: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, floa
     if len(usual) < 0.6 * len(angles) or np.mean(deviation <= max(1.5, 0.04 * r)) < 0.85 or thickness > 0.25 * r:
         return None
     return float(cx), float(cy), r, thickness
+
+
+def _best_radius(dark: np.ndarray, cx: float, cy: float, r: float) -> float:
+    """The radius between 0.6 and 1.6 times ``r`` at which ink lies on the most of 90 rays from the
+    centre (the transform's radius is rough on thick or double rings); the outer one of equals."""
+    h, w = dark.shape
+    angles = np.linspace(0, 2 * math.pi, 90, endpoint=False)
+    radial = np.arange(0.6 * r, 1.6 * r, 1.0)
+    x = np.rint(cx + np.cos(angles)[:, None] * radial).astype(np.int64)
+    y = np.rint(cy + np.sin(angles)[:, None] * radial).astype(np.int64)
+    on = (x >= 0) & (x < w) & (y >= 0) & (y < h) & dark[np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)]
+    near = on.copy()
+    near[:, 1:] |= on[:, :-1]
+    near[:, :-1] |= on[:, 1:]
+    share = near.mean(axis=0)
+    best = np.flatnonzero(share >= share.max() - 1e-9)[-1]
+    return float(radial[best])
 
 
 def _bar(dark: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, float] | None:
@@ -1063,6 +1083,9 @@ def _circles(crop: Image.Image, dpi: float) -> list[tuple[float, float, float, t
         if any(math.hypot(cx - fx, cy - fy) < 0.3 * max(r, fr) and abs(r - fr) < 0.15 * fr for fx, fy, fr, _ in found):
             continue
         circle = _ring(dark, cx, cy, r)
+        if circle is None:
+            r = _best_radius(dark, cx, cy, r)
+            circle = _ring(dark, cx, cy, r) or _ring(dark, cx, cy, r, outermost=True)
         if circle is None:
             continue
         # Of a double ring the transform may have seen the inner one.

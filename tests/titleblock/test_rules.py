@@ -69,6 +69,27 @@ def _drawn_rects(pdf: bytes, dpi: float, stroke_pt: float) -> list[tuple[float, 
     return rects
 
 
+def _drawn_circles(pdf: bytes, dpi: float) -> list[tuple[float, float, float]]:
+    """Circles (centre x, y and radius in page pixels) drawn in the PDF, from their paths' bounds."""
+    scale = dpi / 72.0
+    circles = []
+    with PDFIUM_LOCK:
+        document = pdfium.PdfDocument(pdf)
+        try:
+            page = document[0]
+            height = page.get_height()
+            for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH]):
+                segments = [pdfium_c.FPDFPath_GetPathSegment(obj.raw, i) for i in range(pdfium_c.FPDFPath_CountSegments(obj.raw))]
+                if not any(pdfium_c.FPDFPathSegment_GetType(s) == pdfium_c.FPDF_SEGMENT_BEZIERTO for s in segments):
+                    continue
+                left, bottom, right, top = obj.get_bounds()
+                if abs((right - left) - (top - bottom)) < 0.5:
+                    circles.append(((left + right) / 2 * scale, (height - (top + bottom) / 2) * scale, (right - left) / 2 * scale))
+        finally:
+            document.close()
+    return circles
+
+
 def _turn(point: tuple[float, float], angle: float, size: tuple[int, int]) -> tuple[float, float]:
     """Where ``point`` goes when the page is turned by ``angle`` degrees as PIL's rotate does."""
     t = math.radians(angle)
@@ -146,6 +167,20 @@ def test_cells_survive_a_noisy_blurred_turned_scan(seed, layout, angle, dpi):
     assert index.angle == pytest.approx(math.radians(-angle), abs=math.radians(0.15))
     cells = index.cells()
     for rect in _drawn_rects(pdf, dpi, CELL_STROKE):
+        expected = _turned_box(rect, angle, image.size)
+        assert any(_matches(cell, expected, 5) for cell in cells), f"no cell found for the drawn cell {expected}"
+
+
+def test_cells_survive_a_bilevel_scan_of_an_old_print():
+    """The generator's 1-bit scan: blotchy toner, broken thin lines, specks, turned up to 0.8 degree."""
+    spec = _sheet(12, "corner")
+    pdf = sheets.draw_pdf(spec)
+    image = sheets.bilevel_scan(sheets.render(pdf, 200), random.Random(12))
+    angle = random.Random(12).uniform(-0.8, 0.8)  # the scan's first draw is its turn
+    assert image.mode == "1"
+    rules = _timed(f"find_rules bilevel scan {image.size}", find_rules, image, 200)
+    cells = CellIndex(rules, *image.size).cells()
+    for rect in _drawn_rects(pdf, 200, CELL_STROKE):
         expected = _turned_box(rect, angle, image.size)
         assert any(_matches(cell, expected, 5) for cell in cells), f"no cell found for the drawn cell {expected}"
 
@@ -476,6 +511,27 @@ def test_a_bubble_on_a_noisy_scan():
     bubbles = find_bubbles(_scanned(image, 0.0, 5), 150)
     cx, cy, r = drawn["numbered"]
     assert any(b.divided and _matches(b.box, (cx - r, cy - r, cx + r, cy + r), 4) for b in bubbles), bubbles
+
+
+@pytest.mark.parametrize("scanned", [False, True])
+def test_the_bubble_of_a_generated_civil_sheet(scanned):
+    """Civil sheets from the generator carry a double ring with the number over the total at the
+    top-right corner; the outer ring is the bubble, divided by its bar."""
+    spec = sheets.random_spec(random.Random(21), 21, kind="civil")
+    pdf = sheets.draw_pdf(spec)
+    image = sheets.render(pdf, 200)
+    cx, cy, r = max(_drawn_circles(pdf, 200), key=lambda c: c[2])
+    tolerance = 4
+    if scanned:
+        image = sheets.bilevel_scan(image, random.Random(4))
+        cx, cy = _turn((cx, cy), random.Random(4).uniform(-0.8, 0.8), image.size)  # the scan's first draw
+        tolerance = 6
+    bubbles = _timed(f"find_bubbles civil {'scan' if scanned else 'clean'} {image.size}", find_bubbles, image, 200)
+    matched = [b for b in bubbles if _matches(b.box, (cx - r, cy - r, cx + r, cy + r), tolerance)]
+    assert len(matched) == 1, (bubbles, (cx, cy, r))
+    bubble = matched[0]
+    assert bubble.divided
+    assert abs(bubble.upper.bottom - cy) <= tolerance and abs(bubble.lower.top - cy) <= tolerance
 
 
 def test_circles_too_small_or_too_large_are_no_bubbles():

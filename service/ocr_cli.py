@@ -17,7 +17,10 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from planocr.server import PlanocrServer
 
 EXIT_OK, EXIT_FAILED_PAGES, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -46,7 +49,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 @contextlib.contextmanager
-def _in_process_server(engine: str | None) -> Iterator[str]:
+def local_server(engine: str | None) -> Iterator[PlanocrServer]:
+    """The whole service, started in this process on a loopback port over a temporary data dir, then stopped.
+
+    Its database is new and private (a SQLite file in that folder), so its
+    schema is created from the models without Alembic; nobody else can see
+    it, so it has no reflection, metrics endpoint, token or TLS either.
+    """
     from planocr.config import Settings
     from planocr.server import create_server
 
@@ -56,7 +65,7 @@ def _in_process_server(engine: str | None) -> Iterator[str]:
             "data_dir": Path(data_dir),
             "database_url": None,
             "storage_url": None,
-            "migrate_on_start": True,
+            "reflection": False,
             "metrics_listen": None,
             "auth_token": None,
             "tls_cert_file": None,
@@ -67,10 +76,10 @@ def _in_process_server(engine: str | None) -> Iterator[str]:
         if engine:
             overrides["engine"] = engine
         settings = Settings(**overrides)
-        server, port = create_server(settings)
+        server, _port = create_server(settings, private_database=True)
         server.start()
         try:
-            yield f"127.0.0.1:{port}"
+            yield server
         finally:
             server.stop(grace=1.0)
 
@@ -170,9 +179,10 @@ def main(args: argparse.Namespace) -> int:
     from planocr.client import PlanocrError as ClientError
     from planocr.errors import PlanocrError as ServiceError
 
-    server = contextlib.nullcontext(args.server) if args.server else _in_process_server(args.engine)
     try:
-        with server as target, _client(args, target) as client:
+        with contextlib.ExitStack() as stack:
+            target = args.server or f"127.0.0.1:{stack.enter_context(local_server(args.engine)).port}"
+            client = stack.enter_context(_client(args, target))
             documents = [_read_document(client, path, args, progress) for path in paths]
     except (ClientError, ServiceError, ValidationError, OSError) as error:
         # The server could not be started or reached: one readable line, no traceback.

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from planocr import security
 from planocr.auth import TokenAuthInterceptor
@@ -242,11 +241,21 @@ class PlanocrServer:
         return self._stopped.wait(timeout)
 
 
-def create_server(settings: Settings, *, engines: EngineRegistry | None = None) -> tuple[PlanocrServer, int]:
-    """Build the service and bind its port (``settings.listen``; port 0 picks one). Not started."""
+def create_server(
+    settings: Settings, *, engines: EngineRegistry | None = None, private_database: bool = False
+) -> tuple[PlanocrServer, int]:
+    """Build the service and bind its port (``settings.listen``; port 0 picks one). Not started.
+
+    ``private_database``: the database is new and no other process will use
+    it (``planocr ocr``'s temporary SQLite file); its tables are created from
+    the models (:func:`planocr.db.migrate.create_schema`) instead of by the
+    migrations, so Alembic is neither imported nor run.
+    """
     credentials = security.server_credentials(settings)  # bad certificate files fail before anything opens
     db_engine = create_db_engine(settings)
-    if settings.should_migrate_on_start:
+    if private_database:
+        migrate.create_schema(db_engine)
+    elif settings.should_migrate_on_start:
         migrate.upgrade(db_engine)
     repository = Repository(create_sessionmaker(db_engine))
     access, secret = settings.s3_credentials()
@@ -284,6 +293,8 @@ def create_server(settings: Settings, *, engines: EngineRegistry | None = None) 
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     if settings.reflection:
+        from grpc_reflection.v1alpha import reflection
+
         reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     if credentials is None:
         port = server.add_insecure_port(settings.listen)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import psycopg2
@@ -55,6 +56,14 @@ def _terminate(url: str, pid: int) -> None:
     with admin.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", (pid,))
         assert cursor.fetchone()[0]
+        # pg_terminate_backend only signals the backend; wait until it has gone (and closed its socket).
+        for _ in range(500):
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,))
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.01)
+        else:
+            raise AssertionError(f"backend {pid} did not exit")
     admin.close()
 
 

@@ -54,7 +54,7 @@ def local_server(engine: str | None) -> Iterator[PlanocrServer]:
 
     Its database is new and private (a SQLite file in that folder), so its
     schema is created from the models without Alembic; nobody else can see
-    it, so it has no reflection, metrics endpoint, token or TLS either.
+    it, so it has no reflection, metrics, token or TLS either.
     """
     from planocr.config import Settings
     from planocr.server import create_server
@@ -76,7 +76,7 @@ def local_server(engine: str | None) -> Iterator[PlanocrServer]:
         if engine:
             overrides["engine"] = engine
         settings = Settings(**overrides)
-        server, _port = create_server(settings, private_database=True)
+        server, _port = create_server(settings, private_database=True, metrics=False)
         server.start()
         try:
             yield server
@@ -158,7 +158,13 @@ def _print_table(documents: list[dict[str, Any]]) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    import threading
+
     from tqdm import tqdm
+
+    # tqdm's default lock is a multiprocessing lock, built on the first bar (a POSIX
+    # semaphore and the multiprocessing import); this process has threads only.
+    tqdm.set_lock(threading.RLock())
 
     paths = [Path(f) for f in args.files]
     unreadable = [p for p in paths if not p.is_file() or not os.access(p, os.R_OK)]

@@ -62,10 +62,17 @@ def to_sync_url(url: str | URL) -> URL:
     return parsed
 
 
-def create_db_engine(settings: Settings) -> Engine:
+def create_db_engine(settings: Settings, *, private: bool = False) -> Engine:
+    """The process's engine for ``settings.resolved_database_url``.
+
+    ``private``: the database is a throwaway SQLite file that only this
+    process uses and deletes when it ends (``planocr ocr``), so its commits
+    do not wait for the disk (``PRAGMA synchronous=OFF``): a crash loses a
+    file that was going to be deleted anyway.
+    """
     url = to_sync_url(settings.resolved_database_url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, settings)
+        return _sqlite_engine(url, settings, durable=not private)
     postgres = url.get_backend_name() == "postgresql"
     engine = create_engine(
         url,
@@ -124,7 +131,7 @@ def _socket_readable(dbapi_connection) -> bool:  # noqa: ANN001
         return True  # no usable socket: let the ping decide
 
 
-def _sqlite_engine(url: URL, settings: Settings) -> Engine:
+def _sqlite_engine(url: URL, settings: Settings, durable: bool = True) -> Engine:
     if url.database and url.database != ":memory:":
         from pathlib import Path
 
@@ -143,8 +150,9 @@ def _sqlite_engine(url: URL, settings: Settings) -> Engine:
         # pysqlite's own transaction handling defers BEGIN; we issue it ourselves (below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Before the switch to WAL, which itself waits for the disk unless synchronous is OFF.
+        cursor.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

@@ -173,6 +173,11 @@ _CLAIM = {force: _claim_statement(force) for force in (False, True)}
 _EXTEND = _held(update(_PAGES)).values(lease_expires_at=bindparam("p_expires"))
 _RELEASE = _held(update(_PAGES)).values(status=PENDING, lease_owner=None, lease_expires_at=None, updated_at=bindparam("p_now"))
 _GET_PAGE = select(_PAGES).where(_PAGES.c.id == bindparam("p_id"))
+_RELEASE_OWNER = (
+    update(_PAGES)
+    .where(_PAGES.c.lease_owner == bindparam("p_owner"), _PAGES.c.status == PROCESSING)
+    .values(status=PENDING, lease_owner=None, lease_expires_at=None, updated_at=bindparam("p_now"))
+)
 _COMPLETE = _finish_statement(
     status=COMPLETED,
     **{name: bindparam(f"p_{name}", type_=_PAGES.c[name].type) for name in _RESULT_COLUMNS},
@@ -460,14 +465,8 @@ class Repository:
 
     def release_owner(self, owner: str) -> int:
         """Give back every page this process still holds (graceful shutdown)."""
-        now = self._clock()
-        with self._tx() as session:
-            result = session.execute(
-                update(Page)
-                .where(Page.lease_owner == owner, Page.status == PROCESSING)
-                .values(status=PENDING, lease_owner=None, lease_expires_at=None, updated_at=now)
-            )
-            return result.rowcount
+        with self._statement() as connection:
+            return connection.execute(_RELEASE_OWNER, {"p_owner": owner, "p_now": self._clock()}).rowcount
 
     def update_fields(self, page_id: uuid.UUID, *, sheet_number: str | None, title: str | None, scale_text: str | None, ocr_blocks: dict[str, Any]) -> None:
         """Rewrite a completed page's fields (document-level refinement)."""

@@ -134,7 +134,8 @@ def _asynchronous(statement):
 
 def _claim_statement(force: bool):
     status = _PAGES.c.status
-    claimable = [status.in_((PENDING, ERROR)), (status == PROCESSING) & (_PAGES.c.lease_expires_at < bindparam("p_now"))]
+    # Comparisons, not status IN (...): an IN list is an "expanding" parameter rewritten into the SQL on every call.
+    claimable = [status == PENDING, status == ERROR, (status == PROCESSING) & (_PAGES.c.lease_expires_at < bindparam("p_now"))]
     if force:
         claimable.append(status == COMPLETED)
     return (

@@ -315,10 +315,9 @@ figures in this list were measured while fixing, on the same machine:
 _LIMITS = {
     "rate": """**Null-engine pages per second.** What is left is Python and the machine: the server uses
 the CPU time per call in the overhead table, under one GIL, while the clients and PostgreSQL share
-the same two cores. The breakdown shows where: the two statements (SQLAlchemy Core and psycopg2,
-about a third of a millisecond of CPU each), fetching and decoding the image, the thread hand-offs
-(RPC thread to OCR worker to engine runner and back) and gRPC's Python layer, which alone costs
-what the echo floor shows. With two OCR workers (one per core, the default) each page job also
+the same two cores. The breakdown shows where: the two statements (SQLAlchemy Core and psycopg2;
+their CPU column), fetching and decoding the image, the thread hand-offs (RPC thread to OCR worker
+to engine runner and back) and gRPC's Python layer, which alone costs what the echo floor shows. With two OCR workers (one per core, the default) each page job also
 waits for its save's WAL flush, so at most two pages are saved per flush time. Running the two
 statements on the raw psycopg2 connection was measured at about 0.15 ms of CPU less per statement
 and was left out: it would give up SQLAlchemy's error handling and disconnect detection for a few

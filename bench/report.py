@@ -325,7 +325,10 @@ percent. Further means more server processes (the scale-out).""",
     "p50": """**Null-engine p50 latency.** One call is a gRPC round trip (the echo floor), two database
 round trips and three thread hand-offs; the largest single wait is the save's durable commit, whose
 WAL flush takes about 1.2 ms on this disk when it is idle and several milliseconds while other work
-writes to it (the *save* step of the breakdown).""",
+writes to it (the *save* step of the breakdown). Each of those hand-offs and round trips wakes a
+thread, and on a machine where other processes keep both cores busy (the CPU pressure in the
+machine section) every wake-up can wait for a core: the breakdown's whole call, measured in the same
+run with the server in the benchmark's process, shows what one call costs when it does not.""",
     "cold": """**`planocr ocr` cold start.** Most of it is importing what the whole path needs
 (SQLAlchemy alone about a third of the imports, then pydantic, gRPC, protobuf, Pillow, PDFium,
 tesserocr and the title-block parser) and, for the upload, rendering the sheet at 300 DPI and

@@ -114,7 +114,7 @@ def test_against_a_running_server(start_server, files, tmp_path):
 # Run in a fresh interpreter: what the one-shot path imports is the point.
 NO_ALEMBIC = textwrap.dedent(
     """
-    import contextlib, io, json, sys
+    import contextlib, gc, io, json, sys
     from planocr import cli, ocr_cli
     from tests.support.schema import schema_of
 
@@ -125,7 +125,8 @@ NO_ALEMBIC = textwrap.dedent(
     pages = json.loads(out.getvalue())["documents"][0]["pages"]
     unneeded = ("alembic", "mako", "prometheus_client", "grpc_reflection.v1alpha")
     loaded = sorted(name for name in sys.modules if name.startswith(unneeded))
-    print(json.dumps({"schema": schema, "status": status, "states": [p["state"] for p in pages], "loaded": loaded}))
+    report = {"schema": schema, "status": status, "states": [p["state"] for p in pages], "loaded": loaded}
+    print(json.dumps({**report, "collecting": gc.isenabled()}))
     """
 )
 
@@ -136,6 +137,7 @@ def test_one_shot_creates_its_private_schema_without_alembic_metrics_or_reflecti
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["status"] == 0 and report["states"] == ["completed", "completed"]
+    assert report["collecting"]  # the collector paused for the start-up only
     # Alembic (and its templates) never imported, let alone run; no metrics, no reflection.
     assert report["loaded"] == []
     # The tables the FastAPI app reads are exactly those of a migrated database.

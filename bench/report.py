@@ -304,7 +304,11 @@ figures in this list were measured while fixing, on the same machine:
   wait for the disk; the one-shot server has no reflection and no metrics (prometheus_client not
   imported); tqdm gets a thread lock instead of building a multiprocessing one on its first bar;
   `JSONB` no longer imports the whole PostgreSQL dialect on SQLite; shutdown's release of unfinished
-  pages is a prebuilt statement (compiling the ORM UPDATE cost tens of milliseconds once).
+  pages is a prebuilt statement (compiling the ORM UPDATE cost tens of milliseconds once). The cycle
+  collector is paused while the start-up builds its objects, which are then frozen; and at exit they
+  are frozen again before the interpreter's teardown, whose collections over them took a third of a
+  second after the work was done. On the same busy machine, side by side: median 2.33 -> 1.60 s,
+  CPU 1.87 -> 1.26 s per run.
 * **Scheduler.** DocumentRun starts the next pages before it streams the finished pages' events, so
   a worker does not idle while the caller reads.
 * **Scale-out channel.** The fan-out channel connects on first use: connecting at start-up, before

@@ -1,4 +1,11 @@
-"""Time to the first ProcessDocument event, and the server's peak memory on an ARCH E1 sheet at 300 DPI.
+"""Cold start of ``planocr ocr``, time to the first ProcessDocument event, and the server's peak memory.
+
+Cold start: ``planocr ocr --quiet page.pdf`` on one A3 vector sheet with a
+text layer, run from the shell as a user would (a new process each time:
+imports, in-process server on a private SQLite database, upload, read,
+print, stop), after one warm-up run that leaves the bytecode caches an
+installed package has. The floor in the same run is the interpreter
+starting and exiting (``python -c pass``).
 
 First event: a fresh document of the raster pages, ProcessDocument timed
 from the call to its first message (DocumentStarted, which says how many
@@ -15,7 +22,12 @@ on every OCR worker at once.
 
 from __future__ import annotations
 
+import os
+import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from bench import harness
 from bench.pages import ARCH_E1, PageSet, sheet_specs, vector_pdf
@@ -26,6 +38,48 @@ from planocr.v1 import page_pb2
 COMMAND = "python -m bench latency"
 FIRST_EVENT_REPEATS = 3
 E1_DPI = 300
+#: ISO A3 landscape, in inches.
+A3 = (16.54, 11.69)
+COLD_START_RUNS = 7
+
+
+def _planocr_command() -> list[str]:
+    """The ``planocr`` script installed beside this interpreter, as a user runs it; else ``python -m planocr.cli``."""
+    script = Path(sys.executable).with_name("planocr")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "planocr.cli"]
+
+
+def _timed(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}): {result.stderr[-2000:]}")
+    return elapsed
+
+
+def cli_cold_start(space: harness.Workspace, runs: int = COLD_START_RUNS) -> dict:
+    """Seconds for ``planocr ocr`` on one A3 vector sheet, each run a new process; and the interpreter's own start."""
+    sheet = space.folder("cold-start") / "a3.pdf"
+    sheet.write_bytes(vector_pdf(sheet_specs(1, A3, seed=3)))
+    # Bytecode caches as an installed package has them (some shells switch writing them off).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    command = [*_planocr_command(), "ocr", "--quiet", str(sheet)]
+    first = subprocess.run(command, env=env, capture_output=True, text=True)
+    if first.returncode != 0 or "A-101" not in first.stdout:
+        raise RuntimeError(f"planocr ocr did not read the sheet: {first.stdout[-500:]} {first.stderr[-2000:]}")
+    cli, interpreter = [], []
+    for _ in range(runs):  # alternated, so both see the same moments of a shared machine
+        cli.append(_timed(command, env))
+        interpreter.append(_timed([sys.executable, "-c", "pass"], env))
+    return {
+        "command": f"planocr ocr --quiet {sheet.name}",
+        "sheet": f"A3 ({A3[0]:g} x {A3[1]:g} in), vector with a text layer",
+        "seconds": [round(v, 3) for v in cli],
+        "median_seconds": round(statistics.median(cli), 3),
+        "min_seconds": round(min(cli), 3),
+        "interpreter_seconds": round(statistics.median(interpreter), 3),
+    }
 
 
 def first_event(space: harness.Workspace, pages: PageSet, repeats: int = FIRST_EVENT_REPEATS) -> dict:
@@ -88,6 +142,7 @@ def run(space: harness.Workspace, pages: PageSet) -> dict:
     return {
         "command": COMMAND,
         "load_before": harness.load_average(),
+        "cli_cold_start": cli_cold_start(space),
         "first_event": first_event(space, pages),
         "peak_memory": peak_memory(space),
         "load_after": harness.load_average(),

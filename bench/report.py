@@ -57,6 +57,9 @@ def _targets(r: Results) -> list[tuple[str, str, bool | None, str, str]]:
         out.append((">= 10x faster than ocrmypdf on vector PDFs", f"{_fmt(v, 1)}x" if v else vector.get("missing", "n/a"),
                     None if v is None else v >= 10, "alternatives", "vector"))
     lat = r.get("latency")
+    if lat and "cli_cold_start" in lat:
+        cold = lat["cli_cold_start"]["median_seconds"]
+        out.append(("`planocr ocr` cold start <= 1 s (one A3 vector sheet)", f"{cold:.2f} s", cold <= 1.0, "latency", "cold"))
     if lat:
         first = lat["first_event"]["median_first_message_ms"]
         out.append(("first ProcessDocument event < 100 ms", f"{first:.1f} ms", first < 100, "latency", "first"))
@@ -105,21 +108,43 @@ def _overhead(ov: dict) -> str:
     rows = []
     for clients, run in ov["runs"].items():
         p, h = run["process_page"], run["health_check"]
-        rows.append([clients, f"{p['per_second']:.0f}", f"{p['p50_ms']:.2f}", f"{p['p99_ms']:.2f}", f"{h['per_second']:.0f}",
-                     f"{h['p50_ms']:.2f}", f"{p['vs_health_check']:.3f}"])
-    return f"""## Service overhead
+        echo = run.get("echo")
+        rows.append([clients, f"{p['per_second']:.0f}", f"{p['p50_ms']:.2f}", f"{p['p99_ms']:.2f}", _fmt(p.get("server_cpu_ms")),
+                     f"{h['per_second']:.0f}", f"{h['p50_ms']:.2f}", _fmt(h.get("server_cpu_ms")),
+                     f"{echo['per_second']:.0f}" if echo else "n/a", f"{echo['p50_ms']:.2f}" if echo else "n/a",
+                     f"{p['vs_health_check']:.3f}"])
+    text = f"""## Service overhead
 
 `{ov['command']}`. ProcessPage with the null engine against PostgreSQL, each call on a different pending
 200 x 100 pixel page: claim, fetch, decode, (no) OCR, title-block parse, save, reply, log line. The
-baseline is the gRPC health check on the same server at the same concurrency: the cheapest call
-Python gRPC answers on this machine. Clients run as threads of the benchmark process, on the same
-two cores as the server and PostgreSQL.
+baseline is the gRPC health check on the same server at the same concurrency; the floor is a bare
+grpcio server in its own process that echoes the request's bytes (no protobuf, interceptor or
+database): what Python gRPC alone costs on this machine. Clients run as threads of the benchmark
+process, on the same two cores as the server and PostgreSQL. *server CPU* is the server process's
+CPU time per call (all its threads).
 
-{_table(["clients", "ProcessPage pages/s", "p50 ms", "p99 ms", "health checks/s", "health p50 ms", "ProcessPage / health"], rows)}
+{_table(["clients", "ProcessPage pages/s", "p50 ms", "p99 ms", "server CPU ms", "health checks/s", "health p50 ms",
+         "health server CPU ms", "echo calls/s", "echo p50 ms", "ProcessPage / health"], rows)}
 
 With 16 clients the p50 is queueing: PLANOCR_OCR_WORKERS (2, one per core) page jobs run at once and
 the rest wait their turn, by design. The server process's peak memory in this run: {ov['server_peak_rss_mb']:.0f} MiB.
 """
+    bd = ov.get("breakdown_ms")
+    if bd:
+        steps = [[label, _fmt(v["wall_ms"], 3), _fmt(v["cpu_ms"], 3)] for label, v in bd["steps"].items()]
+        text += f"""
+**Where one call's milliseconds go** (`overhead.breakdown`: the same server built in the benchmark's
+process, timing probes around each step, one client, median of {bd['calls']} calls). *wall* is the step's
+duration, *CPU* the CPU time of the thread it ran on; the difference is waiting (PostgreSQL, another
+thread, the GIL). Indented steps are parts of the step above them. The server's threads used
+{bd['server_cpu_ms_per_call']:.2f} ms of CPU per call in all.
+
+{_table(["step", "wall ms", "CPU ms"], steps)}
+
+What no probe covers is the gRPC round trip and the interceptor (log line, metrics): the whole call
+less the handler.
+"""
+    return text
 
 
 def _throughput(tp: dict) -> str:
@@ -186,11 +211,21 @@ Both tools use Debian's libtesseract with the same `eng` fast model file as the 
 def _latency(lat: dict) -> str:
     fe, pm = lat["first_event"], lat["peak_memory"]
     stages = ", ".join(f"{k.replace('_', ' ')} {v:,} MiB" for k, v in pm["peak_rss_mb"].items())
+    cold = lat.get("cli_cold_start")
+    cold_text = ""
+    if cold:
+        cold_text = f"""**`planocr ocr` cold start.** `{cold['command']}` on one {cold['sheet']}, from the shell, each
+run a new process (imports, the in-process server on a private SQLite database, upload with the page
+rendered at 300 DPI, reading its text layer, printing, stopping): median **{cold['median_seconds']:.2f} s**,
+fastest {cold['min_seconds']:.2f} s (runs: {', '.join(map(str, cold['seconds']))} s). The interpreter alone starts and
+exits in {cold['interpreter_seconds']:.3f} s.
+
+"""
     return f"""## Time to first event, and peak memory
 
 `{lat['command']}`.
 
-**First event.** ProcessDocument on a fresh document of the raster pages, from the call to the first
+{cold_text}**First event.** ProcessDocument on a fresh document of the raster pages, from the call to the first
 message (DocumentStarted: pages to read, pages skipped): median **{fe['median_first_message_ms']:.1f} ms**
 (runs: {', '.join(map(str, fe['first_message_ms']))} ms), {fe['first_message_vs_get_document']:.2f}x a unary GetDocument
 on the same server ({', '.join(map(str, fe['get_document_ms']))} ms). The first page event follows when
@@ -247,6 +282,35 @@ figures in this list were measured while fixing, on the same machine:
   95 to 300+ pages/s with 16 clients and its 1-client p50 from 9 to about 3 ms. Results and errors
   were made durable again afterwards (one WAL flush per page, by design), which costs part of that
   back.
+* **Page-job statements, again.** On PostgreSQL the claim, save, failure, release and lease
+  extension are each one statement sent alone in autocommit mode, through a Core connection instead
+  of an ORM session: one round trip where there were BEGIN, SET LOCAL, the statement and COMMIT. A
+  single UPDATE is atomic by itself, so the leased claim and the save's lease check hold as before;
+  the claim turns `synchronous_commit` off for its own statement (`set_config(..., true)` in its
+  WHERE), the save still waits for the WAL flush. Autocommit is switched on the psycopg2 connection
+  itself: SQLAlchemy's `isolation_level="AUTOCOMMIT"` left the connection pinned to an explicit
+  isolation level, after which psycopg2 sent two SET statements per switch. The claim's `status IN
+  (...)` became two comparisons (an IN list is rewritten into the SQL on every call).
+* **Connection checks.** The pool's pre-ping sent `SELECT 1` before every checkout, twice per page.
+  A pooled PostgreSQL connection is now handed out as it is when it was used in the last 10 s and
+  its socket is quiet; one whose socket shows data or end-of-file (the server closed it: restart,
+  failover, terminated backend) or that sat idle longer is pinged first and replaced if the ping
+  fails (`service/db/engine.py`; tests/unit/test_db_connections.py terminates a backend under it).
+  Together with the statements above, a page job went from nine database round trips to two; side
+  by side on a busy machine (load 3-5), 16 clients went from 156-167 to 199-242 pages/s and the
+  server's CPU per call from 4.3-4.6 to 3.2-3.9 ms.
+* **`planocr ocr` start-up.** Its new, private SQLite database gets its tables from the models in one
+  transaction (`migrate.create_schema`, the same schema the migrations build, compared in
+  tests/unit/test_migrations.py) instead of Alembic, which is no longer imported at all (with its
+  Mako templates and Pygments, about a fifth of the imports); commits to that throwaway file do not
+  wait for the disk; the one-shot server has no reflection and no metrics (prometheus_client not
+  imported); tqdm gets a thread lock instead of building a multiprocessing one on its first bar;
+  `JSONB` no longer imports the whole PostgreSQL dialect on SQLite; shutdown's release of unfinished
+  pages is a prebuilt statement (compiling the ORM UPDATE cost tens of milliseconds once). The cycle
+  collector is paused while the start-up builds its objects, which are then frozen; and at exit they
+  are frozen again before the interpreter's teardown, whose collections over them took a third of a
+  second after the work was done. On the same busy machine, side by side: median 2.33 -> 1.60 s,
+  CPU 1.87 -> 1.26 s per run.
 * **Scheduler.** DocumentRun starts the next pages before it streams the finished pages' events, so
   a worker does not idle while the caller reads.
 * **Scale-out channel.** The fan-out channel connects on first use: connecting at start-up, before
@@ -255,22 +319,27 @@ figures in this list were measured while fixing, on the same machine:
 """
 
 _LIMITS = {
-    "rate": """**Null-engine pages per second.** What is left is Python: about 2-3 ms of server CPU per
-call (gRPC's Python layer, three thread hand-offs between the RPC, OCR-pool and engine-runner
-threads, SQLAlchemy sessions for two transactions of four statements each, including the pre-ping
-that lets a database restart cost one retry), all under one GIL, while the clients and PostgreSQL
-share the same two cores; and the durable save waits for one WAL flush (about 1.2 ms on this disk)
-per page on each of the two workers. More OCR workers do not help (8 were slower than 2). Going further means
-leaving the ORM session for the two page-job statements or dropping the per-checkout ping, both
-against the design notes, or running more server processes, which is what the scale-out is for.""",
-    "p50": """**Null-engine p50 latency.** One call is a gRPC round trip (the health check's p50 is the
-floor), nine database round trips (claim: pre-ping, BEGIN, SET LOCAL, UPDATE, COMMIT; save:
-pre-ping, BEGIN, UPDATE, COMMIT) and three thread hand-offs. A round trip takes 0.04 ms on an idle
-machine but 0.3-0.5 ms while the client, the server's threads and PostgreSQL share two cores
-(py-spy: the SET LOCAL alone took about 0.5 ms of each call). The largest single wait is the save's durable commit: PostgreSQL's WAL
-flush takes about 1.2 ms on this disk (`pg_test_fsync`; 0.2 ms per commit without it). While saves
-also committed asynchronously, the p50 was 3.0 ms; results were made durable again on purpose
-(docs/reliability.md), which is what puts the p50 at the 5 ms line.""",
+    "rate": """**Null-engine pages per second.** What is left is Python and the machine: the server uses
+the CPU time per call in the overhead table, under one GIL, while the clients and PostgreSQL share
+the same two cores. The breakdown shows where: the two statements (SQLAlchemy Core and psycopg2;
+their CPU column), fetching and decoding the image, the thread hand-offs (RPC thread to OCR worker
+to engine runner and back) and gRPC's Python layer, which alone costs what the echo floor shows. With two OCR workers (one per core, the default) each page job also
+waits for its save's WAL flush, so at most two pages are saved per flush time. Running the two
+statements on the raw psycopg2 connection was measured at about 0.15 ms of CPU less per statement
+and was left out: it would give up SQLAlchemy's error handling and disconnect detection for a few
+percent. Further means more server processes (the scale-out).""",
+    "p50": """**Null-engine p50 latency.** One call is a gRPC round trip (the echo floor), two database
+round trips and three thread hand-offs; the largest single wait is the save's durable commit, whose
+WAL flush takes about 1.2 ms on this disk when it is idle and several milliseconds while other work
+writes to it (the *save* step of the breakdown). Each of those hand-offs and round trips wakes a
+thread, and on a machine where other processes keep both cores busy (the CPU pressure in the
+machine section) every wake-up can wait for a core: the breakdown's whole call, measured in the same
+run with the server in the benchmark's process, shows what one call costs when it does not.""",
+    "cold": """**`planocr ocr` cold start.** Most of it is importing what the whole path needs
+(SQLAlchemy alone about a third of the imports, then pydantic, gRPC, protobuf, Pillow, PDFium,
+tesserocr and the title-block parser) and, for the upload, rendering the sheet at 300 DPI and
+encoding it as PNG; reading the text layer and starting and stopping the server are small. Every
+figure here moves with the load on a shared machine.""",
     "raster": """**Against the scripted tools on raster pages.** The default `tesseract` engine reads each
 page in up to four passes (orientation, the full page in sparse-text mode and again in layout mode
 when it is dense, a coarse pass for large text, the page turned for vertical text; see

@@ -7,6 +7,9 @@ RPC metrics follow the names dashboards for gRPC servers already know
 (``grpc_server_handled_total``, ``grpc_server_handling_seconds``); the rest
 are prefixed ``planocr_``. Label values come from small fixed sets (method
 names, status codes, engine names, outcomes): never ids or text.
+
+prometheus_client is imported when a :class:`Metrics` is built; the one-shot
+server of ``planocr ocr`` uses :class:`NoMetrics`, which never imports it.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from importlib import metadata
-from wsgiref.simple_server import WSGIServer
+from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, start_http_server
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
 
-from planocr.pipeline import PageOutcome
+    from planocr.pipeline import PageOutcome
 
 RPC_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 PAGE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
@@ -34,6 +38,8 @@ class Metrics:
     """The service's metrics and the callbacks that feed them."""
 
     def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.rpcs_handled = Counter(
@@ -67,14 +73,21 @@ class Metrics:
         Info("planocr_build", "Version of the running service", registry=r).info({"version": _version()})
         self._http: WSGIServer | None = None
         self._http_thread: threading.Thread | None = None
+        # Each call's labelled series, looked up once per (method, code): labels() costs more than inc().
+        self._rpc_series: dict[tuple[str, str], tuple] = {}
 
     # -- feeding ------------------------------------------------------------
 
     def observe_rpc(self, full_method: str, code: str, seconds: float) -> None:
         """The interceptor's CallObserver: one call finished with ``code``."""
-        service, method = split_method(full_method)
-        self.rpcs_handled.labels(service, method, code).inc()
-        self.rpc_seconds.labels(service, method, code).observe(seconds)
+        series = self._rpc_series.get((full_method, code))
+        if series is None:
+            service, method = split_method(full_method)
+            series = self.rpcs_handled.labels(service, method, code), self.rpc_seconds.labels(service, method, code)
+            self._rpc_series[(full_method, code)] = series
+        handled, duration = series
+        handled.inc()
+        duration.observe(seconds)
 
     def observe_page(self, outcome: PageOutcome, seconds: float) -> None:
         """The pipeline's observer: a claimed page was saved completed or failed."""
@@ -98,6 +111,8 @@ class Metrics:
 
     def serve(self, listen: str) -> int:
         """Start the HTTP endpoint (``/metrics``) on ``host:port``; returns the bound port."""
+        from prometheus_client import start_http_server
+
         host, port = parse_listen(listen)
         self._http, self._http_thread = start_http_server(port, addr=host, registry=self.registry)
         self._http_thread.name = "planocr-metrics"
@@ -108,6 +123,48 @@ class Metrics:
             self._http.shutdown()
             self._http.server_close()
             self._http = None
+
+
+class _NoSeries:
+    """Stands in for a metric and its labelled series in :class:`NoMetrics`."""
+
+    def labels(self, *_labels: str) -> _NoSeries:
+        return self
+
+    def inc(self, _amount: float = 1) -> None:
+        pass
+
+    def set(self, _value: float) -> None:
+        pass
+
+
+class NoMetrics:
+    """What :class:`Metrics` offers the server, recording nothing.
+
+    For a server nobody can scrape and whose counts end with it (the
+    one-shot server of ``planocr ocr``): it neither imports
+    prometheus_client nor builds a registry.
+    """
+
+    registry = None
+
+    def __init__(self) -> None:
+        self.serving = self.health_failures = _NoSeries()
+
+    def observe_rpc(self, full_method: str, code: str, seconds: float) -> None:
+        pass
+
+    def observe_page(self, outcome: PageOutcome, seconds: float) -> None:
+        pass
+
+    def watch(self, *, queue_depth: Callable[[], int], workers: int, pool_in_use: Callable[[], int], pool_max: int) -> None:
+        pass
+
+    def serve(self, listen: str) -> int:
+        raise ValueError("this server was built without metrics; it cannot serve PLANOCR_METRICS_LISTEN")
+
+    def close(self) -> None:
+        pass
 
 
 def parse_listen(listen: str) -> tuple[str, int]:

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from planocr import security
 from planocr.auth import TokenAuthInterceptor
@@ -39,7 +38,7 @@ from planocr.db.repository import Repository
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import PlanocrError, Reason
 from planocr.interceptors import ErrorInterceptor
-from planocr.metrics import Metrics
+from planocr.metrics import Metrics, NoMetrics
 from planocr.pipeline import CancelToken, Pipeline
 from planocr.servicer import OcrServicer
 from planocr.storage import Storage, open_storage
@@ -66,7 +65,9 @@ class HealthMonitor:
     next check is not started while a hung one is still running.
     """
 
-    def __init__(self, servicer: health.HealthServicer, repository: Repository, storage: Storage, metrics: Metrics, settings: Settings):
+    def __init__(
+        self, servicer: health.HealthServicer, repository: Repository, storage: Storage, metrics: Metrics | NoMetrics, settings: Settings
+    ):
         self.servicer = servicer
         self.repository = repository
         self.storage = storage
@@ -158,7 +159,7 @@ class PlanocrServer:
     runner: EngineRunner
     health: health.HealthServicer
     monitor: HealthMonitor
-    metrics: Metrics
+    metrics: Metrics | NoMetrics
     db_engine: object
     stopping: CancelToken = field(default_factory=CancelToken)
     metrics_port: int | None = None
@@ -242,29 +243,46 @@ class PlanocrServer:
         return self._stopped.wait(timeout)
 
 
-def create_server(settings: Settings, *, engines: EngineRegistry | None = None) -> tuple[PlanocrServer, int]:
-    """Build the service and bind its port (``settings.listen``; port 0 picks one). Not started."""
+def create_server(
+    settings: Settings, *, engines: EngineRegistry | None = None, private_database: bool = False, metrics: bool = True
+) -> tuple[PlanocrServer, int]:
+    """Build the service and bind its port (``settings.listen``; port 0 picks one). Not started.
+
+    ``private_database``: the database is new and no other process will use
+    it (``planocr ocr``'s temporary SQLite file); its tables are created from
+    the models (:func:`planocr.db.migrate.create_schema`) instead of by the
+    migrations, so Alembic is neither imported nor run, and its commits do
+    not wait for the disk (``create_db_engine(private=True)``).
+
+    ``metrics=False``: nothing is counted (:class:`planocr.metrics.NoMetrics`),
+    for a server whose counts nobody reads; it cannot have
+    ``PLANOCR_METRICS_LISTEN``.
+    """
+    if not metrics and settings.metrics_listen:
+        raise ValueError("a server built without metrics cannot serve PLANOCR_METRICS_LISTEN")
     credentials = security.server_credentials(settings)  # bad certificate files fail before anything opens
-    db_engine = create_db_engine(settings)
-    if settings.should_migrate_on_start:
+    db_engine = create_db_engine(settings, private=private_database)
+    if private_database:
+        migrate.create_schema(db_engine)
+    elif settings.should_migrate_on_start:
         migrate.upgrade(db_engine)
     repository = Repository(create_sessionmaker(db_engine))
     access, secret = settings.s3_credentials()
     storage = open_storage(settings.resolved_storage_url, access_key=access, secret_key=secret)
     engines = engines or EngineRegistry.from_settings(settings)
     engines.get()  # fail at start, not on the first page, when the default engine cannot load
-    metrics = Metrics()
+    counts = Metrics() if metrics else NoMetrics()
     pool = OcrPool(settings.ocr_workers, settings.queue_limit)
     runner = EngineRunner(settings.ocr_workers + 4, settings.engine_timeout)
-    pipeline = Pipeline(settings, repository, storage, engines, runner, observer=metrics.observe_page)
-    metrics.watch(
+    pipeline = Pipeline(settings, repository, storage, engines, runner, observer=counts.observe_page if metrics else None)
+    counts.watch(
         queue_depth=lambda: pool.depth,
         workers=settings.ocr_workers,
         pool_in_use=db_engine.pool.checkedout,
         pool_max=settings.db_pool_size + settings.db_max_overflow,
     )
 
-    interceptors: list[grpc.ServerInterceptor] = [ErrorInterceptor(observe=metrics.observe_rpc)]
+    interceptors: list[grpc.ServerInterceptor] = [ErrorInterceptor(observe=counts.observe_rpc if metrics else None)]
     if settings.auth_token is not None:
         # After the error interceptor, so refused calls are logged and counted too.
         interceptors.append(TokenAuthInterceptor(settings.auth_token.get_secret_value()))
@@ -284,6 +302,8 @@ def create_server(settings: Settings, *, engines: EngineRegistry | None = None) 
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     if settings.reflection:
+        from grpc_reflection.v1alpha import reflection
+
         reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     if credentials is None:
         port = server.add_insecure_port(settings.listen)
@@ -302,8 +322,8 @@ def create_server(settings: Settings, *, engines: EngineRegistry | None = None) 
         pool=pool,
         runner=runner,
         health=health_servicer,
-        monitor=HealthMonitor(health_servicer, repository, storage, metrics, settings),
-        metrics=metrics,
+        monitor=HealthMonitor(health_servicer, repository, storage, counts, settings),
+        metrics=counts,
         db_engine=db_engine,
         stopping=stopping,
     )

@@ -4,7 +4,9 @@ Column names and the ``ocr_blocks`` JSON keys (``blocks``, ``detected_scales``,
 ``detected_sheet_numbers``, ``detected_titles``, ``title_block``) are what the
 existing FastAPI app reads; keep them. Columns after the comment "service's
 own" are planocr's bookkeeping. Schema changes go through Alembic migrations
-(``planocr/db/migrations``), never ``create_all``.
+(``planocr/db/migrations``), never ``create_all``; the one exception is a new
+database private to one process (``migrate.create_schema``), which is why the
+models also carry the migrations' server defaults.
 """
 
 from __future__ import annotations
@@ -12,11 +14,27 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+class JSONType(TypeDecorator):
+    """JSON, stored as JSONB on PostgreSQL (what the migrations create).
+
+    The PostgreSQL dialect is imported only when a PostgreSQL database is
+    used: importing it for ``JSONB`` alone cost a SQLite process (``planocr
+    ocr``) a tenth of its start-up imports.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):  # noqa: ANN001, ANN201 - SQLAlchemy's signature
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
 
 PENDING = "pending"
 PROCESSING = "processing"
@@ -40,12 +58,12 @@ class Document(Base):
     filename: Mapped[str] = mapped_column(String(512))
     content_type: Mapped[str] = mapped_column(String(128))
     source_key: Mapped[str] = mapped_column(String(1024))
-    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    page_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     # service's own
-    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
-    sha256: Mapped[str] = mapped_column(String(64), default="")
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
     request_id: Mapped[str | None] = mapped_column(String(256), unique=True)
 
 
@@ -62,9 +80,9 @@ class Page(Base):
     image_key: Mapped[str] = mapped_column(String(1024))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default=PENDING)
+    status: Mapped[str] = mapped_column(String(20), default=PENDING, server_default=PENDING)
     ocr_text: Mapped[str | None] = mapped_column(Text)
-    ocr_blocks: Mapped[dict | None] = mapped_column(JSONType)
+    ocr_blocks: Mapped[dict | None] = mapped_column(JSONType())
     sheet_number: Mapped[str | None] = mapped_column(String(128))
     title: Mapped[str | None] = mapped_column(String(512))
     scale_text: Mapped[str | None] = mapped_column(String(128))
@@ -76,10 +94,10 @@ class Page(Base):
     text_layer_key: Mapped[str | None] = mapped_column(String(1024))
     engine: Mapped[str | None] = mapped_column(String(64))
     text_source: Mapped[str | None] = mapped_column(String(32))
-    rotation: Mapped[int] = mapped_column(Integer, default=0)
+    rotation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     processed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     processing_ms: Mapped[int | None] = mapped_column(Integer)
     error_code: Mapped[str | None] = mapped_column(String(32))

@@ -7,6 +7,12 @@ a connection while it fetches images or runs OCR.
 Page claims are a single conditional UPDATE: the database decides who wins,
 so two threads, two requests or two replicas never read the same page at
 once, and a claim whose lease has expired (its worker died) can be taken over.
+
+The page job's own statements (claim, save, fail, release, lease extension)
+are each one statement that is its own transaction: on PostgreSQL it is sent
+alone in autocommit mode, one round trip instead of BEGIN, the statement and
+COMMIT, without an ORM session. A single UPDATE is atomic by itself, so the
+claim and the lease check of the save hold exactly as inside a transaction.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, func, literal_column, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -109,16 +115,27 @@ _PAGE_COLUMNS = [c.key for c in Page.__table__.columns]
 # Claims and saves are Core UPDATE ... RETURNING on the table: one statement,
 # no ORM identity map, instead of an UPDATE and a SELECT through the ORM.
 _PAGES = Page.__table__
-_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
 def _page_record(row: Page) -> PageRecord:
     return PageRecord(**{name: getattr(row, name) for name in PageRecord.__slots__})
 
 
+def _asynchronous(statement):
+    """``statement`` (an UPDATE on pages), committing without waiting for the WAL flush on PostgreSQL.
+
+    ``... WHERE ... AND set_config('synchronous_commit', 'off', true) = 'off'``
+    turns the setting off for the statement's own transaction (in autocommit
+    mode, the statement itself) as it updates the row. A statement that
+    updates nothing writes nothing, so it does not matter whether it ran.
+    """
+    return statement.where(func.set_config("synchronous_commit", "off", True) == literal_column("'off'"))
+
+
 def _claim_statement(force: bool):
     status = _PAGES.c.status
-    claimable = [status.in_((PENDING, ERROR)), (status == PROCESSING) & (_PAGES.c.lease_expires_at < bindparam("p_now"))]
+    # Comparisons, not status IN (...): an IN list is an "expanding" parameter rewritten into the SQL on every call.
+    claimable = [status == PENDING, status == ERROR, (status == PROCESSING) & (_PAGES.c.lease_expires_at < bindparam("p_now"))]
     if force:
         claimable.append(status == COMPLETED)
     return (
@@ -135,14 +152,18 @@ def _claim_statement(force: bool):
     )
 
 
+def _held(statement):
+    """``statement`` restricted to the page ``p_id`` while ``p_owner`` holds its lease."""
+    return statement.where(
+        _PAGES.c.id == bindparam("p_id"), _PAGES.c.lease_owner == bindparam("p_owner"), _PAGES.c.status == PROCESSING
+    )
+
+
 def _finish_statement(**values: Any):
     """Store a page's end state if the given owner still holds its lease."""
-    return (
-        update(_PAGES)
-        .where(_PAGES.c.id == bindparam("p_id"), _PAGES.c.lease_owner == bindparam("p_owner"), _PAGES.c.status == PROCESSING)
-        .values(lease_owner=None, lease_expires_at=None, processed_at=bindparam("p_now"), updated_at=bindparam("p_now"), **values)
-        .returning(*_PAGES.c)
-    )
+    return _held(update(_PAGES)).values(
+        lease_owner=None, lease_expires_at=None, processed_at=bindparam("p_now"), updated_at=bindparam("p_now"), **values
+    ).returning(*_PAGES.c)
 
 
 # The PageResult fields, each stored in the column of the same name.
@@ -150,6 +171,14 @@ _RESULT_COLUMNS = ("ocr_text", "ocr_blocks", "sheet_number", "title", "scale_tex
 # The page job's statements are built once: building an UPDATE with twenty
 # values cost more CPU per page than everything else the service does.
 _CLAIM = {force: _claim_statement(force) for force in (False, True)}
+_EXTEND = _held(update(_PAGES)).values(lease_expires_at=bindparam("p_expires"))
+_RELEASE = _held(update(_PAGES)).values(status=PENDING, lease_owner=None, lease_expires_at=None, updated_at=bindparam("p_now"))
+_GET_PAGE = select(_PAGES).where(_PAGES.c.id == bindparam("p_id"))
+_RELEASE_OWNER = (
+    update(_PAGES)
+    .where(_PAGES.c.lease_owner == bindparam("p_owner"), _PAGES.c.status == PROCESSING)
+    .values(status=PENDING, lease_owner=None, lease_expires_at=None, updated_at=bindparam("p_now"))
+)
 _COMPLETE = _finish_statement(
     status=COMPLETED,
     **{name: bindparam(f"p_{name}", type_=_PAGES.c[name].type) for name in _RESULT_COLUMNS},
@@ -213,6 +242,12 @@ class Repository:
     def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], dt.datetime] = utcnow):
         self._sessions = sessions
         self._clock = clock
+        self._engine: Engine = sessions.kw["bind"]
+        self._postgres = self._engine.dialect.name == "postgresql"
+        # Claims, lease extensions and releases commit asynchronously on PostgreSQL (see claim_page).
+        lazy = _asynchronous if self._postgres else (lambda statement: statement)
+        self._claim = {force: lazy(statement) for force, statement in _CLAIM.items()}
+        self._extend, self._release = lazy(_EXTEND), lazy(_RELEASE)
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:
@@ -220,21 +255,30 @@ class Repository:
             yield session
 
     @contextmanager
-    def _page_tx(self) -> Iterator[Session]:
-        """A claim, lease or release transaction: its commit does not wait for the disk.
+    def _statement(self) -> Iterator[Connection]:
+        """A connection for one statement that is its own transaction, committed when the block ends.
 
-        On PostgreSQL these commits are asynchronous (``synchronous_commit
-        off``): a database crash may forget the last moments of them, never
-        corrupt anything. A forgotten claim only means the page is read again,
-        and the save's lease check still keeps each page to one worker at a
-        time. Results and failures are saved with durable commits, so a page
-        reported completed stays completed. Waiting for the WAL flush was the
-        largest cost of a page job with a fast engine (docs/benchmarks.md).
+        PostgreSQL runs it in autocommit mode (one round trip); SQLite inside
+        BEGIN IMMEDIATE ... COMMIT (see planocr.db.engine).
+
+        Autocommit is switched on the psycopg2 connection itself, not with
+        SQLAlchemy's ``isolation_level="AUTOCOMMIT"``: resetting that on
+        return pins the connection to an explicit isolation level, after
+        which psycopg2 sends two SET statements for every switch.
         """
-        with self._tx() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                session.execute(_ASYNC_COMMIT)
-            yield session
+        with database_errors():
+            if not self._postgres:
+                with self._engine.begin() as connection:
+                    yield connection
+                return
+            with self._engine.connect() as connection:
+                dbapi_connection = connection.connection.dbapi_connection
+                dbapi_connection.autocommit = True
+                try:
+                    yield connection
+                finally:
+                    if not dbapi_connection.closed:
+                        dbapi_connection.autocommit = False
 
     # -- health -------------------------------------------------------------
 
@@ -363,35 +407,41 @@ class Repository:
         Claimable: pending, failed, processing with an expired lease, and
         completed when ``force`` is set. Otherwise the page is returned
         unclaimed as it stands (completed, or leased by another worker).
+
+        On PostgreSQL claims, lease extensions and releases commit
+        asynchronously (``synchronous_commit off``): a database crash may
+        forget the last moments of them, never corrupt anything. A forgotten
+        claim only means the page is read again, and the save's lease check
+        still keeps each page to one worker at a time. Results and failures
+        are saved with durable commits, so a page reported completed stays
+        completed. Waiting for the WAL flush was the largest cost of a page
+        job with a fast engine (docs/benchmarks.md).
         """
         now = self._clock()
         params = {"p_id": page_id, "p_owner": owner, "p_now": now, "p_expires": now + dt.timedelta(seconds=lease_seconds)}
-        with self._page_tx() as session:
-            claimed = session.execute(_CLAIM[force], params).mappings().first()
-            if claimed is not None:
-                return Claim(claimed=True, page=_returned_record(claimed))
-            row = session.get(Page, page_id)
-            if row is None:
-                raise NotFound(f"page {page_id} not found", reason=Reason.PAGE_NOT_FOUND)
-            return Claim(claimed=False, page=_page_record(row))
+        with self._statement() as connection:
+            claimed = connection.execute(self._claim[force], params).mappings().first()
+        if claimed is not None:
+            return Claim(claimed=True, page=_returned_record(claimed))
+        # Not claimable: the page as it stands now, read by a statement of its own.
+        with self._statement() as connection:
+            row = connection.execute(_GET_PAGE, {"p_id": page_id}).mappings().first()
+        if row is None:
+            raise NotFound(f"page {page_id} not found", reason=Reason.PAGE_NOT_FOUND)
+        return Claim(claimed=False, page=_returned_record(row))
 
     def extend_lease(self, page_id: uuid.UUID, owner: str, lease_seconds: float) -> bool:
-        now = self._clock()
-        with self._page_tx() as session:
-            result = session.execute(
-                update(Page)
-                .where(Page.id == page_id, Page.lease_owner == owner, Page.status == PROCESSING)
-                .values(lease_expires_at=now + dt.timedelta(seconds=lease_seconds))
-            )
-            return result.rowcount == 1
+        params = {"p_id": page_id, "p_owner": owner, "p_expires": self._clock() + dt.timedelta(seconds=lease_seconds)}
+        with self._statement() as connection:
+            return connection.execute(self._extend, params).rowcount == 1
 
     def complete_page(self, page_id: uuid.UUID, owner: str, result: PageResult) -> PageRecord | None:
         """Store a page's result if ``owner`` still holds its lease; None when the lease was lost."""
         params = {f"p_{name}": getattr(result, name) for name in _RESULT_COLUMNS}
         params.update(p_id=page_id, p_owner=owner, p_now=self._clock())
-        with self._tx() as session:
-            updated = session.execute(_COMPLETE, params).mappings().first()
-            return None if updated is None else _returned_record(updated)
+        with self._statement() as connection:
+            updated = connection.execute(_COMPLETE, params).mappings().first()
+        return None if updated is None else _returned_record(updated)
 
     def fail_page(self, page_id: uuid.UUID, owner: str, error: PlanocrError, processing_ms: int | None = None) -> PageRecord | None:
         """Mark a page ``error`` with a readable message, if ``owner`` still holds its lease."""
@@ -404,31 +454,20 @@ class Repository:
             "p_error_reason": str(error.reason),
             "p_processing_ms": processing_ms,
         }
-        with self._tx() as session:
-            updated = session.execute(_FAIL, params).mappings().first()
-            return None if updated is None else _returned_record(updated)
+        with self._statement() as connection:
+            updated = connection.execute(_FAIL, params).mappings().first()
+        return None if updated is None else _returned_record(updated)
 
     def release_page(self, page_id: uuid.UUID, owner: str) -> bool:
         """Give a claimed page back (``pending``) without a result, e.g. on cancellation or shutdown."""
-        now = self._clock()
-        with self._page_tx() as session:
-            result = session.execute(
-                update(Page)
-                .where(Page.id == page_id, Page.lease_owner == owner, Page.status == PROCESSING)
-                .values(status=PENDING, lease_owner=None, lease_expires_at=None, updated_at=now)
-            )
-            return result.rowcount == 1
+        params = {"p_id": page_id, "p_owner": owner, "p_now": self._clock()}
+        with self._statement() as connection:
+            return connection.execute(self._release, params).rowcount == 1
 
     def release_owner(self, owner: str) -> int:
         """Give back every page this process still holds (graceful shutdown)."""
-        now = self._clock()
-        with self._tx() as session:
-            result = session.execute(
-                update(Page)
-                .where(Page.lease_owner == owner, Page.status == PROCESSING)
-                .values(status=PENDING, lease_owner=None, lease_expires_at=None, updated_at=now)
-            )
-            return result.rowcount
+        with self._statement() as connection:
+            return connection.execute(_RELEASE_OWNER, {"p_owner": owner, "p_now": self._clock()}).rowcount
 
     def update_fields(self, page_id: uuid.UUID, *, sheet_number: str | None, title: str | None, scale_text: str | None, ocr_blocks: dict[str, Any]) -> None:
         """Rewrite a completed page's fields (document-level refinement)."""

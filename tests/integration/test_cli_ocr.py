@@ -5,13 +5,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
+from pathlib import Path
 
 import jsonschema
 import pytest
 
+from planocr.config import Settings
+from planocr.db import migrate
+from planocr.db.engine import create_db_engine
 from tests.conftest import make_settings
 from tests.support.drawing import sheet
 from tests.support.pdfs import text_pdf
+from tests.support.schema import schema_of
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PAGE = {
     "type": "object",
@@ -101,3 +109,41 @@ def test_against_a_running_server(start_server, files, tmp_path):
     jsonschema.validate(data, SCHEMA)
     document_id = data["documents"][0]["document_id"]
     assert running.server.repository.get_document(__import__("uuid").UUID(document_id)).counts == {"completed": 2}
+
+
+# Run in a fresh interpreter: what the one-shot path imports is the point.
+NO_ALEMBIC = textwrap.dedent(
+    """
+    import contextlib, gc, io, json, sys
+    from planocr import cli, ocr_cli
+    from tests.support.schema import schema_of
+
+    with ocr_cli.local_server(None) as server:
+        schema = schema_of(server.db_engine)
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        status = cli.main(["ocr", "--json", "--quiet", sys.argv[1]])
+    pages = json.loads(out.getvalue())["documents"][0]["pages"]
+    unneeded = ("alembic", "mako", "prometheus_client", "grpc_reflection.v1alpha")
+    loaded = sorted(name for name in sys.modules if name.startswith(unneeded))
+    report = {"schema": schema, "status": status, "states": [p["state"] for p in pages], "loaded": loaded}
+    print(json.dumps({**report, "collecting": gc.isenabled()}))
+    """
+)
+
+
+def test_one_shot_creates_its_private_schema_without_alembic_metrics_or_reflection(files, tmp_path):
+    pdf, _ = files
+    result = subprocess.run([sys.executable, "-c", NO_ALEMBIC, str(pdf)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == 0 and report["states"] == ["completed", "completed"]
+    assert report["collecting"]  # the collector paused for the start-up only
+    # Alembic (and its templates) never imported, let alone run; no metrics, no reflection.
+    assert report["loaded"] == []
+    # The tables the FastAPI app reads are exactly those of a migrated database.
+    migrated = create_db_engine(Settings(data_dir=tmp_path / "migrated"))
+    try:
+        migrate.upgrade(migrated)
+        assert report["schema"] == json.loads(json.dumps(schema_of(migrated)))
+    finally:
+        migrated.dispose()

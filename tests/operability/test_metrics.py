@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from planocr.client import FailedPrecondition, NotFound, PlanocrClient
+from planocr.client import PAGE_STATE_COMPLETED, FailedPrecondition, NotFound, PlanocrClient
 from planocr.engines.registry import EngineRegistry
 from planocr.v1 import ocr_service_pb2 as pb
 from tests.conftest import make_settings
@@ -100,3 +100,23 @@ def test_metrics_endpoint_closes_with_the_server(start_server):
     running.server.stop(grace=0.5)
     with pytest.raises(OSError):
         scrape(port)
+
+
+def test_a_server_built_without_metrics_serves_and_refuses_an_endpoint(tmp_path):
+    from planocr.server import create_server
+
+    with pytest.raises(ValueError, match="METRICS_LISTEN"):
+        create_server(make_settings(tmp_path / "a", metrics_listen="127.0.0.1:0"), metrics=False)
+    server, port = create_server(make_settings(tmp_path / "b"), metrics=False)
+    server.start()
+    try:
+        assert server.metrics.registry is None
+        with PlanocrClient(f"127.0.0.1:{port}", retry=None) as client:
+            document = client.upload(draw_page([("A-101", 100, 100, 40)]), filename="a.png")
+            page_id = next(iter(client.list_pages(document.document_id))).page_id
+            assert client.process_page(page_id).page.state == PAGE_STATE_COMPLETED
+            with pytest.raises(NotFound):
+                client.get_page(str(uuid.uuid4()))
+        assert server.check_health()
+    finally:
+        server.stop(grace=0.5)

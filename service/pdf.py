@@ -37,6 +37,12 @@ class RenderedPage:
     dpi: int
     words: list[Word]
 
+    def rules(self) -> list[list[int]]:
+        """The page's ruling lines (``[x0, y0, x1, y1, thickness]`` in image pixels), found in the rendered image."""
+        from planocr.titleblock.rules import find_rules, rules_to_json
+
+        return rules_to_json(find_rules(self.image, self.dpi))
+
 
 @contextmanager
 def open_pdf(data: bytes) -> Iterator[pdfium.PdfDocument]:

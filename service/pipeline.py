@@ -41,6 +41,8 @@ from planocr.imaging import decode_image
 from planocr.storage import Storage
 from planocr.sheetreader import ReadingOptions, SheetRead, SheetReader
 from planocr.titleblock import TitleBlockResult
+from planocr.titleblock.rules import rules_from_json
+from planocr.titleblock.structure import PageStructure
 from planocr.titleblock.context import duplicate_sheet_numbers, refine_document
 from planocr.workers import EngineRunner
 
@@ -208,10 +210,11 @@ class Pipeline:
         read: SheetRead | None = None
         engine_name = textlayer.TEXT_SOURCE
         if mode in ("auto", "text-layer") and page.text_layer_key:
-            words = textlayer.words_from_json(self._fetch(page.text_layer_key, "text layer"))
+            words, rules = textlayer.layer_from_json(self._fetch(page.text_layer_key, "text layer"))
             usable, why = textlayer.assess(words, page.width, page.height)
             if usable:
-                read = self.reader.read_layer(textlayer.result_from_words(words, page.width, page.height))
+                structure = PageStructure.from_rules(rules_from_json(rules), page.width, page.height) if rules else None
+                read = self.reader.read_layer(textlayer.result_from_words(words, page.width, page.height), structure)
             elif mode == "text-layer":
                 raise FailedPrecondition(f"the page's text layer is not usable: {why}", reason=Reason.TEXT_LAYER_MISSING)
         elif mode == "text-layer":

@@ -16,6 +16,10 @@ pays:
     150 DPI, where title blocks run their text bottom to top (or top to
     bottom along the right edge); bands where turned text shows are read
     again at the page's resolution (up to 300 DPI);
+``bubble``
+    the circles at the page's corners (civil and highway sheets number
+    themselves with the sheet number over the total in one), their two
+    halves read on their own at 300 DPI or more;
 ``block``
     the title block enlarged to 300 DPI on a scan below ``enlarge_below``
     DPI (6 to 8 pt type is 12 to 17 pixels tall at 150 DPI);
@@ -39,19 +43,22 @@ cost. ``docs/engines.md`` has the measurements behind these choices.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from PIL import Image
 
 from planocr.engines import geometry, textlayer
-from planocr.engines.base import BLOCK, CELL, SPARSE, Box, Line, OcrEngine, OcrResult, Word
+from planocr.engines.base import BLOCK, CELL, DIGITS, SPARSE, Box, Line, OcrEngine, OcrResult, Word
 from planocr.engines.vertical import one_direction, vertical_bands, vertical_words
 from planocr.titleblock import TitleBlockResult, parse_title_block
 from planocr.titleblock.focus import find_focus
+from planocr.titleblock.ranker import Ranker
+from planocr.titleblock.rules import bubble_content, find_bubbles, find_rules
+from planocr.titleblock.structure import PageStructure
 
 #: Every kind of closer look the reader knows.
-EXTRA_READS = ("large", "vertical", "block", "cells", "lang", "complete")
+EXTRA_READS = ("large", "vertical", "bubble", "block", "cells", "lang", "complete")
 
 #: Resolution turned text is looked for at, the most it is read again at, and what a title block is enlarged to.
 SEARCH_DPI = 150
@@ -124,6 +131,7 @@ class SheetRead:
     ocr: OcrResult
     title_block: TitleBlockResult
     steps: list[Step] = field(default_factory=list)
+    structure: PageStructure | None = None
 
     @property
     def engine_seconds(self) -> float:
@@ -140,18 +148,26 @@ def speaks(words: Sequence[Word], lang: str) -> bool:
 
 
 class SheetReader:
-    """Reads sheets with ``options``; ``parse`` is the title-block parser (``parse_title_block``)."""
+    """Reads sheets with ``options``; titles blocks weighed by ``ranker`` (default: the fitted model).
 
-    def __init__(self, options: ReadingOptions | None = None,
-                 parse: Callable[[Sequence[Line], int, int], TitleBlockResult] | None = None):
+    A page's :class:`~planocr.titleblock.structure.PageStructure` (its ruled
+    cells and the title block they draw) comes with it when its PDF was
+    rendered at upload; for images it is found here, from the upright page.
+    """
+
+    def __init__(self, options: ReadingOptions | None = None, ranker: Ranker | None = None):
         self.options = options or ReadingOptions()
-        self.parse = parse or (lambda lines, width, height: parse_title_block(lines, width, height))
+        self.ranker = ranker
+
+    def parse(self, lines: Sequence[Line], width: int, height: int, structure: PageStructure | None = None) -> TitleBlockResult:
+        structure = structure or PageStructure()
+        return parse_title_block(lines, width, height, cells=structure.cells, block=structure.block, ranker=self.ranker)
 
     # -- the text layer ------------------------------------------------------------------------
 
-    def read_layer(self, layer: OcrResult) -> SheetRead:
+    def read_layer(self, layer: OcrResult, structure: PageStructure | None = None) -> SheetRead:
         """A sheet from its PDF text layer alone."""
-        return SheetRead(layer, self.parse(layer.lines, layer.width, layer.height))
+        return SheetRead(layer, self.parse(layer.lines, layer.width, layer.height, structure), structure=structure)
 
     def needs_completion(self, read: SheetRead, dpi: int | None) -> bool:
         """Whether a text layer's reading lacks its title block on a drawing-size page (outline text, pasted images)."""
@@ -171,7 +187,8 @@ class SheetReader:
         if (image.width, image.height) != (layer.width, layer.height):
             return read
         grey = image if image.mode == "L" else image.convert("L")
-        places = [read.title_block.region] if read.title_block.region is not None else [
+        known = read.title_block.region or (read.structure.block if read.structure else None)
+        places = [known] if known is not None else [
             Box.from_corners(x0 * image.width, y0 * image.height, x1 * image.width, y1 * image.height)
             for x0, y0, x1, y1 in EDGE_GUESSES
         ]
@@ -183,15 +200,16 @@ class SheetReader:
                                                      target_dpi=min(dpi, READ_DPI)))
         combined = textlayer.complete_with_words(layer, found, engine.name)
         if combined is None:
-            return SheetRead(layer, read.title_block, steps)
-        title_block = self.parse(combined.lines, combined.width, combined.height)
+            return SheetRead(layer, read.title_block, steps, read.structure)
+        title_block = self.parse(combined.lines, combined.width, combined.height, read.structure)
         if not title_block.value("sheet_number"):
-            return SheetRead(layer, read.title_block, steps)
-        return SheetRead(combined, title_block, steps)
+            return SheetRead(layer, read.title_block, steps, read.structure)
+        return SheetRead(combined, title_block, steps, read.structure)
 
     # -- OCR -----------------------------------------------------------------------------------
 
-    def read_image(self, engine: OcrEngine, image: Image.Image, dpi: int | None) -> SheetRead:
+    def read_image(self, engine: OcrEngine, image: Image.Image, dpi: int | None,
+                   structure: PageStructure | None = None) -> SheetRead:
         """A sheet OCRed: one reading of the whole page, then the closer looks that pay, within the budget."""
         dpi = int(dpi or 300)
         steps: list[Step] = []
@@ -199,13 +217,15 @@ class SheetReader:
         first = engine.recognize(image, dpi=dpi)
         steps.append(Step("page", None, image.width * image.height, time.perf_counter() - started, len(first.words)))
         allowed = self.options.extra_reads if engine.reads_regions else frozenset()
-        if not allowed or self.options.budget <= 0 or geometry.is_running_text(first.lines, first.width, first.height):
-            return SheetRead(first, self.parse(first.lines, first.width, first.height), steps)
         grey = image if image.mode == "L" else image.convert("L")
         upright = geometry.rotate(grey, first.rotation)
+        if structure is None or first.rotation:
+            structure = page_structure(upright, dpi)
+        if not allowed or self.options.budget <= 0 or geometry.is_running_text(first.lines, first.width, first.height):
+            return SheetRead(first, self.parse(first.lines, first.width, first.height, structure), steps, structure)
         budget = _Budget(self.options.budget * image.width * image.height)
         lines = list(first.lines)
-        parsed = self.parse(lines, first.width, first.height)
+        parsed = self.parse(lines, first.width, first.height, structure)
 
         # The first reading decides what else is worth reading: nothing more where it found the
         # sheet number and title with confidence.
@@ -213,25 +233,31 @@ class SheetReader:
             before = len(steps)
             lines = self._large(engine, upright, dpi, lines, steps, budget)
             if len(steps) > before:
-                parsed = self.parse(lines, first.width, first.height)
+                parsed = self.parse(lines, first.width, first.height, structure)
         if "vertical" in allowed and not (_sure(parsed, "sheet_number") and _sure(parsed, "sheet_title")):
             before = len(steps)
             lines = self._vertical(engine, upright, dpi, lines, steps, budget)
             if len(steps) > before:
-                parsed = self.parse(lines, first.width, first.height)
+                parsed = self.parse(lines, first.width, first.height, structure)
+        if "bubble" in allowed and not _sure(parsed, "sheet_number"):
+            before = len(steps)
+            lines = self._bubbles(engine, upright, dpi, lines, steps, budget)
+            if len(steps) > before:
+                parsed = self.parse(lines, first.width, first.height, structure)
         focus = find_focus(lines, first.width, first.height, parsed)
 
         unsure = not all(_sure(parsed, name) for name in ("sheet_number", "sheet_title", "scale"))
-        if "block" in allowed and unsure and focus.region is not None and 0 < dpi < self.options.enlarge_below:
-            # The whole block when the budget allows, else the part of it that holds the fields found.
-            region = next((r for r in (focus.region, focus.core) if r is not None
+        if "block" in allowed and unsure and 0 < dpi < self.options.enlarge_below:
+            # The whole block when the budget allows, else the part of it that holds the fields found,
+            # else the block the page's rules draw.
+            region = next((r for r in (focus.region, focus.core, structure.block) if r is not None
                            and budget.allows(_scaled_pixels(_grown(r, round(0.5 * dpi)), dpi, READ_DPI))), None)
             if region is not None:
                 grown = _grown(region, round(0.5 * dpi))
                 words = self._region(engine, upright, grown, dpi, "block", steps, target_dpi=READ_DPI)
                 budget.spend(steps[-1].pixels)
                 lines = geometry.replace_in(lines, region, words)
-                parsed = self.parse(lines, first.width, first.height)
+                parsed = self.parse(lines, first.width, first.height, structure)
                 focus = find_focus(lines, first.width, first.height, parsed)
 
         if "cells" in allowed and focus.cells:
@@ -255,8 +281,8 @@ class SheetReader:
 
         result = replace(first, lines=lines)
         if len(steps) == 1:
-            return SheetRead(result, parsed, steps)
-        return SheetRead(result, self.parse(result.lines, result.width, result.height), steps)
+            return SheetRead(result, parsed, steps, structure)
+        return SheetRead(result, self.parse(result.lines, result.width, result.height, structure), steps, structure)
 
     def _large(self, engine: OcrEngine, upright: Image.Image, dpi: int, lines: list[Line], steps: list[Step],
                budget: _Budget) -> list[Line]:
@@ -290,6 +316,23 @@ class SheetReader:
 
                 lines = [Line(kept) for ln in lines if (kept := tuple(w for w in ln.words if not stale(w)))]
                 lines = lines + geometry.group_words(fresh)
+        return lines
+
+    def _bubbles(self, engine: OcrEngine, upright: Image.Image, dpi: int, lines: list[Line], steps: list[Step],
+                 budget: _Budget) -> list[Line]:
+        """What is written in the corner bubbles: their writing alone (rings and bar erased), read as digits."""
+        for bubble in find_bubbles(upright, dpi):
+            if not budget.allows(_scaled_pixels(bubble.box, dpi, dpi)):
+                break
+            content, (left, top) = bubble_content(upright, bubble)
+            started = time.perf_counter()
+            words = engine.read_region(content, Box(0, 0, content.width, content.height), dpi=dpi, layout=DIGITS)
+            words = [Word(w.text, Box(w.box.left + left, w.box.top + top, w.box.width, w.box.height), w.confidence,
+                          w.angle) for w in words]
+            steps.append(Step("bubble", bubble.box, content.width * content.height, time.perf_counter() - started,
+                              len(words)))
+            budget.spend(steps[-1].pixels)
+            lines = geometry.replace_in(lines, bubble.box, words)
         return lines
 
     def _vertical(self, engine: OcrEngine, upright: Image.Image, dpi: int, lines: list[Line], steps: list[Step],
@@ -359,6 +402,11 @@ def _corner_distance(box: Box, width: int, height: int) -> float:
 def _sure(parsed: TitleBlockResult, name: str) -> bool:
     found = parsed.fields.get(name)
     return found is not None and found.confidence >= SURE
+
+
+def page_structure(upright: Image.Image, dpi: int) -> PageStructure:
+    """The ruled cells and the title block of an upright page image."""
+    return PageStructure.from_rules(find_rules(upright, dpi), upright.width, upright.height)
 
 
 def engine_languages(engine: OcrEngine) -> tuple[str, ...]:

@@ -165,7 +165,8 @@ class Uploads:
                 words_key = None
                 if rendered.words:
                     words_key = f"{prefix}pages/{number:04d}.words.json"
-                    self.storage.put(words_key, textlayer.words_to_json(rendered.words), "application/json")
+                    layer = textlayer.layer_to_json(rendered.words, rendered.rules())
+                    self.storage.put(words_key, layer, "application/json")
                 yield NewPage(number, image_key, rendered.image.width, rendered.image.height, rendered.dpi, words_key)
             return
         count = 0

@@ -29,6 +29,8 @@ from planocr.config import Settings
 from planocr.engines import textlayer
 from planocr.engines.base import SPARSE, Box, Line, OcrEngine, OcrResult, Word
 from planocr.sheetreader import ReadingOptions, SheetRead, SheetReader
+from planocr.titleblock.rules import rules_from_json, rules_to_json
+from planocr.titleblock.structure import PageStructure
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CACHE = ROOT / "build" / "eval-cache"
@@ -146,18 +148,21 @@ def read_sheets(folder: Path, files: list[str], engine: CachingEngine, options: 
     for name in files:
         data = (folder / name).read_bytes()
         if imaging.sniff_media_type(data[:1024]) == imaging.PDF:
-            items = ((r.index + 1, r.image, r.dpi, r.words, pdf_has_images(data, r.index))
+            items = ((r.index + 1, r.image, r.dpi, r.words, pdf_has_images(data, r.index), r)
                      for r in pdf.render_pages(data, settings.render_dpi, settings.max_page_pixels))
         else:
-            items = ((i + 1, image, dpi, None, True)
+            items = ((i + 1, image, dpi, None, True, None)
                      for i, (image, dpi) in enumerate(imaging.decode_frames(data, settings.max_image_pixels)))
-        for number, image, dpi, words, scanned in items:
+        for number, image, dpi, words, scanned, rendered in items:
             before = engine.seconds
             started = time.perf_counter()
             usable = bool(words) and textlayer.assess(words, image.width, image.height)[0]
             completed = False
             if usable:
-                read = reader.read_layer(textlayer.result_from_words(words, image.width, image.height))
+                # as the upload stores them: the rules of the rendered page beside its text layer
+                rules = rules_from_json(rendered.rules())
+                structure = PageStructure.from_rules(rules, image.width, image.height)
+                read = reader.read_layer(textlayer.result_from_words(words, image.width, image.height), structure)
                 if reader.needs_completion(read, dpi):
                     read = reader.complete(engine, image, dpi or 300, read)
                     completed = True
@@ -205,6 +210,7 @@ class FrozenPage:
     height: int
     lines: list[Line]
     seconds: float
+    structure: PageStructure | None = None
 
 
 def frozen_readings(folder: Path, files: list[str], *, refresh: bool = False, options: ReadingOptions | None = None,
@@ -234,9 +240,12 @@ def frozen_readings(folder: Path, files: list[str], *, refresh: bool = False, op
             by_file: dict[str, list[dict]] = {}
             for read in read_sheets(folder, todo, engine, options, settings):
                 ocr = read.read.ocr
+                structure = read.read.structure
+                rules = rules_to_json(structure.rules) if structure is not None else []
                 by_file.setdefault(read.file, []).append({
                     "page": read.page, "kind": read.kind, "width": ocr.width, "height": ocr.height,
                     "seconds": round(read.seconds, 3), "lines": [_words_json(list(line.words)) for line in ocr.lines],
+                    "rules": rules,
                 })
             for name, pages in by_file.items():
                 (store / f"{name}.json").write_text(json.dumps(pages, separators=(",", ":")))
@@ -249,4 +258,5 @@ def frozen_readings(folder: Path, files: list[str], *, refresh: bool = False, op
 
 def _thaw(name: str, data: dict) -> FrozenPage:
     lines = [Line(tuple(_words_from(words))) for words in data["lines"]]
-    return FrozenPage(name, data["page"], data["kind"], data["width"], data["height"], lines, data["seconds"])
+    structure = PageStructure.from_rules(rules_from_json(data.get("rules") or []), data["width"], data["height"])
+    return FrozenPage(name, data["page"], data["kind"], data["width"], data["height"], lines, data["seconds"], structure)

@@ -104,7 +104,9 @@ def load_pages(folder: Path, kind: str, *, refresh: bool = False) -> list[Page]:
         if sheet is None:
             continue
         project = projects.get(read.file) or (kind if kind == "generated" else re.split(r"[-_.]", read.file)[0])
-        pages.append(Page(kind, project, read.file, read.page, sheet, read.lines, read.width, read.height))
+        structure = read.structure
+        pages.append(Page(kind, project, read.file, read.page, sheet, read.lines, read.width, read.height,
+                          structure.cells if structure else None, structure.block if structure else None))
     return pages
 
 

@@ -32,6 +32,7 @@ from planocr.imaging import check_image_size
 SPARSE = "sparse"
 BLOCK = "block"
 CELL = "cell"
+DIGITS = "digits"  # a block of digits only (a sheet number over the total in a bubble)
 
 #: Engines refuse larger images unless built with another ``max_pixels`` (the
 #: server passes ``Settings.max_image_pixels``). ARCH E1 at 300 DPI is 113 MP.
@@ -194,7 +195,8 @@ class OcrEngine(abc.ABC):
         ``target_dpi`` when that is above ``dpi``; the words come back with
         their boxes in ``image``'s pixels and ``Word.angle`` set. ``layout``
         is :data:`SPARSE` (scattered labels), :data:`BLOCK` (one or two lines
-        of a cell) or :data:`CELL` (both, the more confident reading kept);
+        of a cell), :data:`CELL` (both, the more confident reading kept) or
+        :data:`DIGITS` (a block of nothing but digits);
         ``lang`` another model set where the engine has several. This
         default reads the region with :meth:`recognize` and ignores
         ``layout`` and ``lang``.

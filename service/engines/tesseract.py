@@ -33,14 +33,15 @@ import tesserocr
 from PIL import Image
 
 from planocr.engines import geometry
-from planocr.engines.base import BLOCK, CELL, SPARSE, Box, Line, OcrEngine, OcrResult, Word
+from planocr.engines.base import BLOCK, CELL, DIGITS, SPARSE, Box, Line, OcrEngine, OcrResult, Word
 from planocr.engines.orientation import OrientationDetector, reads_upright, score
 from planocr.errors import Reason, Unavailable
 
 PSM = tesserocr.PSM
 
 #: The layouts of :meth:`TesseractEngine.read_region` as page segmentation modes.
-_LAYOUTS = {SPARSE: (PSM.SPARSE_TEXT,), BLOCK: (PSM.SINGLE_BLOCK,), CELL: (PSM.SINGLE_BLOCK, PSM.SPARSE_TEXT)}
+_LAYOUTS = {SPARSE: (PSM.SPARSE_TEXT,), BLOCK: (PSM.SINGLE_BLOCK,), CELL: (PSM.SINGLE_BLOCK, PSM.SPARSE_TEXT),
+            DIGITS: (PSM.SINGLE_BLOCK,)}
 
 
 def default_tessdata() -> str:
@@ -138,7 +139,9 @@ class TesseractEngine(OcrEngine):
                     target_dpi: int | None = None, layout: str = SPARSE, lang: str | None = None) -> list[Word]:
         grey = image if image.mode == "L" else image.convert("L")
         part, frame = geometry.region_copy(grey, box, dpi, angle, target_dpi)
-        readings = [[w for line in self._read(part, frame.dpi, psm, lang) for w in line.words] for psm in _LAYOUTS[layout]]
+        charset = "0123456789" if layout == DIGITS else None
+        readings = [[w for line in self._read(part, frame.dpi, psm, lang, charset) for w in line.words]
+                    for psm in _LAYOUTS[layout]]
         # A cell's line or two reads as a block (a scale stays whole) or as sparse text (a label and a
         # value of different sizes); the more confident reading is kept.
         words = max(readings, key=_mean_confidence)
@@ -153,8 +156,16 @@ class TesseractEngine(OcrEngine):
             return self._read(page, dpi, PSM.AUTO)
         return lines
 
-    def _read(self, image: Image.Image, dpi: int, psm: int, lang: str | None = None) -> list[Line]:
-        return read_image(self._api(lang), image, dpi, psm)
+    def _read(self, image: Image.Image, dpi: int, psm: int, lang: str | None = None,
+              charset: str | None = None) -> list[Line]:
+        api = self._api(lang)
+        if not charset:
+            return read_image(api, image, dpi, psm)
+        api.SetVariable("tessedit_char_whitelist", charset)
+        try:
+            return read_image(api, image, dpi, psm)
+        finally:
+            api.SetVariable("tessedit_char_whitelist", "")
 
 
 def read_image(api: tesserocr.PyTessBaseAPI, image: Image.Image, dpi: int, psm: int) -> list[Line]:

@@ -1,6 +1,7 @@
 """The PDF's own text layer as a text source: exact words and positions, no OCR.
 
-Upload stores each PDF page's text-layer words (``words_to_json``); at
+Upload stores each PDF page's text-layer words, with the page's ruling lines
+(``layer_to_json``); at
 processing time the pipeline asks :func:`assess` whether they can be trusted
 and, if so, builds the page's result with :func:`result_from_words`.
 """
@@ -20,12 +21,27 @@ TEXT_SOURCE = "text-layer"
 COMPLETED_SOURCE = "text-layer+ocr"
 
 
+def layer_to_json(words: Sequence[Word], rules: Sequence[Sequence[int]] | None = None) -> bytes:
+    """A page's text layer, and the ruling lines found when it was rendered (``[x0, y0, x1, y1, thickness]``)."""
+    data = {"words": [[w.text, *w.box.to_list(), w.angle] for w in words]}
+    if rules is not None:
+        data["rules"] = [list(r) for r in rules]
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def layer_from_json(data: bytes) -> tuple[list[Word], list[list[int]] | None]:
+    """The words and rules :func:`layer_to_json` stored (a bare list of words, as older uploads have, too)."""
+    parsed = json.loads(data)
+    rows, rules = (parsed, None) if isinstance(parsed, list) else (parsed.get("words", []), parsed.get("rules"))
+    return [Word(text, Box(x, y, w, h), 1.0, angle) for text, x, y, w, h, angle in rows], rules
+
+
 def words_to_json(words: Sequence[Word]) -> bytes:
-    return json.dumps([[w.text, *w.box.to_list(), w.angle] for w in words], separators=(",", ":")).encode()
+    return layer_to_json(words)
 
 
 def words_from_json(data: bytes) -> list[Word]:
-    return [Word(text, Box(x, y, w, h), 1.0, angle) for text, x, y, w, h, angle in json.loads(data)]
+    return layer_from_json(data)[0]
 
 
 # pdfminer-style placeholders for glyphs without a Unicode mapping.

@@ -32,13 +32,14 @@ class PageStructure:
 
     cells: CellIndex | None = None
     block: Box | None = None
+    rules: tuple[Rule, ...] = ()
 
     @classmethod
     def from_rules(cls, rules: Sequence[Rule], width: int, height: int) -> PageStructure:
         if not rules or width <= 0 or height <= 0:
             return cls()
         index = CellIndex(rules, width, height)
-        return cls(index, find_block(index.cells(), width, height))
+        return cls(index, find_block(index.cells(), width, height), tuple(rules))
 
 
 def find_block(cells: Sequence[Box], width: int, height: int) -> Box | None:

@@ -198,7 +198,10 @@ class SheetReader:
             if place.height > 2 * place.width:  # a strip along a side edge: its text may run bottom to top
                 found += vertical_words(self._region(engine, grey, place, dpi, "complete", steps, angle=90,
                                                      target_dpi=min(dpi, READ_DPI)))
-        combined = textlayer.complete_with_words(layer, found, engine.name)
+        # Where the layer has no text, even an unsure OCR word is the only reading there is
+        # (a large outlined "S2.21" comes back as "52.21" at confidence 0); marks and specks are not.
+        found = [w for w in found if _wordlike(w.text)]
+        combined = textlayer.complete_with_words(layer, found, engine.name, min_confidence=0.0)
         if combined is None:
             return SheetRead(layer, read.title_block, steps, read.structure)
         title_block = self.parse(combined.lines, combined.width, combined.height, read.structure)
@@ -397,6 +400,11 @@ def _line_box(place: Box, size: int, angle: int) -> Box:
 def _corner_distance(box: Box, width: int, height: int) -> float:
     cx, cy = box.center
     return min(abs(cx / width - a) + abs(cy / height - b) for a in (0, 1) for b in (0, 1))
+
+
+def _wordlike(text: str) -> bool:
+    alnum = sum(ch.isalnum() for ch in text)
+    return alnum >= 2 and alnum >= 0.5 * len(text)
 
 
 def _sure(parsed: TitleBlockResult, name: str) -> bool:

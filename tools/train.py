@@ -121,17 +121,28 @@ def _right(name: str, text: str, want) -> bool:
     return same("scale", text, want)
 
 
+_READINGS: dict[int, tuple] = {}
+
+
 def candidates(page: Page, number_model=None) -> dict[str, list]:
-    """The page's candidates per field; titles and scales measured against ``number_model``'s choice."""
+    """The page's candidates per field; titles and scales measured against ``number_model``'s choice.
+
+    A page's reading and its number candidates do not depend on the model, so they are made once.
+    """
     from planocr.titleblock.candidates import number_candidates, scale_candidates, title_candidates
     from planocr.titleblock.layout import build_frames
     from planocr.titleblock.reading import read_page
 
-    reading = read_page(build_frames(page.lines, page.width, page.height), page.width, page.height,
-                        page.cells, page.block)
-    numbers = number_candidates(reading)
+    cached = _READINGS.get(id(page))
+    if cached is None:
+        reading = read_page(build_frames(page.lines, page.width, page.height), page.width, page.height,
+                            page.cells, page.block)
+        cached = _READINGS[id(page)] = (reading, number_candidates(reading))
+    reading, numbers = cached
+    if number_model is None:
+        return {"sheet_number": numbers, "sheet_title": [], "scale": []}
     anchor = None
-    if number_model is not None and numbers:
+    if numbers:
         best = max(numbers, key=lambda c: number_model.probability(c.features))
         if number_model.probability(best.features) >= number_model.threshold:
             anchor = best

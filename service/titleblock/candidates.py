@@ -137,6 +137,7 @@ def number_candidates(reading: PageReading) -> list[Candidate]:
                 f["repaired"] = float(how == "repaired")
                 f["after_text"] = float(how == "trailing")
                 f["prefixed"] = float(how == "prefixed")
+                f["s_guess"] = float(how == "s_guess")
                 f["family"] = float(_family(text) in reading.ref_families)
                 f["date"] = float(is_date(text))
                 f["excluded"] = float(id(token) in reading.excluded)
@@ -183,15 +184,19 @@ def _number_texts(piece: Piece, index: int, reading: PageReading) -> list[tuple[
             joined_shape = sheet_number_shape(joined)
             if joined_shape >= 0.45:
                 out.append((joined, Box.union([token.page_box, piece.tokens[index + 1].page_box]), joined_shape, "joined"))
-    # Large or outlined numbers lose or garble their discipline letter in OCR ("S1.0" read "91.0" or
-    # "1.0"); the sheets the page refers to ("2/S5.0") say which letters this set uses.
-    if len(piece.tokens) == 1 and reading.ref_prefixes and re.fullmatch(r"[$§95]?\d{1,3}(?:[.\-]\d{1,3})?[A-Z]?", raw):
+    # Large or outlined numbers lose or garble their discipline letter in OCR ("S1.0" read "91.0",
+    # "52.21" or "1.0"); the sheets the page refers to ("2/S5.0") say which letters this set uses, and
+    # an S read as 5, 9 or $ is the commonest slip of all.
+    if len(piece.tokens) <= 3 and re.fullmatch(r"[$§95]?\d{1,3}(?:[.\-]\d{1,3})?[A-Z]?", raw):
         bare = raw[1:] if raw[0] in "$§95" and len(raw) > 1 and raw[1].isdigit() else raw
-        for prefix in sorted(reading.ref_prefixes):
-            for body in {bare, raw} if raw[0].isdigit() and raw[0] not in "95" else {bare}:
+        prefixes = set(reading.ref_prefixes) | ({"S"} if bare != raw else set())
+        for prefix in sorted(prefixes):
+            bodies = {bare} if bare != raw else {raw}
+            for body in bodies:
                 variant = prefix + body
                 if variant != text and sheet_number_shape(variant) >= 0.8:
-                    out.append((variant, token.page_box, sheet_number_shape(variant), "prefixed"))
+                    out.append((variant, token.page_box, sheet_number_shape(variant),
+                                "prefixed" if prefix in reading.ref_prefixes else "s_guess"))
     # A number printed at the end of a name field: "FLOOR PLAN: A2.01".
     if index == len(piece.tokens) - 1 and index >= 1:
         trailing = split_trailing_number(piece.text)

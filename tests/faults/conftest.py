@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import io
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -37,6 +38,8 @@ from tests.support.s3server import MotoServer
 
 BASE_WIDTH = 200
 HEIGHT = 100
+#: What a server log shows for a bug of the service: the INTERNAL answer's line, or a traceback.
+CRASH_MARK = re.compile(r"crashed \(incident|Traceback \(most recent call last\)")
 
 
 @pytest.fixture(scope="session")
@@ -148,8 +151,18 @@ class Stack:
         grpc.channel_ready_future(channel).result(timeout=30)
         return pb_grpc.OcrServiceStub(channel)
 
-    def storage(self) -> Storage:
+    def storage(self, kind: str = "s3") -> Storage:
+        """The stack's S3 bucket, or (``kind="local"``) the folder ``local_storage_url`` names."""
+        if kind == "local":
+            return open_storage(self.local_storage_url())
         return open_storage(self.moto.url(self.bucket), **self.moto.credentials)
+
+    def storage_url(self, kind: str) -> str:
+        return self.local_storage_url() if kind == "local" else self.moto.url(self.bucket)
+
+    def local_storage_url(self) -> str:
+        """A local object folder for servers started with ``PLANOCR_STORAGE_URL`` set to it."""
+        return (self.root / "objects").as_uri()
 
     def upload(self, stub: pb_grpc.OcrServiceStub, pages: int) -> tuple[str, dict[int, str]]:
         """Create a document of ``pages`` pages through the API; returns its id and {page number: page id}."""
@@ -180,6 +193,31 @@ class Stack:
                 return [dict(r) for r in cur.fetchall()]
         finally:
             conn.close()
+
+    def count(self, table: str) -> int:
+        """Rows in one of the service's tables, as PostgreSQL holds them."""
+        assert table in ("documents", "pages", "upload_claims")
+        conn = psycopg2.connect(self.database_url, connect_timeout=10)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f"select count(*) from {table}")
+                return cur.fetchone()[0]
+        finally:
+            conn.close()
+
+    def sql(self, statement: str, params: tuple = ()) -> list[tuple]:
+        """Run one statement on the stack's database and commit; returns the rows it gave back, if any."""
+        conn = psycopg2.connect(self.database_url, connect_timeout=10)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(statement, params)
+                return cur.fetchall() if cur.description else []
+        finally:
+            conn.close()
+
+    def crash_lines(self, server: ServerProcess) -> list[str]:
+        """Lines of a server's log that show a bug: an INTERNAL answer or any traceback."""
+        return [line for line in self.server_log(server).splitlines() if CRASH_MARK.search(line)]
 
     def engine_calls(self) -> collections.Counter[int]:
         """Engine calls so far by page number, across every server process."""

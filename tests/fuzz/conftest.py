@@ -24,6 +24,7 @@ from PIL import Image
 from planocr.config import Settings
 from planocr.db.engine import create_db_engine, create_sessionmaker
 from planocr.db.repository import NewPage, Repository
+from planocr.errors import MAX_MESSAGE_BYTES
 from planocr.storage import Storage, open_storage
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
@@ -118,11 +119,13 @@ class FuzzServer:
 def check_status(error: grpc.RpcError) -> grpc.StatusCode:
     """The code of a failed call, after checking it is one bad input may get and carries a reason."""
     code = error.code()
-    assert code not in NEVER, f"{code.name}: {error.details()}"
+    assert code not in NEVER, f"{code.name}: {error.details()[:200]}"
+    assert len((error.details() or "").encode()) <= MAX_MESSAGE_BYTES, f"{code.name}: a message of {len(error.details())} characters"
     if code in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED):
         return code
     status = rpc_status.from_call(error)
-    assert status is not None, f"{code.name} without a rich status: {error.details()}"
+    assert status is not None, f"{code.name} without a rich status: {error.details()[:200]}"
+    assert status.message == error.details()
     reasons = []
     for detail in status.details:
         info = error_details_pb2.ErrorInfo()

@@ -35,6 +35,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from pypdfium2 import PdfiumError
@@ -102,9 +103,12 @@ class ProcessIdentity:
     ``machine`` is the host name, the kernel's boot id and the pid
     namespace: two processes with the same ``machine`` see each other's
     process ids. A claim whose owner has this machine and a pid that no
-    longer exists (or our own pid, with another token: a restarted
-    container) belongs to a dead process, and the sweeper need not wait for
-    its lease. Claims from other machines are judged by their lease alone.
+    longer exists (or our own pid with another token, which can only be an
+    earlier process that had it) belongs to a dead process, and the sweeper
+    need not wait for its lease. Claims from other machines, and from an
+    earlier container (a restarted container has a new pid namespace), are
+    judged by their lease alone: a shared host name is not enough to tell
+    that a process is gone.
     """
 
     machine: str
@@ -129,7 +133,7 @@ class ProcessIdentity:
         except ValueError:
             return False
         if pid == self.pid:
-            return True  # our own pid in our own namespace, with another token: an earlier life of this process
+            return True  # our own pid in our own namespace, with another token: an earlier process that had it
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
@@ -142,7 +146,7 @@ class ProcessIdentity:
 def _machine() -> str:
     """Host name, boot id and pid namespace; empty when they cannot be read (claims then wait for their lease)."""
     try:
-        boot = open("/proc/sys/kernel/random/boot_id").read().strip()[:8]
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
         namespace = os.stat("/proc/self/ns/pid").st_ino
     except OSError:
         return ""
@@ -163,6 +167,8 @@ class SweepResult:
 
 
 class Uploads:
+    """CreateDocument's work, and the claims and sweeps that keep the store free of abandoned uploads' objects."""
+
     def __init__(self, settings: Settings, repository: Repository, storage: Storage, identity: ProcessIdentity | None = None):
         self.settings = settings
         self.repo = repository

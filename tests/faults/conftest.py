@@ -33,8 +33,9 @@ from planocr.storage import Storage, open_storage
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
 from tests.support.postgres import PostgresCluster, create_database
+from tests.operability.helpers import scrape
 from tests.support.procserver import ServerProcess
-from tests.support.s3server import MotoServer
+from tests.support.s3server import MotoServer, free_port
 
 BASE_WIDTH = 200
 HEIGHT = 100
@@ -111,6 +112,8 @@ class Stack:
     root: Path
     servers: list[ServerProcess] = field(default_factory=list)
     channels: list[grpc.Channel] = field(default_factory=list)
+    #: Set by a test whose faults are bugs on purpose (a crashing engine answers INTERNAL).
+    internal_expected: bool = False
 
     @property
     def engine_log(self) -> Path:
@@ -137,7 +140,11 @@ class Stack:
         return values
 
     def start_server(self, **overrides: str) -> ServerProcess:
+        """A server process with a metrics port of its own (``server.metrics_port``), read when the test ends."""
+        metrics_port = free_port()
+        overrides.setdefault("PLANOCR_METRICS_LISTEN", f"127.0.0.1:{metrics_port}")
         server = ServerProcess(self.env(**overrides), self.root / f"server{len(self.servers)}.log")
+        server.metrics_port = metrics_port
         self.servers.append(server)
         server.start(timeout=90)
         return server
@@ -229,11 +236,28 @@ class Stack:
             counts[width - BASE_WIDTH + 1] += 1
         return counts
 
+    def internal_calls(self, server: ServerProcess) -> dict[str, float]:
+        """Calls a live server answered INTERNAL, by method, from its ``grpc_server_handled_total``."""
+        counts: dict[str, float] = {}
+        for (name, labels), value in scrape(server.metrics_port).items():
+            label = dict(labels)
+            if name == "grpc_server_handled_total" and label["grpc_code"] in ("INTERNAL", "UNKNOWN") and value:
+                counts[label["grpc_method"]] = counts.get(label["grpc_method"], 0) + value
+        return counts
+
     def close(self) -> None:
+        """Stop everything; then fail the test if a server that was still running answered INTERNAL."""
         for channel in self.channels:
             channel.close()
+        internal = {}
         for server in self.servers:
+            if server.proc is not None and server.proc.poll() is None:
+                try:
+                    internal.update({f"{server.log_path.name}: {m}": n for m, n in self.internal_calls(server).items()})
+                except OSError:
+                    pass  # the metrics endpoint is gone with a stopped server
             server.stop(timeout=20)
+        assert self.internal_expected or not internal, f"calls answered INTERNAL: {internal}"
 
 
 @pytest.fixture

@@ -106,11 +106,14 @@ def _wait(future: Future, cancel: CancelToken, deadline: float | None):
                 raise Cancelled("the call was cancelled while its page was being read") from None
 
 
-def _requests(request_iterator: Iterator) -> Iterator:
-    """The request stream; a caller that goes away mid-stream is CANCELLED (gRPC raises a bare RpcError)."""
+def _requests(request_iterator: Iterator, context: grpc.ServicerContext) -> Iterator:
+    """The request stream; gRPC ends it with a bare RpcError when the caller goes away or its deadline passes."""
     try:
         yield from request_iterator
     except grpc.RpcError:
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            raise DeadlineExceeded("the upload did not finish before the caller's deadline") from None
         raise Cancelled("the caller went away during the upload") from None
 
 
@@ -150,7 +153,7 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
     # -- documents ----------------------------------------------------------
 
     def CreateDocument(self, request_iterator, context):  # noqa: N802 - gRPC method name
-        request_iterator = _requests(request_iterator)
+        request_iterator = _requests(request_iterator, context)
         first = next(request_iterator, None)
         if first is None:
             raise InvalidArgument("the upload stream is empty; send metadata first", reason=Reason.UPLOAD_INCOMPLETE)

@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     migrate_on_start: bool | None = Field(None, description="run migrations at start; default: only for SQLite")
 
     lease_seconds: float = Field(300.0, gt=0, description="how long a claim on a page lasts before others may take it")
+    upload_lease_seconds: float = Field(
+        60.0, ge=1,
+        description="how long the objects of an upload in progress are kept from the sweeper; renewed every third of it while it runs",
+    )
+    sweep_interval: float = Field(
+        600.0, gt=0,
+        description="seconds between sweeps that delete the objects of abandoned uploads (also swept at start)",
+    )
+    storage_timeout: float = Field(60.0, gt=0, description="seconds one storage read (or local write) may take before it counts as UNAVAILABLE")
     engine_timeout: float = Field(120.0, gt=0, description="seconds one page may spend in the engine")
     retry_attempts: int = Field(3, ge=1, le=10, description="tries for a transient failure before a page fails")
     retry_backoff: float = Field(0.2, ge=0, description="first backoff between tries, doubled each time")

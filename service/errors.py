@@ -12,6 +12,15 @@ from collections.abc import Mapping
 
 DOMAIN = "planocr.dev"
 
+#: The longest error message sent or stored, in UTF-8 bytes. A message travels in the
+#: ``grpc-message`` header and again inside ``grpc-status-details-bin``; clients refuse
+#: replies whose headers pass their limit (8 KiB by default) and report RESOURCE_EXHAUSTED.
+MAX_MESSAGE_BYTES = 1024
+#: The longest ErrorInfo metadata value, in UTF-8 bytes.
+MAX_METADATA_BYTES = 256
+#: How much of a caller's value an error message quotes.
+QUOTE_CHARS = 80
+
 
 class Code(enum.IntEnum):
     """Canonical status codes (google.rpc.Code); names match grpc.StatusCode."""
@@ -55,11 +64,13 @@ class Reason(enum.StrEnum):
     DOCUMENT_EMPTY = "DOCUMENT_EMPTY"
     UPLOAD_INCOMPLETE = "UPLOAD_INCOMPLETE"
     UPLOAD_TOO_LARGE = "UPLOAD_TOO_LARGE"
+    UPLOAD_EXPIRED = "UPLOAD_EXPIRED"
     TEXT_LAYER_MISSING = "TEXT_LAYER_MISSING"
     INVALID_STORAGE_KEY = "INVALID_STORAGE_KEY"
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
     DATABASE_BUSY = "DATABASE_BUSY"
     STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
+    OBJECT_UNREADABLE = "OBJECT_UNREADABLE"
     ENGINE_UNAVAILABLE = "ENGINE_UNAVAILABLE"
     ENGINE_FAILED = "ENGINE_FAILED"
     ENGINE_TIMEOUT = "ENGINE_TIMEOUT"
@@ -73,11 +84,34 @@ class Reason(enum.StrEnum):
     INTERNAL = "INTERNAL"
 
 
+def clip(text: str, limit: int = MAX_MESSAGE_BYTES) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes (on a character boundary), marked with an ellipsis when cut."""
+    data = text.encode("utf-8", "replace")
+    if len(data) <= limit:
+        return text
+    return data[: limit - 3].decode("utf-8", "ignore") + "\u2026"
+
+
+def quote(value: object, limit: int = QUOTE_CHARS) -> str:
+    """A caller's value for an error message: its ``repr``, or that of its first ``limit`` characters and its length.
+
+    Messages never repeat what a caller sent in full: an id of 16,000
+    characters quoted whole would push the reply's headers past the
+    client's limit and turn INVALID_ARGUMENT into RESOURCE_EXHAUSTED.
+    """
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}\u2026 ({len(text):,} characters)"
+
+
 class PlanocrError(Exception):
     """Base of every error the service reports to callers.
 
     ``message`` is safe to show to the caller: it never contains page text,
-    credentials or stack traces. ``metadata`` goes into ErrorInfo.metadata.
+    credentials or stack traces, and is cut to ``MAX_MESSAGE_BYTES``.
+    ``metadata`` goes into ErrorInfo.metadata, each value cut to
+    ``MAX_METADATA_BYTES``.
     """
 
     code: Code = Code.INTERNAL
@@ -91,10 +125,11 @@ class PlanocrError(Exception):
         reason: Reason | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> None:
+        message = clip(message)
         super().__init__(message)
         self.message = message
         self.reason = reason or self.default_reason
-        self.metadata = dict(metadata or {})
+        self.metadata = {clip(str(k), MAX_METADATA_BYTES): clip(str(v), MAX_METADATA_BYTES) for k, v in (metadata or {}).items()}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.reason}: {self.message})"

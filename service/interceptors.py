@@ -7,7 +7,10 @@ page text or metadata (where the bearer token travels).
 :class:`ErrorInterceptor` is the one place that turns exceptions into
 statuses: a domain error becomes its canonical code with an ErrorInfo
 detail; anything else is a bug, logged with its traceback (never with the
-request's data) and answered INTERNAL.
+request's data) and answered INTERNAL. Anything raised after the caller went
+away (a request stream gRPC ends with a bare RpcError, in any service,
+reflection and health included) is not a bug: the call is counted and logged
+as CANCELLED, or DEADLINE_EXCEEDED when its deadline passed.
 """
 
 from __future__ import annotations
@@ -74,10 +77,13 @@ def _call_scope(request: Any, context: grpc.ServicerContext, method: str, observ
     except GeneratorExit:
         call.code = "CANCELLED"  # the caller went away mid-stream
         raise
-    except Exception:
+    except Exception as exc:
         if _already_aborted(context):
             call.code = context.code().name
             raise
+        if not context.is_active():
+            call.code = _ended_code(context)
+            _end_quietly(context, exc)
         call.code = "INTERNAL"
         call.ids["incident"] = _abort_internal(context, method)
     finally:
@@ -100,6 +106,25 @@ def _wrap_stream(behavior, method: str, observe: CallObserver | None):
             yield from behavior(request_or_iterator, context)
 
     return handler
+
+
+def _ended_code(context: grpc.ServicerContext) -> str:
+    """Why a call that is no longer active ended: its deadline passed, or the caller cancelled or went away."""
+    remaining = context.time_remaining()
+    return "DEADLINE_EXCEEDED" if remaining is not None and remaining <= 0 else "CANCELLED"
+
+
+def _end_quietly(context: grpc.ServicerContext, exc: Exception) -> None:
+    """End a call the caller already left, without gRPC logging a traceback for it.
+
+    gRPC logs "Exception calling application" for anything a handler raises
+    except the RpcError it raised itself for the dead call, and a call
+    ended with ``abort``.
+    """
+    if isinstance(exc, grpc.RpcError):
+        raise exc
+    log.debug("a call raised after its caller went away", exc_info=True)
+    context.abort(grpc.StatusCode.CANCELLED, "the caller went away")
 
 
 def _already_aborted(context: grpc.ServicerContext) -> bool:

@@ -6,11 +6,21 @@ and a cancelled stream has little queued work to take back. Pages leased by
 another worker or replica are not waited for on an OCR thread: they are
 polled from the stream's own thread and reported when they finish there, or
 claimed here if their lease expires.
+
+Every page event says what the database says about the page afterwards. A
+page job that could neither save a result nor an error (the database
+stayed down through its retries) leaves its page pending, or processing
+under this process's claim; such a page is reported once the database
+answers again, after its claim is given back, with the state the database
+then holds (pending, unless another worker finished it meanwhile), and it
+is not counted as failed. If the database does not come back before
+nothing else is left to do, the stream ends with that UNAVAILABLE error.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import time
 import uuid
@@ -110,32 +120,34 @@ class DocumentRun:
             yield PageDone(page, Outcome.ALREADY_COMPLETED, None, done, total)
 
         waiting: set[uuid.UUID] = set()
+        unsettled: dict[uuid.UUID, PlanocrError] = {}
         next_poll = time.monotonic()
+        settle = _Settling(self.pipeline.settings.retry_attempts, self.pipeline.settings.retry_backoff)
         window = self.window
         try:
-            while todo or self._in_flight or waiting:
+            while todo or self._in_flight or waiting or unsettled:
                 if self.cancel.cancelled:
                     raise Cancelled("the document run was cancelled")
                 self._fill(todo, window)
-                timeout = max(0.01, next_poll - time.monotonic()) if waiting else POLL_SECONDS
-                finished = list(self._collect(waiting, timeout))
+                polling = waiting or unsettled
+                timeout = max(0.01, next_poll - time.monotonic()) if polling else POLL_SECONDS
+                if unsettled and not (todo or self._in_flight or waiting):
+                    timeout = max(0.01, settle.next_try - time.monotonic())
+                finished = list(self._collect(waiting, unsettled, timeout))
                 # Start the next pages before streaming these events: sending
                 # them waits on the caller, and a worker should not.
                 self._fill(todo, window)
+                if waiting and time.monotonic() >= next_poll:
+                    next_poll = time.monotonic() + POLL_SECONDS
+                    finished.extend(self._poll(waiting, todo))
+                if unsettled and time.monotonic() >= settle.next_try:
+                    finished.extend(self._settle(unsettled, settle, last_chance=not (todo or self._in_flight or waiting)))
                 for event in finished:
                     done += 1
                     event.done, event.total = done, total
                     completed += event.page.status == COMPLETED
-                    failed += event.page.status != COMPLETED
+                    failed += event.page.status == ERROR
                     yield event
-                if waiting and time.monotonic() >= next_poll:
-                    next_poll = time.monotonic() + POLL_SECONDS
-                    for event in self._poll(waiting, todo):
-                        done += 1
-                        event.done, event.total = done, total
-                        completed += event.page.status == COMPLETED
-                        failed += event.page.status != COMPLETED
-                        yield event
         finally:
             # Jobs not yet started are dropped; running ones see the token and
             # either save (OCR already done) or release their page.
@@ -169,8 +181,8 @@ class DocumentRun:
         self._in_flight[page_id] = future
         future.add_done_callback(lambda f, pid=page_id: self._results.put((pid, f)))
 
-    def _collect(self, waiting: set[uuid.UUID], timeout: float) -> Iterator[PageDone]:
-        """Events for jobs that finished; BUSY pages move to ``waiting``."""
+    def _collect(self, waiting: set[uuid.UUID], unsettled: dict[uuid.UUID, PlanocrError], timeout: float) -> Iterator[PageDone]:
+        """Events for jobs that finished; BUSY pages move to ``waiting``, pages left unsaved to ``unsettled``."""
         try:
             item = self._results.get(timeout=timeout)
         except queue.Empty:
@@ -201,24 +213,45 @@ class DocumentRun:
             elif isinstance(error, Cancelled):
                 raise error
             elif isinstance(error, PlanocrError):
-                # The page could not even be claimed or saved (e.g. the database
-                # stayed down through every retry). It is still pending in the
-                # database; report it failed for this run.
-                page = self._light_page(page_id)
-                yield PageDone(page, Outcome.PROCESSED, error, 0, 0)
+                # The page could be neither claimed nor saved (e.g. the database
+                # stayed down through every retry): it is still pending, or
+                # processing under our claim. Reported once the database says which.
+                unsettled[page_id] = error
             else:
                 raise error
 
-    def _light_page(self, page_id: uuid.UUID) -> PageRecord:
-        try:
-            page = self.pipeline.repo.get_page(page_id)
-        except PlanocrError:
-            page = PageRecord(page_id, self.document_id, 0, "", 0, 0, PENDING)
-        if page.status == COMPLETED:
-            page.status = PENDING
-        return page
+    def _settle(self, unsettled: dict[uuid.UUID, PlanocrError], settle: _Settling, *, last_chance: bool) -> Iterator[PageDone]:
+        """Give back the claims unsaved pages still hold here, and report each as the database then has it.
 
-    def _poll(self, waiting: set[uuid.UUID], todo: deque[uuid.UUID]) -> Iterator[PageDone]:
+        While the database does not answer, nothing is reported; when it has
+        not answered through the retries and nothing else is left to do, its
+        error ends the stream.
+        """
+        repo = self.pipeline.repo
+        try:
+            for page_id in unsettled:
+                repo.release_page(page_id, self.pipeline.worker_id)
+            states = {p.id: p for p in repo.page_states(self.document_id)}
+        except PlanocrError as error:
+            if settle.failed() and last_chance:
+                raise error
+            return
+        settle.succeeded()
+        for page_id, error in list(unsettled.items()):
+            del unsettled[page_id]
+            page = states.get(page_id)
+            if page is None:
+                continue  # the document was deleted meanwhile
+            log.warning(
+                "page %s could not be saved in this run (%s); it is %s", page_id, error.reason, page.status,
+                extra={"page_id": str(page_id), "reason": str(error.reason)},
+            )
+            yield PageDone(page, Outcome.PROCESSED, stored_error(page) if page.status == ERROR else None, 0, 0)
+
+    def _poll(self, waiting: set[uuid.UUID], todo: deque[uuid.UUID]) -> list[PageDone]:
+        return list(self._poll_events(waiting, todo))
+
+    def _poll_events(self, waiting: set[uuid.UUID], todo: deque[uuid.UUID]) -> Iterator[PageDone]:
         """Check pages held by other workers: report finished ones, re-queue abandoned ones."""
         try:
             states = {p.id: p for p in self.pipeline.repo.page_states(self.document_id)}
@@ -237,3 +270,23 @@ class DocumentRun:
             elif page.status == PENDING or lease_expired(page):
                 waiting.discard(page_id)
                 todo.appendleft(page_id)
+
+
+class _Settling:
+    """When to ask the database again about unsaved pages: every poll, and with backoff once nothing else is left."""
+
+    def __init__(self, attempts: int, backoff: float):
+        self.attempts = attempts
+        self.backoff = backoff
+        self.failures = 0
+        self.next_try = time.monotonic()
+
+    def failed(self) -> bool:
+        """Count a failed try; True once every try of the retry budget failed."""
+        self.failures += 1
+        self.next_try = time.monotonic() + max(POLL_SECONDS, self.backoff * math.pow(2, self.failures - 1))
+        return self.failures >= self.attempts
+
+    def succeeded(self) -> None:
+        self.failures = 0
+        self.next_try = time.monotonic()

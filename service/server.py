@@ -9,12 +9,20 @@ Shutdown (:meth:`PlanocrServer.stop`), in order:
 
 1. health turns NOT_SERVING for every service (open Watch streams hear it);
 2. the gRPC server refuses new calls and gives calls in flight
-   ``PLANOCR_GRACE_SECONDS`` to finish, then cancels them;
+   ``PLANOCR_GRACE_SECONDS`` to finish; then the service's own calls are
+   ended with CANCELLED and reason SHUTTING_DOWN (uploads stop rendering and
+   delete what they stored), and after ``CANCEL_SECONDS`` more gRPC cancels
+   whatever is still running;
 3. page jobs not started yet are dropped, and jobs inside an engine get up
    to ``DRAIN_SECONDS`` more to save their result (a cancelled job gives its
    page back instead of saving);
 4. every page this process still holds is released to ``pending``, so
    nothing is left in ``processing`` for another replica to wait out.
+
+A second SIGTERM or SIGINT does not wait for any of that: within
+``FAST_EXIT_SECONDS`` it releases the pages this process holds and hands
+its uploads' claims to the sweeper, as far as the database answers in that
+time, and exits.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
 
@@ -42,7 +51,7 @@ from planocr.metrics import Metrics, NoMetrics
 from planocr.pipeline import CancelToken, Pipeline
 from planocr.servicer import OcrServicer
 from planocr.storage import Storage, open_storage
-from planocr.uploads import Uploads
+from planocr.uploads import Housekeeper, Uploads
 from planocr.v1 import ocr_service_pb2, ocr_service_pb2_grpc
 from planocr.workers import EngineRunner, OcrPool
 
@@ -53,6 +62,10 @@ SERVICE_NAME = ocr_service_pb2.DESCRIPTOR.services_by_name["OcrService"].full_na
 HEALTH_SERVICES = ("", SERVICE_NAME)
 #: After the grace period, how long running engine calls get to save their page.
 DRAIN_SECONDS = 5.0
+#: After the grace period, how long calls get to end with CANCELLED / SHUTTING_DOWN before gRPC cuts them.
+CANCEL_SECONDS = 1.0
+#: On a second signal, how long the process spends releasing what it holds before it exits.
+FAST_EXIT_SECONDS = 1.0
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -157,6 +170,8 @@ class PlanocrServer:
     pipeline: Pipeline
     pool: OcrPool
     runner: EngineRunner
+    uploads: Uploads
+    housekeeper: Housekeeper
     health: health.HealthServicer
     monitor: HealthMonitor
     metrics: Metrics | NoMetrics
@@ -170,6 +185,7 @@ class PlanocrServer:
         """Serve calls, start the health checks and, if configured, the metrics endpoint."""
         self.grpc_server.start()
         self.monitor.start()
+        self.housekeeper.start()
         if self.settings.metrics_listen:
             self.metrics_port = self.metrics.serve(self.settings.metrics_listen)
         s = self.settings
@@ -213,12 +229,19 @@ class PlanocrServer:
             grace = self.settings.grace_seconds if grace is None else grace
             log.info("stopping: NOT_SERVING, no new calls, %g s for calls in flight", grace)
             self.monitor.shut_down()
-            self.grpc_server.stop(grace).wait()
+            finished = self.grpc_server.stop(grace + CANCEL_SECONDS)
+            if not finished.wait(grace):
+                # The grace period is over: the service's calls end themselves with CANCELLED / SHUTTING_DOWN
+                # (gRPC's own cut, CANCEL_SECONDS later, would answer UNAVAILABLE without a reason).
+                log.info("grace period over; cancelling the calls still running")
+                self.stopping.cancel()
+                finished.wait()
             # Calls are over; jobs still running see the token and save or release their page.
             self.stopping.cancel()
             if not self._drain(DRAIN_SECONDS):
                 log.warning("page jobs still running after %g s; releasing their pages anyway", DRAIN_SECONDS)
             self.runner.shutdown()
+            self.housekeeper.stop()
             try:
                 released = self.repository.release_owner(self.pipeline.worker_id)
                 if released:
@@ -231,6 +254,30 @@ class PlanocrServer:
             self.metrics.close()
             self._stopped.set()
             log.info("stopped")
+
+    def release_now(self, timeout: float = FAST_EXIT_SECONDS) -> bool:
+        """Release this process's pages and upload claims within ``timeout`` seconds, as far as the database answers.
+
+        For a process about to exit without a graceful stop (a second
+        signal): the pages go back to ``pending`` and the claims to the
+        sweeper now, not when their leases run out. True if both were done.
+        """
+        done: list[str] = []
+
+        def release() -> None:
+            try:
+                pages = self.repository.release_owner(self.pipeline.worker_id)
+                done.append("pages")
+                claims = self.uploads.release_claims()
+                done.append("claims")
+                log.warning("released %d pages and %d upload claims before exiting", pages, claims)
+            except PlanocrError as error:
+                log.warning("could not release what this process holds (%s); leases will expire", error.reason)
+
+        worker = threading.Thread(target=release, name="planocr-fast-exit", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        return len(done) == 2
 
     def _drain(self, timeout: float) -> bool:
         """Drop queued page jobs and wait up to ``timeout`` for running ones; True if all ended."""
@@ -268,7 +315,7 @@ def create_server(
         migrate.upgrade(db_engine)
     repository = Repository(create_sessionmaker(db_engine))
     access, secret = settings.s3_credentials()
-    storage = open_storage(settings.resolved_storage_url, access_key=access, secret_key=secret)
+    storage = open_storage(settings.resolved_storage_url, access_key=access, secret_key=secret, timeout=settings.storage_timeout)
     engines = engines or EngineRegistry.from_settings(settings)
     engines.get()  # fail at start, not on the first page, when the default engine cannot load
     counts = Metrics() if metrics else NoMetrics()
@@ -297,7 +344,8 @@ def create_server(
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
     stopping = CancelToken()
-    servicer = OcrServicer(repository, pipeline, pool, Uploads(settings, repository, storage), stopping)
+    uploads = Uploads(settings, repository, storage)
+    servicer = OcrServicer(repository, pipeline, pool, uploads, stopping)
     ocr_service_pb2_grpc.add_OcrServiceServicer_to_server(servicer, server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -321,6 +369,8 @@ def create_server(
         pipeline=pipeline,
         pool=pool,
         runner=runner,
+        uploads=uploads,
+        housekeeper=Housekeeper(uploads, settings.sweep_interval, settings.upload_lease_seconds),
         health=health_servicer,
         monitor=HealthMonitor(health_servicer, repository, storage, counts, settings),
         metrics=counts,
@@ -330,14 +380,27 @@ def create_server(
     return built, port
 
 
-def serve(settings: Settings) -> None:
-    """Run until SIGTERM or SIGINT, then stop gracefully; a second signal exits at once."""
+def serve(
+    settings: Settings,
+    *,
+    engines: EngineRegistry | None = None,
+    on_started: Callable[[PlanocrServer], None] | None = None,
+) -> None:
+    """Run until SIGTERM or SIGINT, then stop gracefully; a second signal releases what it can in a second and exits.
+
+    ``engines`` replaces the registry built from the settings and
+    ``on_started`` is called once the server is serving (tests use both to run
+    this very function with an engine of their own).
+    """
     stop_requested = threading.Event()
+    built: list[PlanocrServer] = []
 
     def on_signal(signum, _frame):
         name = signal.Signals(signum).name
         if stop_requested.is_set():
-            log.warning("second %s: exiting now without waiting for calls in flight", name)
+            log.warning("second %s: exiting within %g s without waiting for calls in flight", name, FAST_EXIT_SECONDS)
+            if built:
+                built[0].release_now(FAST_EXIT_SECONDS)
             os._exit(1)
         log.info("received %s; stopping within %g s", name, settings.grace_seconds)
         stop_requested.set()
@@ -345,7 +408,10 @@ def serve(settings: Settings) -> None:
     # Installed before anything starts, so an early SIGTERM is not lost.
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    server, _port = create_server(settings)
+    server, _port = create_server(settings, engines=engines)
+    built.append(server)
     server.start()
+    if on_started is not None:
+        on_started(server)
     stop_requested.wait()
     server.stop()

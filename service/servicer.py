@@ -11,14 +11,16 @@ import base64
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 
 import grpc
 
 from planocr import convert
 from planocr.db.models import COMPLETED, ERROR
 from planocr.db.repository import Repository, parse_id
-from planocr.errors import Aborted, DeadlineExceeded, InvalidArgument, Reason
+from planocr.errors import Aborted, Cancelled, DeadlineExceeded, InvalidArgument, Reason, quote
 from planocr.fanout import PeerFanout
 from planocr.pipeline import CancelToken, Outcome, Pipeline, ProcessOptions, stored_error
 from planocr.scheduler import DocumentRun
@@ -30,6 +32,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+#: Engine names are short words; a longer one is refused before it reaches the registry.
+MAX_ENGINE_NAME = 64
+#: How often a call waiting for its page job checks whether it was cancelled.
+WAIT_SLICE = 0.1
 
 
 def encode_page_token(document_id: str, after: int) -> str:
@@ -51,6 +57,8 @@ def decode_page_token(token: str, document_id: str) -> int:
 def _options(message: ocr_service_pb2.ProcessOptions) -> ProcessOptions:
     if message.text_source_mode not in convert.TEXT_SOURCE_MODE:
         raise InvalidArgument(f"unknown text_source_mode {message.text_source_mode}")
+    if len(message.engine) > MAX_ENGINE_NAME:
+        raise InvalidArgument(f"unknown engine {quote(message.engine, 20)}", reason=Reason.UNKNOWN_ENGINE)
     return ProcessOptions(
         force=message.force,
         engine=message.engine or None,
@@ -84,6 +92,31 @@ def _cancel_token(context: grpc.ServicerContext, parent: CancelToken) -> CancelT
     return token
 
 
+def _wait(future: Future, cancel: CancelToken, deadline: float | None):
+    """The job's result; stops waiting at the deadline or as soon as the call is cancelled (the job goes on)."""
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            # The job goes on and saves its result; this caller just stops waiting.
+            raise DeadlineExceeded("the page was not finished before the deadline")
+        try:
+            return future.result(timeout=WAIT_SLICE if left is None else min(WAIT_SLICE, left))
+        except FutureTimeout:
+            if cancel.cancelled:
+                raise Cancelled("the call was cancelled while its page was being read") from None
+
+
+def _requests(request_iterator: Iterator, context: grpc.ServicerContext) -> Iterator:
+    """The request stream; gRPC ends it with a bare RpcError when the caller goes away or its deadline passes."""
+    try:
+        yield from request_iterator
+    except grpc.RpcError:
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            raise DeadlineExceeded("the upload did not finish before the caller's deadline") from None
+        raise Cancelled("the caller went away during the upload") from None
+
+
 class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
     def __init__(
         self,
@@ -105,9 +138,22 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
             fanout = PeerFanout(pipeline.settings, repository)
         self.fanout = fanout
 
+    @contextmanager
+    def _shutdown_reason(self) -> Iterator[None]:
+        """A call cut short because the server is stopping says so: CANCELLED with reason SHUTTING_DOWN."""
+        try:
+            yield
+        except Cancelled as error:
+            if self.stopping.cancelled and error.reason != Reason.SHUTTING_DOWN:
+                raise Cancelled(
+                    "the server is shutting down; send the call again (to another replica)", reason=Reason.SHUTTING_DOWN
+                ) from error
+            raise
+
     # -- documents ----------------------------------------------------------
 
     def CreateDocument(self, request_iterator, context):  # noqa: N802 - gRPC method name
+        request_iterator = _requests(request_iterator, context)
         first = next(request_iterator, None)
         if first is None:
             raise InvalidArgument("the upload stream is empty; send metadata first", reason=Reason.UPLOAD_INCOMPLETE)
@@ -128,7 +174,8 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
             source_key=meta.source_key,
             render_dpi=meta.render_dpi,
         )
-        document, created = self.uploads.create(request, chunks())
+        with self._shutdown_reason():
+            document, created = self.uploads.create(request, chunks(), _cancel_token(context, self.stopping), _deadline(context))
         return ocr_service_pb2.CreateDocumentResponse(document=convert.document_message(document), created=created)
 
     def GetDocument(self, request, context):  # noqa: N802
@@ -164,15 +211,15 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
         full = _full(request.view, default_full=True)
         self.pipeline.check_options(options)
         cancel = _cancel_token(context, self.stopping)
-        deadline = _deadline(context)
+        with self._shutdown_reason():
+            return self._process_page(page_id, options, full, cancel, _deadline(context))
+
+    def _process_page(self, page_id, options: ProcessOptions, full: bool, cancel: CancelToken, deadline: float | None):
         waited = False
         while True:
             future = self.pool.submit(self.pipeline.run_page, page_id, options, cancel)
             try:
-                result = future.result(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
-            except FutureTimeout:
-                # The job goes on and saves its result; this caller just stops waiting.
-                raise DeadlineExceeded("the page was not finished before the deadline") from None
+                result = _wait(future, cancel, deadline)
             except Aborted as error:
                 if error.reason != Reason.LEASE_LOST:
                     raise
@@ -207,5 +254,6 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
         if self.fanout is not None:
             spread = {"submit": self.fanout.submitter(_deadline(context)), "window": self.fanout.window()}
         run = DocumentRun(self.pipeline, self.pool, document_id, options, cancel, **spread)
-        for event in run.events():
-            yield convert.document_event(event)
+        with self._shutdown_reason():
+            for event in run.events():
+                yield convert.document_event(event)

@@ -3,7 +3,8 @@
 Column names and the ``ocr_blocks`` JSON keys (``blocks``, ``detected_scales``,
 ``detected_sheet_numbers``, ``detected_titles``, ``title_block``) are what the
 existing FastAPI app reads; keep them. Columns after the comment "service's
-own" are planocr's bookkeeping. Schema changes go through Alembic migrations
+own" are planocr's bookkeeping, and so is the ``upload_claims`` table, which
+the app need not read. Schema changes go through Alembic migrations
 (``planocr/db/migrations``), never ``create_all``; the one exception is a new
 database private to one process (``migrate.create_schema``), which is why the
 models also carry the migrations' server defaults.
@@ -102,3 +103,23 @@ class Page(Base):
     processing_ms: Mapped[int | None] = mapped_column(Integer)
     error_code: Mapped[str | None] = mapped_column(String(32))
     error_reason: Mapped[str | None] = mapped_column(String(64))
+
+
+class UploadClaim(Base):
+    """An upload in progress and the objects it has written (``documents/<id>/``), which no document row owns yet.
+
+    The claim is committed before the upload writes its first object and is
+    deleted in the transaction that inserts the document, so every object
+    under the prefix is owned by one row or the other at every moment. Its
+    owner renews ``expires_at`` while the upload runs; a claim whose owner
+    stopped renewing it (the process died, or was stopped) is taken by the
+    sweeper, which deletes the objects and then the claim.
+    """
+
+    __tablename__ = "upload_claims"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(1024))
+    owner: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

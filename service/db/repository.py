@@ -24,12 +24,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, literal_column, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, literal_column, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from planocr.db.models import COMPLETED, ERROR, PENDING, PROCESSING, Document, Page, utcnow
-from planocr.errors import InvalidArgument, NotFound, PlanocrError, Reason, ResourceExhausted, Unavailable
+from planocr.db.models import COMPLETED, ERROR, PENDING, PROCESSING, Document, Page, UploadClaim, utcnow
+from planocr.errors import Aborted, InvalidArgument, NotFound, PlanocrError, Reason, ResourceExhausted, Unavailable, quote
 
 
 @dataclass(slots=True)
@@ -86,6 +86,22 @@ class NewPage:
     height: int
     dpi: int | None = None
     text_layer_key: str | None = None
+
+
+@dataclass(slots=True)
+class UploadClaimRecord:
+    """An upload in progress: who holds its objects under ``prefix`` and until when."""
+
+    id: uuid.UUID
+    prefix: str
+    owner: str
+    expires_at: dt.datetime
+
+    def expired(self, now: dt.datetime) -> bool:
+        expires = self.expires_at
+        if expires.tzinfo is None:  # SQLite gives back naive UTC
+            expires = expires.replace(tzinfo=dt.UTC)
+        return expires < now
 
 
 @dataclass(slots=True)
@@ -218,7 +234,7 @@ def parse_id(value: str, what: str = "id") -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except (ValueError, AttributeError, TypeError):
-        raise InvalidArgument(f"{what} {value!r} is not a valid UUID", reason=Reason.INVALID_ID) from None
+        raise InvalidArgument(f"{what} {quote(value)} is not a valid UUID", reason=Reason.INVALID_ID) from None
 
 
 @contextmanager
@@ -304,14 +320,34 @@ class Repository:
         sha256: str,
         request_id: str | None,
         pages: Sequence[NewPage],
+        claim_owner: str | None = None,
+        before_commit: Callable[[], None] | None = None,
     ) -> DocumentRecord:
         """Insert the document and all its pages in one transaction.
 
         Raises ``sa_exc.IntegrityError`` (unwrapped) when ``request_id`` is
         taken, so the caller can return the earlier document instead.
+
+        ``claim_owner``: the upload's claim on its objects (``claim_upload``
+        with the document's id) is deleted in the same transaction, so the
+        objects pass from the claim to the document at once. ABORTED /
+        UPLOAD_EXPIRED when the claim is no longer this owner's (the sweeper
+        took it after it expired); nothing is inserted then.
+
+        ``before_commit`` runs after every row is written and before the
+        commit; whatever it raises rolls the whole document back.
         """
         now = self._clock()
         with database_errors(), self._sessions.begin() as session:
+            if claim_owner is not None:
+                released = session.execute(
+                    delete(UploadClaim).where(UploadClaim.id == document_id, UploadClaim.owner == claim_owner)
+                ).rowcount
+                if released != 1:
+                    raise Aborted(
+                        "the upload was held up so long that its stored pages were cleared away; send it again",
+                        reason=Reason.UPLOAD_EXPIRED,
+                    )
             document = Document(
                 id=document_id,
                 filename=filename,
@@ -343,7 +379,63 @@ class Repository:
                 for page in pages
             )
             session.flush()
+            if before_commit is not None:
+                before_commit()
             return _document_record(document, {PENDING: len(pages)})
+
+    # -- upload claims --------------------------------------------------------
+
+    def claim_upload(self, upload_id: uuid.UUID, prefix: str, owner: str, lease_seconds: float) -> None:
+        """Record that an upload is about to write objects under ``prefix``; committed before the first one is."""
+        now = self._clock()
+        with self._tx() as session:
+            session.add(
+                UploadClaim(id=upload_id, prefix=prefix, owner=owner, created_at=now, expires_at=now + dt.timedelta(seconds=lease_seconds))
+            )
+
+    def renew_upload_claims(self, owner: str, upload_ids: Sequence[uuid.UUID], lease_seconds: float) -> int:
+        """Extend the claims of the uploads ``owner`` is running (one statement for all of them)."""
+        expires = self._clock() + dt.timedelta(seconds=lease_seconds)
+        with self._tx() as session:
+            return session.execute(
+                update(UploadClaim)
+                .where(UploadClaim.owner == owner, UploadClaim.id.in_(list(upload_ids)))
+                .values(expires_at=expires)
+            ).rowcount
+
+    def expire_upload_claims(self, owner: str) -> int:
+        """Let the sweeper take ``owner``'s claims now (a process that is about to exit)."""
+        with self._tx() as session:
+            return session.execute(update(UploadClaim).where(UploadClaim.owner == owner).values(expires_at=self._clock())).rowcount
+
+    def upload_claims(self) -> list[UploadClaimRecord]:
+        """Every claim of an upload in progress or abandoned (a few rows: finished uploads leave none)."""
+        with self._tx() as session:
+            rows = session.execute(select(UploadClaim.id, UploadClaim.prefix, UploadClaim.owner, UploadClaim.expires_at)).all()
+            return [UploadClaimRecord(*row) for row in rows]
+
+    def take_upload_claim(self, claim: UploadClaimRecord, owner: str, lease_seconds: float, *, only_if_expired: bool) -> bool:
+        """Move ``claim`` to ``owner`` if it still has the owner it was read with (and, if asked, is still expired).
+
+        The sweeper takes a claim before it deletes the objects, so the
+        upload that held it can no longer commit its document
+        (``create_document`` checks the owner).
+        """
+        now = self._clock()
+        condition = [UploadClaim.id == claim.id, UploadClaim.owner == claim.owner]
+        if only_if_expired:
+            condition.append(UploadClaim.expires_at < now)
+        with self._tx() as session:
+            taken = session.execute(
+                update(UploadClaim).where(*condition).values(owner=owner, expires_at=now + dt.timedelta(seconds=lease_seconds))
+            ).rowcount
+            return taken == 1
+
+    def drop_upload_claim(self, upload_id: uuid.UUID, owner: str) -> bool:
+        """Delete a claim ``owner`` holds, once its objects are gone."""
+        with self._tx() as session:
+            dropped = session.execute(delete(UploadClaim).where(UploadClaim.id == upload_id, UploadClaim.owner == owner)).rowcount
+            return dropped == 1
 
     def get_document(self, document_id: uuid.UUID) -> DocumentRecord:
         with self._tx() as session:

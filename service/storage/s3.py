@@ -25,8 +25,8 @@ from minio.deleteobjects import DeleteObject
 from minio.error import InvalidResponseError, MinioException, S3Error, ServerError
 from minio.helpers import check_bucket_name
 
-from planocr.errors import InvalidArgument, NotFound, PlanocrError, Reason, Unavailable
-from planocr.storage.base import Storage, clean_key
+from planocr.errors import InvalidArgument, NotFound, PlanocrError, Reason, Unavailable, quote
+from planocr.storage.base import DEFAULT_TIMEOUT, Storage, TimedCalls, clean_key
 
 DEFAULT_ENDPOINT = "s3.amazonaws.com"
 
@@ -42,7 +42,9 @@ class S3Storage(Storage):
     One instance (and its one ``Minio`` client and connection pool) is shared
     by all threads. The bucket is created on first use if it is missing.
     Requests use short timeouts and few retries, so a storage outage surfaces
-    as ``Unavailable`` within seconds instead of blocking worker threads.
+    as ``Unavailable`` within seconds instead of blocking worker threads; a
+    whole read (a body trickling in under the per-request timeouts) is
+    bounded by ``timeout``.
     """
 
     kind = "s3"
@@ -61,6 +63,7 @@ class S3Storage(Storage):
         read_timeout: float = 30.0,
         retries: int = 2,
         max_connections: int = 32,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         try:
             check_bucket_name(bucket)
@@ -101,6 +104,7 @@ class S3Storage(Storage):
             ) from None
         self._bucket_lock = threading.Lock()
         self._bucket_ready = False
+        self._calls = TimedCalls(timeout, name="planocr-s3-read")
 
     @classmethod
     def from_url(
@@ -196,6 +200,9 @@ class S3Storage(Storage):
     def get(self, key: str) -> bytes:
         name = self._name(key)
         self._ensure_bucket()
+        return self._calls.run(lambda: self._get(name, key), "a read")
+
+    def _get(self, name: str, key: str) -> bytes:
         with self._errors(key):
             response = self._client.get_object(self.bucket, name)
             try:
@@ -252,6 +259,7 @@ class S3Storage(Storage):
             self._client.bucket_exists(self.bucket)
 
     def close(self) -> None:
+        self._calls.close()
         self._http.clear()
 
     # -- helpers -----------------------------------------------------------
@@ -287,7 +295,7 @@ class S3Storage(Storage):
             raise
         except S3Error as exc:
             if exc.code in _MISSING_OBJECT or exc.code == "NoSuchBucket":
-                what = f"object {key!r}" if key is not None else f"bucket {self.bucket!r}"
+                what = f"object {quote(key)}" if key is not None else f"bucket {self.bucket!r}"
                 raise NotFound(f"{what} not found", reason=Reason.OBJECT_NOT_FOUND) from exc
             status = exc.response.status if exc.response is not None else 0
             raise Unavailable(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import io
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -32,11 +33,14 @@ from planocr.storage import Storage, open_storage
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
 from tests.support.postgres import PostgresCluster, create_database
+from tests.operability.helpers import scrape
 from tests.support.procserver import ServerProcess
-from tests.support.s3server import MotoServer
+from tests.support.s3server import MotoServer, free_port
 
 BASE_WIDTH = 200
 HEIGHT = 100
+#: What a server log shows for a bug of the service: the INTERNAL answer's line, or a traceback.
+CRASH_MARK = re.compile(r"crashed \(incident|Traceback \(most recent call last\)")
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +112,8 @@ class Stack:
     root: Path
     servers: list[ServerProcess] = field(default_factory=list)
     channels: list[grpc.Channel] = field(default_factory=list)
+    #: Set by a test whose faults are bugs on purpose (a crashing engine answers INTERNAL).
+    internal_expected: bool = False
 
     @property
     def engine_log(self) -> Path:
@@ -134,7 +140,11 @@ class Stack:
         return values
 
     def start_server(self, **overrides: str) -> ServerProcess:
+        """A server process with a metrics port of its own (``server.metrics_port``), read when the test ends."""
+        metrics_port = free_port()
+        overrides.setdefault("PLANOCR_METRICS_LISTEN", f"127.0.0.1:{metrics_port}")
         server = ServerProcess(self.env(**overrides), self.root / f"server{len(self.servers)}.log")
+        server.metrics_port = metrics_port
         self.servers.append(server)
         server.start(timeout=90)
         return server
@@ -148,8 +158,18 @@ class Stack:
         grpc.channel_ready_future(channel).result(timeout=30)
         return pb_grpc.OcrServiceStub(channel)
 
-    def storage(self) -> Storage:
+    def storage(self, kind: str = "s3") -> Storage:
+        """The stack's S3 bucket, or (``kind="local"``) the folder ``local_storage_url`` names."""
+        if kind == "local":
+            return open_storage(self.local_storage_url())
         return open_storage(self.moto.url(self.bucket), **self.moto.credentials)
+
+    def storage_url(self, kind: str) -> str:
+        return self.local_storage_url() if kind == "local" else self.moto.url(self.bucket)
+
+    def local_storage_url(self) -> str:
+        """A local object folder for servers started with ``PLANOCR_STORAGE_URL`` set to it."""
+        return (self.root / "objects").as_uri()
 
     def upload(self, stub: pb_grpc.OcrServiceStub, pages: int) -> tuple[str, dict[int, str]]:
         """Create a document of ``pages`` pages through the API; returns its id and {page number: page id}."""
@@ -181,6 +201,31 @@ class Stack:
         finally:
             conn.close()
 
+    def count(self, table: str) -> int:
+        """Rows in one of the service's tables, as PostgreSQL holds them."""
+        assert table in ("documents", "pages", "upload_claims")
+        conn = psycopg2.connect(self.database_url, connect_timeout=10)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f"select count(*) from {table}")
+                return cur.fetchone()[0]
+        finally:
+            conn.close()
+
+    def sql(self, statement: str, params: tuple = ()) -> list[tuple]:
+        """Run one statement on the stack's database and commit; returns the rows it gave back, if any."""
+        conn = psycopg2.connect(self.database_url, connect_timeout=10)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(statement, params)
+                return cur.fetchall() if cur.description else []
+        finally:
+            conn.close()
+
+    def crash_lines(self, server: ServerProcess) -> list[str]:
+        """Lines of a server's log that show a bug: an INTERNAL answer or any traceback."""
+        return [line for line in self.server_log(server).splitlines() if CRASH_MARK.search(line)]
+
     def engine_calls(self) -> collections.Counter[int]:
         """Engine calls so far by page number, across every server process."""
         if not self.engine_log.exists():
@@ -191,11 +236,28 @@ class Stack:
             counts[width - BASE_WIDTH + 1] += 1
         return counts
 
+    def internal_calls(self, server: ServerProcess) -> dict[str, float]:
+        """Calls a live server answered INTERNAL, by method, from its ``grpc_server_handled_total``."""
+        counts: dict[str, float] = {}
+        for (name, labels), value in scrape(server.metrics_port).items():
+            label = dict(labels)
+            if name == "grpc_server_handled_total" and label["grpc_code"] in ("INTERNAL", "UNKNOWN") and value:
+                counts[label["grpc_method"]] = counts.get(label["grpc_method"], 0) + value
+        return counts
+
     def close(self) -> None:
+        """Stop everything; then fail the test if a server that was still running answered INTERNAL."""
         for channel in self.channels:
             channel.close()
+        internal = {}
         for server in self.servers:
+            if server.proc is not None and server.proc.poll() is None:
+                try:
+                    internal.update({f"{server.log_path.name}: {m}": n for m, n in self.internal_calls(server).items()})
+                except OSError:
+                    pass  # the metrics endpoint is gone with a stopped server
             server.stop(timeout=20)
+        assert self.internal_expected or not internal, f"calls answered INTERNAL: {internal}"
 
 
 @pytest.fixture

@@ -24,12 +24,15 @@ from PIL import Image
 from planocr.config import Settings
 from planocr.db.engine import create_db_engine, create_sessionmaker
 from planocr.db.repository import NewPage, Repository
+from planocr.errors import MAX_MESSAGE_BYTES
 from planocr.storage import Storage, open_storage
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
 from tests.support.drawing import draw_page
 from tests.support.pdfs import text_pdf
+from tests.operability.helpers import scrape
 from tests.support.procserver import ServerProcess
+from tests.support.s3server import free_port
 
 #: Codes a server may answer to bad input. INTERNAL and UNKNOWN never.
 NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
@@ -118,11 +121,13 @@ class FuzzServer:
 def check_status(error: grpc.RpcError) -> grpc.StatusCode:
     """The code of a failed call, after checking it is one bad input may get and carries a reason."""
     code = error.code()
-    assert code not in NEVER, f"{code.name}: {error.details()}"
+    assert code not in NEVER, f"{code.name}: {error.details()[:200]}"
+    assert len((error.details() or "").encode()) <= MAX_MESSAGE_BYTES, f"{code.name}: a message of {len(error.details())} characters"
     if code in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED):
         return code
     status = rpc_status.from_call(error)
-    assert status is not None, f"{code.name} without a rich status: {error.details()}"
+    assert status is not None, f"{code.name} without a rich status: {error.details()[:200]}"
+    assert status.message == error.details()
     reasons = []
     for detail in status.details:
         info = error_details_pb2.ErrorInfo()
@@ -135,6 +140,7 @@ def check_status(error: grpc.RpcError) -> grpc.StatusCode:
 @pytest.fixture(scope="module")
 def fuzz_server(postgres, tmp_path_factory) -> Iterator[FuzzServer]:
     root = tmp_path_factory.mktemp("fuzz")
+    metrics_port = free_port()
     database_url = postgres.new_database()
     objects = (root / "objects").as_uri()
     env = {
@@ -153,6 +159,7 @@ def fuzz_server(postgres, tmp_path_factory) -> Iterator[FuzzServer]:
         "PLANOCR_GRACE_SECONDS": "2",
         "PLANOCR_LOG_FORMAT": "text",
         "PLANOCR_LOG_LEVEL": "WARNING",
+        "PLANOCR_METRICS_LISTEN": f"127.0.0.1:{metrics_port}",
     }
     log_path = root / "server.log"
     process = ServerProcess(env, log_path)
@@ -180,6 +187,13 @@ def fuzz_server(postgres, tmp_path_factory) -> Iterator[FuzzServer]:
             page_ids=[p.page_id for p in pages],
         )
         yield server
+        # No input, however bad, was answered INTERNAL or UNKNOWN: the metric an operator alerts on stays at zero.
+        handled = [
+            (dict(labels)["grpc_method"], dict(labels)["grpc_code"], value)
+            for (name, labels), value in scrape(metrics_port).items()
+            if name == "grpc_server_handled_total"
+        ]
+        assert handled and [h for h in handled if h[1] in ("INTERNAL", "UNKNOWN") and h[2]] == []
     finally:
         channel.close()
         engine.dispose()

@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from planocr import imaging
-from planocr.errors import InvalidArgument, Reason
+from planocr.errors import MAX_MESSAGE_BYTES, InvalidArgument, Reason
 from planocr.v1 import ocr_service_pb2 as pb
 from tests.fuzz.conftest import MAX_PIXELS, check_status, seed_files
 
@@ -76,3 +76,54 @@ def test_overlong_source_key_is_invalid_argument_not_unavailable(fuzz_server, ke
     with pytest.raises(grpc.RpcError) as info:
         fuzz_server.stub.CreateDocument(iter([request]), timeout=60)
     assert check_status(info.value) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize("length", [100, 16_000, 1_000_000])
+def test_a_long_invalid_id_is_invalid_argument_with_a_short_message(fuzz_server, length):
+    """The whole id came back in grpc-message and the details trailer, past the client's 8 KiB limit for them:
+    the caller saw RESOURCE_EXHAUSTED instead of INVALID_ARGUMENT."""
+    from planocr.client import InvalidArgument, PlanocrClient
+
+    value = "A" * length
+    with PlanocrClient(fuzz_server.process.address, retry=None) as client:
+        with pytest.raises(InvalidArgument) as info:
+            client.get_document(value)
+        assert info.value.reason == "INVALID_ID"
+        assert len(info.value.message.encode()) <= MAX_MESSAGE_BYTES
+        assert "A" * 40 in info.value.message and f"{length:,} characters" in info.value.message
+        with pytest.raises(InvalidArgument):
+            client.get_page(value)
+    for request, method in [
+        (pb.ListPagesRequest(document_id=fuzz_server.document_id, page_token=value), fuzz_server.stub.ListPages),
+        (pb.ProcessPageRequest(page_id=fuzz_server.page_ids[0], options=pb.ProcessOptions(engine=value)), fuzz_server.stub.ProcessPage),
+    ]:
+        with pytest.raises(grpc.RpcError) as raised:
+            method(request, timeout=30)
+        assert check_status(raised.value) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        pb.DocumentUpload(filename="set.pdf", content_type="x" * 50_000),
+        pb.DocumentUpload(filename="set.pdf", source_key="k/" * 20_000 + "x.pdf"),
+        pb.DocumentUpload(filename="set.pdf", source_key="\x00" * 30_000),
+        pb.DocumentUpload(filename="f" * 100_000),
+        pb.DocumentUpload(filename="set.pdf", request_id="r" * 100_000),
+    ],
+    ids=["content-type", "source-key", "source-key-nul", "filename", "request-id"],
+)
+def test_long_upload_metadata_is_refused_with_a_bounded_message(fuzz_server, metadata):
+    with pytest.raises(grpc.RpcError) as info:
+        fuzz_server.stub.CreateDocument(iter([pb.CreateDocumentRequest(metadata=metadata)]), timeout=60)
+    assert check_status(info.value) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_filename_with_nul_says_so(fuzz_server):
+    """It was refused as if it were missing ("filename is required")."""
+    from planocr.client import InvalidArgument, PlanocrClient
+
+    with PlanocrClient(fuzz_server.process.address, retry=None) as client, pytest.raises(InvalidArgument) as info:
+        client.upload(seed_files()["png"], filename="plan\x00.png")
+    assert "NUL" in info.value.message
+    assert "required" not in info.value.message

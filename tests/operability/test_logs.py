@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy.engine import make_url
 
-from planocr.client import NotFound, PlanocrClient, Unauthenticated
+from planocr.client import InvalidArgument, NotFound, PlanocrClient, Unauthenticated
 from planocr.logs import JsonFormatter, Masking, TextFormatter
 from tests.conftest import make_settings
 from tests.operability.conftest import PAGE_SECRET_WORDS
@@ -143,3 +143,68 @@ def test_a_served_process_never_logs_its_secrets(tmp_path, pg_url, drawing_set):
     log_text = "\n".join(server.lines)
     for secret in (password, s3.secret_key, TOKEN, WRONG_TOKEN, *PAGE_SECRET_WORDS.split()):
         assert secret not in log_text, secret
+
+
+FORGED = "x\n2026-12-01 19:51:00,000 ERROR   planocr.server: FORGED LINE"
+TRICKS = [FORGED, "y\r2026-12-01 19:51:01,000 ERROR   planocr.server: CARRIAGE", "z\x1b[2J\x1b[31mRED\u2028NEXT\x85\x7f"]
+
+
+def test_ids_with_control_characters_cannot_forge_text_log_lines(tmp_path):
+    """In the text format an id with a newline wrote a line that looked like a record of its own."""
+    import re
+
+    from tests.support.procserver import ServerProcess
+
+    log_path = tmp_path / "server.log"
+    server = ServerProcess(
+        {"PLANOCR_LISTEN": "127.0.0.1:0", "PLANOCR_DATA_DIR": str(tmp_path / "data"), "PLANOCR_ENGINE": "null"}, log_path
+    )
+    server.start()
+    try:
+        with PlanocrClient(server.address, retry=None) as client:
+            for trick in TRICKS:
+                with pytest.raises(InvalidArgument):
+                    client.get_document(trick)
+                with pytest.raises(InvalidArgument):
+                    client.get_page(trick)
+    finally:
+        assert server.stop() == 0
+    text = log_path.read_bytes().decode()
+    record_start = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
+    lines = text.split("\n")
+    assert not [line for line in lines if line.startswith("2026-12-01 19:51")]
+    assert all(record_start.match(line) or line.startswith("    ") or not line for line in lines), "a line that is no record"
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]", text), "a raw control character in the log"
+    forged = [line for line in lines if "FORGED LINE" in line]
+    assert len(forged) == 2 and all("GetDocument" in line or "GetPage" in line for line in forged)
+    assert "document_id=x\\n2026-12-01 19:51:00,000 ERROR   planocr.server: FORGED LINE" in text
+
+
+def test_ids_with_control_characters_stay_inside_their_json_record(tmp_path):
+    env = {"PLANOCR_DATA_DIR": str(tmp_path / "data"), "PLANOCR_ENGINE": "null"}
+    with ServeProcess(env) as server, PlanocrClient(server.address, retry=None) as client:
+        for trick in TRICKS:
+            with pytest.raises(InvalidArgument):
+                client.get_document(trick)
+    assert server.proc.returncode == 0
+    records = server.records()  # every line is one JSON record
+    ids = [r["document_id"] for r in records if r.get("rpc_method", "").endswith("/GetDocument")]
+    assert ids == TRICKS
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\u2028\u2029" for line in server.lines for c in line)
+
+
+def test_text_and_json_formatters_escape_control_characters_in_messages_extras_and_tracebacks():
+    try:
+        raise ValueError("bad value\n2026-12-01 19:51:02,000 ERROR   planocr: FORGED TRACEBACK")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("planocr.rpc", logging.ERROR, __file__, 1, "id %s", (FORGED,), sys.exc_info())
+    record.document_id = TRICKS[2]
+    text = TextFormatter().format(record)
+    head, *traceback_lines = text.split("\n")
+    assert "FORGED LINE" in head and "\\n" in head and "\\x1b[2J" in head and "\\u2028" in head
+    assert traceback_lines and all(line.startswith("    ") for line in traceback_lines)
+    data = json.loads(JsonFormatter().format(record))
+    assert data["message"] == f"id {FORGED}" and data["document_id"] == TRICKS[2]
+    assert "\x7f" not in JsonFormatter().format(record)

@@ -112,3 +112,64 @@ def test_reflection_on_by_default():
     from planocr.config import Settings
 
     assert Settings.model_fields["reflection"].default is True
+
+
+def test_callers_that_go_away_are_cancelled_never_internal(tmp_path):
+    """`grpcurl -max-time 2 … Health/Watch` made the server log "ServerReflectionInfo crashed" and count an INTERNAL.
+
+    grpcurl first opens a reflection stream; at its deadline it drops both
+    calls, and gRPC ends the reflection handler's request stream with a bare
+    RpcError. A caller that goes away is CANCELLED (or DEADLINE_EXCEEDED), in
+    the metric the operations page recommends alerting on and in the log.
+    """
+    import time
+
+    import grpc
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    from planocr.v1 import ocr_service_pb2 as pb
+    from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
+    from tests.operability.helpers import ServeProcess, scrape, wait_until
+
+    env = {"PLANOCR_DATA_DIR": str(tmp_path / "data"), "PLANOCR_ENGINE": "null", "PLANOCR_METRICS_LISTEN": "127.0.0.1:0"}
+    with ServeProcess(env) as server:
+        watched = grpcurl("-plaintext", "-max-time", "2", server.address, "grpc.health.v1.Health/Watch")
+        assert watched.returncode != 0  # it ran into its own deadline
+        with grpc.insecure_channel(server.address) as channel:
+            # A reflection stream and an upload the caller abandons half way through their requests.
+            requests_sent = []
+
+            def reflection_requests():
+                yield reflection_pb2.ServerReflectionRequest(list_services="")
+                requests_sent.append(1)
+                time.sleep(30)
+
+            stream = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(reflection_requests())
+            next(stream)
+            stream.cancel()
+
+            def upload_requests():
+                yield pb.CreateDocumentRequest(metadata=pb.DocumentUpload(filename="set.pdf"))
+                yield pb.CreateDocumentRequest(chunk=b"%PDF-1.7\n")
+                time.sleep(30)
+
+            upload = pb_grpc.OcrServiceStub(channel).CreateDocument.future(upload_requests(), timeout=60)
+            time.sleep(0.5)
+            upload.cancel()
+
+        def handled() -> dict[tuple[str, str], float]:
+            counts: dict[tuple[str, str], float] = {}
+            for (name, labels), value in scrape(server.metrics_port).items():
+                if name == "grpc_server_handled_total":
+                    label = dict(labels)
+                    counts[(label["grpc_method"], label["grpc_code"])] = counts.get((label["grpc_method"], label["grpc_code"]), 0) + value
+            return counts
+
+        assert wait_until(lambda: ("CreateDocument", "CANCELLED") in handled(), timeout=10)
+        assert wait_until(lambda: handled().get(("ServerReflectionInfo", "CANCELLED"), 0) >= 1, timeout=10)
+        counts = handled()
+        assert {code for _method, code in counts} <= {"OK", "CANCELLED", "DEADLINE_EXCEEDED"}, counts
+        assert sum(v for (method, _code), v in counts.items() if method == "ServerReflectionInfo") >= 2
+        records = server.records()
+    assert [r["message"] for r in records if "crashed" in r["message"] or "traceback" in r] == []
+    assert [r for r in records if r["level"] == "error"] == []

@@ -8,7 +8,9 @@ import uuid
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_status import rpc_status
 
 from planocr.client import PlanocrClient
 from planocr.config import Settings
@@ -106,8 +108,8 @@ def test_sigterm_mid_document_cuts_at_the_grace_period_and_releases_pages(tmp_pa
     finally:
         server.kill()
 
-    # Sixteen pages at 0.5 s on two workers need 4 s: the two-second grace cut the stream.
-    assert ended and ended[0] in (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE)
+    # Sixteen pages at 0.5 s on two workers need 4 s: the two-second grace cut the stream, as the service does it.
+    assert ended and ended[0] == grpc.StatusCode.CANCELLED
     assert not any(e.HasField("summary") for e in events)
     assert took < 2.0 + 5.0 + 3.0  # grace + drain + process exit
     states = page_states(tmp_path, database_url, document.document_id)
@@ -136,3 +138,109 @@ def test_sigterm_lets_a_call_in_flight_finish(tmp_path):
     assert reply and reply[0].page.state == page_pb2.PAGE_STATE_COMPLETED
     assert took < 5.0  # it stops as soon as the call is done, not after the whole grace period
     assert page_states(tmp_path, database_url, document.document_id) == {"completed": 1}
+
+
+def reason_of(error: grpc.RpcError) -> str:
+    status = rpc_status.from_call(error)
+    assert status is not None, f"{error.code().name} without a rich status: {error.details()}"
+    for detail in status.details:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return info.reason
+    raise AssertionError(f"no ErrorInfo in {status}")
+
+
+def test_calls_cut_at_the_end_of_the_grace_period_are_cancelled_with_a_reason(tmp_path):
+    """gRPC's own cut answered UNAVAILABLE "Cancelling all calls" without an ErrorInfo; the service ends its calls first."""
+    server, database_url = start(tmp_path, delay=3.0, grace=1.0, workers=1)
+    try:
+        with PlanocrClient(server.address, retry=None) as client:
+            streamed = client.upload(text_pdf([[f"PAGE {n}"] for n in range(4)]), filename="four.pdf")
+            single = client.upload(text_pdf([["ALONE"]]), filename="one.pdf")
+            single_page = next(iter(client.list_pages(single.document_id))).page_id
+        channel = grpc.insecure_channel(server.address)
+        stub = pb_grpc.OcrServiceStub(channel)
+        outcomes: dict[str, grpc.RpcError | str] = {}
+        started = threading.Event()
+
+        def run(name, call) -> None:
+            try:
+                reply = call()
+                if hasattr(reply, "__next__"):
+                    for _event in reply:
+                        started.set()
+                outcomes[name] = "OK"
+            except grpc.RpcError as error:
+                outcomes[name] = error
+
+        def upload_messages():
+            yield pb.CreateDocumentRequest(metadata=pb.DocumentUpload(filename="long.pdf", render_dpi=300))
+            yield pb.CreateDocumentRequest(chunk=text_pdf([[f"SHEET {n}"] for n in range(3000)]))
+
+        calls = {
+            "ProcessDocument": lambda: stub.ProcessDocument(pb.ProcessDocumentRequest(document_id=streamed.document_id), timeout=60),
+            "ProcessPage": lambda: stub.ProcessPage(pb.ProcessPageRequest(page_id=single_page), timeout=60),
+            "CreateDocument": lambda: stub.CreateDocument(upload_messages(), timeout=120),
+        }
+        threads = [threading.Thread(target=run, args=item) for item in calls.items()]
+        for thread in threads:
+            thread.start()
+        assert started.wait(30)
+        objects = tmp_path / "data" / "objects" / "documents"
+        assert wait_until(lambda: len(list(objects.glob("*/pages/*.png"))) > 4, timeout=30)  # the long upload is rendering
+        stopped_at = time.monotonic()
+        server.proc.terminate()
+        for thread in threads:
+            thread.join(30)
+        cut_after = time.monotonic() - stopped_at
+        assert server.proc.wait(30) == 0
+    finally:
+        server.kill()
+
+    for name in calls:
+        error = outcomes[name]
+        assert isinstance(error, grpc.RpcError), f"{name} was not cut: {error}"
+        assert (error.code(), reason_of(error)) == (grpc.StatusCode.CANCELLED, "SHUTTING_DOWN"), (name, error.details())
+    assert 1.0 <= cut_after < 1.0 + 1.0 + 3.0  # the grace period, then at once (not gRPC's cut a second later)
+    # The cut upload left nothing behind; the other two documents kept their pages, none processing.
+    assert sorted(p.parent.parent.name for p in objects.glob("*/pages/*.png")) == sorted(
+        [streamed.document_id] * 4 + [single.document_id]
+    )
+    assert page_states(tmp_path, database_url, streamed.document_id).get("processing", 0) == 0
+    assert page_states(tmp_path, database_url, single.document_id).get("processing", 0) == 0
+
+
+def test_a_second_sigterm_releases_the_pages_it_holds_within_a_second(tmp_path):
+    """A second signal exited at once, leaving pages processing until their lease (300 s) ran out."""
+    server, database_url = start(tmp_path, delay=20.0, grace=60.0, workers=2)
+    try:
+        with PlanocrClient(server.address, retry=None) as client:
+            document = client.upload(text_pdf([[f"PAGE {n}"] for n in range(6)]), filename="six.pdf")
+        channel = grpc.insecure_channel(server.address)
+        stream = pb_grpc.OcrServiceStub(channel).ProcessDocument(pb.ProcessDocumentRequest(document_id=document.document_id), timeout=120)
+        assert next(stream).HasField("started")
+        assert wait_until(lambda: raw_states(database_url, document.document_id).get("processing", 0) == 2, timeout=20)
+        server.proc.terminate()
+        time.sleep(0.5)  # the graceful stop is under way: it would wait 60 s for the engine
+        second_at = time.monotonic()
+        server.proc.terminate()
+        code = server.proc.wait(10)
+        took = time.monotonic() - second_at
+    finally:
+        server.kill()
+    assert code == 1
+    assert took < 1.0 + 1.0  # one second to release, and the exit
+    assert raw_states(database_url, document.document_id) == {"pending": 6}
+    assert "released 2 pages and 0 upload claims before exiting" in (tmp_path / "server.log").read_text()
+
+
+def raw_states(database_url: str, document_id: str) -> dict[str, int]:
+    """Page states by count, read straight from the database file."""
+    import sqlite3
+
+    path = database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path, timeout=10) as connection:
+        rows = connection.execute(
+            "select status, count(*) from pages where document_id = ? group by status", (uuid.UUID(document_id).hex,)
+        ).fetchall()
+    return dict(rows)

@@ -1,8 +1,10 @@
 """A planocr server in its own OS process, for multi-process, replica and fault tests.
 
 Run as ``python -m tests.support.procserver``; it reads ``PLANOCR_*`` settings
-from the environment, prints ``PORT <n>`` once serving, and stops gracefully
-on SIGTERM. With ``PLANOCR_TEST_ENGINE_LOG`` set, it reads pages with a
+from the environment, prints ``PORT <n>`` once serving, and handles signals
+as ``planocr serve`` does (:func:`planocr.server.serve`): the first SIGTERM
+stops gracefully, a second one releases what it can within a second and
+exits. With ``PLANOCR_TEST_ENGINE_LOG`` set, it reads pages with a
 counting engine that appends one line per engine call to that file (the
 image size and the process id), so tests can count OCR calls across
 processes; ``PLANOCR_TEST_ENGINE_DELAY`` makes each call take that long.
@@ -99,7 +101,7 @@ def main() -> None:
     from planocr import logs
     from planocr.config import Settings
     from planocr.engines.registry import EngineRegistry
-    from planocr.server import create_server
+    from planocr.server import serve
 
     settings = Settings()
     logs.configure(settings.log_level, "text")
@@ -110,14 +112,10 @@ def main() -> None:
             engine = FaultyEngine(engine.log, engine.delay, parse_faults(os.environ["PLANOCR_TEST_ENGINE_FAULTS"]))
         engines = EngineRegistry(engine.name)
         engines.register(engine)
-    server, port = create_server(settings, engines=engines)
-    server.start()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    print(f"PORT {port}", flush=True)
-    stop.wait()
-    server.stop()
-    _release_hangs.set()
+    try:
+        serve(settings, engines=engines, on_started=lambda server: print(f"PORT {server.port}", flush=True))
+    finally:
+        _release_hangs.set()
 
 
 class ServerProcess:

@@ -6,13 +6,15 @@ from sqlalchemy import Engine, inspect
 
 #: The tables the FastAPI app reads.
 APP_TABLES = ("documents", "pages")
+#: The service's own bookkeeping, in the same database.
+SERVICE_TABLES = ("upload_claims",)
 
 
 def schema_of(engine: Engine) -> dict:
-    """Every column (type, nullability, server default), key, constraint and index of the app's tables, as reflected."""
+    """Every column (type, nullability, server default), key, constraint and index of the service's tables, as reflected."""
     found = inspect(engine)
     schema = {}
-    for table in APP_TABLES:
+    for table in APP_TABLES + SERVICE_TABLES:
         schema[table] = {
             "columns": [[c["name"], str(c["type"]), c["nullable"], c.get("default")] for c in found.get_columns(table)],
             "primary_key": found.get_pk_constraint(table)["constrained_columns"],

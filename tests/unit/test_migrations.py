@@ -11,7 +11,7 @@ from planocr.config import Settings
 from planocr.db import migrate
 from planocr.db.engine import create_db_engine
 from planocr.db.models import Base
-from tests.support.schema import APP_TABLES, schema_of
+from tests.support.schema import APP_TABLES, SERVICE_TABLES, schema_of
 
 
 def test_migrated_schema_matches_models(database_url, tmp_path):
@@ -48,7 +48,7 @@ def test_create_schema_builds_what_the_migrations_build(two_databases, tmp_path)
         expected, actual = schema_of(migrated), schema_of(created)
         assert [name for name, *_ in actual["pages"]["columns"]][:3] == ["id", "document_id", "page_number"]
         assert actual == expected
-        assert set(inspect(created).get_table_names()) == set(APP_TABLES)  # and no alembic_version
+        assert set(inspect(created).get_table_names()) == set(APP_TABLES + SERVICE_TABLES)  # and no alembic_version
         with pytest.raises(Exception, match="(?i)already exists"):
             migrate.create_schema(created)  # never over a database that has tables
     finally:

@@ -50,6 +50,7 @@ from PIL import Image
 
 from planocr.engines import geometry, textlayer
 from planocr.engines.base import BLOCK, CELL, DIGITS, SPARSE, Box, Line, OcrEngine, OcrResult, Word
+from planocr.errors import Internal, Reason
 from planocr.engines.vertical import one_direction, vertical_bands, vertical_words
 from planocr.titleblock import TitleBlockResult, parse_title_block
 from planocr.titleblock.focus import find_focus
@@ -218,6 +219,9 @@ class SheetReader:
         steps: list[Step] = []
         started = time.perf_counter()
         first = engine.recognize(image, dpi=dpi)
+        if not isinstance(first, OcrResult):
+            raise Internal(f"engine {engine.name!r} returned {type(first).__name__}, not a result",
+                           reason=Reason.ENGINE_FAILED)
         steps.append(Step("page", None, image.width * image.height, time.perf_counter() - started, len(first.words)))
         allowed = self.options.extra_reads if engine.reads_regions else frozenset()
         grey = image if image.mode == "L" else image.convert("L")

@@ -271,7 +271,7 @@ def fit_all(pages: list[Page], train: set[int], real_weight: float, c: float, ki
     per_page = [candidates(p) for p in pages]
     models = {}
     for name in FIELDS:
-        if name != "sheet_number":
+        if name == "sheet_title":  # titles and scales are measured against the number the fitted model picks
             per_page = [candidates(p, models["sheet_number"]) for p in pages]
         rows = rows_for(pages, name, per_page)
         mask = np.array([p in train for p in rows.page]) if rows.page else np.zeros(0, bool)
@@ -327,7 +327,8 @@ def misses(models, pages: list[Page], subset: set[int]) -> list[str]:
             where = next((k for k, c in enumerate(ranked) if _right(name, c.text, want)), None)
             rank = "not a candidate" if where is None else (
                 f"rank {where + 1} p={models[name].probability(ranked[where].features):.2f}")
-            out.append(f"{page.file[:34]:<34} p{page.number:<2} {name[:6]:<6} want {str(want)[:40]!r:<42} "
+            classes = ",".join(c for c in page.truth.get("classes", []) if c not in ("labelled", "en", "vector"))
+            out.append(f"{page.file[:34]:<34} p{page.number:<2} [{classes[:40]}] {name[:6]:<6} want {str(want)[:40]!r:<42} "
                        f"got {got[:30]!r:<32} p={p_best:.2f}  right one: {rank}")
     return out
 

@@ -68,15 +68,22 @@ class Box:
 
     @classmethod
     def union(cls, boxes: Iterable[Box]) -> Box:
-        boxes = list(boxes)
-        if not boxes:
+        it = iter(boxes)
+        first = next(it, None)
+        if first is None:
             return cls(0, 0, 0, 0)
-        return cls.from_corners(
-            min(b.left for b in boxes),
-            min(b.top for b in boxes),
-            max(b.right for b in boxes),
-            max(b.bottom for b in boxes),
-        )
+        left, top = first.left, first.top
+        right, bottom = left + first.width, top + first.height
+        for b in it:
+            if b.left < left:
+                left = b.left
+            if b.top < top:
+                top = b.top
+            if b.left + b.width > right:
+                right = b.left + b.width
+            if b.top + b.height > bottom:
+                bottom = b.top + b.height
+        return cls(left, top, right - left, bottom - top)
 
     def to_list(self) -> list[int]:
         return [self.left, self.top, self.width, self.height]

@@ -52,6 +52,10 @@ class Candidate:
     score: float = 0.0  # the ranker's probability that this is the field's value
 
 
+#: A ruled area larger than this share of the page is a drawing area, not a title-block cell.
+MOST_CELL = 0.08
+
+
 # --- shared measurements ---------------------------------------------------------------------------
 
 
@@ -87,13 +91,54 @@ def _cell_features(box: Box, reading: PageReading, prefix: str) -> dict[str, flo
     if reading.cells is None:
         return {f"{prefix}cell": 0.0, f"{prefix}cell_fill": 0.0, f"{prefix}cell_alone": 0.0, f"{prefix}cell_area": 0.0}
     cell = reading.cells.cell_of(box)
+    if cell is not None and cell.width * cell.height > MOST_CELL * reading.width * reading.height:
+        cell = None  # a drawing area, not a cell of the title block
     if cell is None:
         return {f"{prefix}cell": 0.0, f"{prefix}cell_fill": 0.0, f"{prefix}cell_alone": 0.0, f"{prefix}cell_area": 0.0}
     fill = (box.width * box.height) / max(1, cell.width * cell.height)
-    others = sum(1 for p in reading.pieces if inside(p.page_box, cell) and not inside(box, p.page_box))
+    others = _pieces_in(cell, reading) - sum(1 for p in _pieces_by_cell(reading).get(cell, ()) if inside(p.page_box, box))
     area = cell.width * cell.height / max(1, reading.width * reading.height)
     return {f"{prefix}cell": 1.0, f"{prefix}cell_fill": min(1.0, fill), f"{prefix}cell_alone": float(others == 0),
             f"{prefix}cell_area": min(1.0, area * 20)}
+
+
+def _nearby(piece: Piece, reading: PageReading, reach: float) -> list[Piece]:
+    """Pieces of ``piece``'s frame whose boxes come within ``reach`` pixels of it (a grid over the frame, made once)."""
+    size = reading.memo.get("grid_size")
+    if size is None:
+        size = reading.memo["grid_size"] = max(32.0, 8 * reading.text_height)
+        grid: dict[tuple[int, int, int], list[Piece]] = {}
+        for p in reading.pieces:
+            b = p.box
+            for gx in range(int(b.left // size), int(b.right // size) + 1):
+                for gy in range(int(b.top // size), int(b.bottom // size) + 1):
+                    grid.setdefault((id(p.frame), gx, gy), []).append(p)
+        reading.memo["grid"] = grid
+    grid = reading.memo["grid"]
+    b = piece.box
+    seen: dict[int, Piece] = {}
+    for gx in range(int((b.left - reach) // size), int((b.right + reach) // size) + 1):
+        for gy in range(int((b.top - reach) // size), int((b.bottom + reach) // size) + 1):
+            for p in grid.get((id(piece.frame), gx, gy), ()):
+                seen[id(p)] = p
+    return list(seen.values())
+
+
+def _pieces_by_cell(reading: PageReading) -> dict[Box, list[Piece]]:
+    """The page's pieces by the ruled cell they sit in (worked out once a page)."""
+    by_cell = reading.memo.get("pieces_by_cell")
+    if by_cell is None:
+        by_cell = {}
+        for piece in reading.pieces:
+            cell = reading.cells.cell_of(piece.page_box) if reading.cells is not None else None
+            if cell is not None:
+                by_cell.setdefault(cell, []).append(piece)
+        reading.memo["pieces_by_cell"] = by_cell
+    return by_cell
+
+
+def _pieces_in(cell: Box, reading: PageReading) -> int:
+    return len(_pieces_by_cell(reading).get(cell, ()))
 
 
 # --- sheet numbers ---------------------------------------------------------------------------------
@@ -223,7 +268,7 @@ def _family(text: str) -> str:
 def _underscored_neighbour(piece: Piece, reading: PageReading) -> list:
     """The tokens of an ``A_GR_UG_473`` piece on ``piece``'s baseline just right of it (its lost ``_`` left a gap)."""
     box, h = piece.box, piece.height
-    for other in reading.pieces:
+    for other in _nearby(piece, reading, 4 * h):
         if other is piece or other.frame is not piece.frame or not any("_" in t.text for t in other.tokens):
             continue
         ob = other.box
@@ -239,7 +284,7 @@ def _continuation_below(piece: Piece, token, reading: PageReading) -> tuple[str,
     if len(piece.tokens) != 1:
         return None
     tb = token.box
-    for other in reading.pieces:
+    for other in _nearby(piece, reading, 2 * tb.height):
         if other is piece or other.frame is not piece.frame or len(other.tokens) != 1:
             continue
         ob = other.tokens[0].box
@@ -260,7 +305,7 @@ def _callout_neighbour(piece: Piece, reading: PageReading) -> bool:
     """A detail callout: a short mark (``5``) stacked right over or under the candidate, centred."""
     box = piece.box
     h = box.height
-    for other in reading.pieces:
+    for other in _nearby(piece, reading, 3 * h):
         if other is piece or other.frame is not piece.frame or len(other.tokens) > 6:
             continue
         mark = other.tokens[0]
@@ -282,7 +327,7 @@ def _stacked_number(piece: Piece, token, reading: PageReading) -> tuple[bool, bo
         return False, False
     tb = token.box
     over = under = False
-    for other in reading.pieces:
+    for other in _nearby(piece, reading, 3 * tb.height):
         if other is piece or other.frame is not piece.frame or len(other.tokens) != 1:
             continue
         o = other.tokens[0]
@@ -431,8 +476,9 @@ def title_candidates(reading: PageReading, number: Candidate | None) -> list[Can
             f["above_number"] = float(across > 0 and 0 <= nb.top - box.bottom <= 6 * max(height, number.height))
             f["left_of_number"] = float(0 <= nb.left - box.right <= 8 * height
                                         and min(box.bottom, nb.bottom) - max(box.top, nb.top) > 0)
-            f["same_cell_number"] = float(reading.cells is not None and reading.cells.cell_of(box) is not None
-                                          and reading.cells.cell_of(box) == reading.cells.cell_of(nb))
+            cell = reading.cells.cell_of(box) if reading.cells is not None else None
+            f["same_cell_number"] = float(cell is not None and cell.width * cell.height <= MOST_CELL * reading.width
+                                          * reading.height and cell == reading.cells.cell_of(nb))
             f["bigger_than_number"] = float(height > 1.1 * number.height)
         else:
             f.update(has_number=0.0, near_number=0.0, above_number=0.0, left_of_number=0.0, same_cell_number=0.0,
@@ -530,7 +576,7 @@ def scale_candidates(reading: PageReading, number: Candidate | None) -> list[Can
 def _under_view_title(piece: Piece, reading: PageReading) -> bool:
     """Whether a scale sits just under a view title (larger text naming a kind of drawing)."""
     pb = piece.box
-    for other in reading.pieces:
+    for other in _nearby(piece, reading, 8 * piece.height):
         if other is piece or other.frame is not piece.frame:
             continue
         ob = other.box

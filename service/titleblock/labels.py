@@ -70,15 +70,24 @@ def word_pattern(kind: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(words) + r")\b\.?", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _field_of(key: str) -> tuple[str, str] | None:
+    """The field and language of the first vocabulary entry ``key`` (a :func:`label_key`) matches."""
+    for name, language, pattern in _compiled():
+        if pattern.fullmatch(key):
+            return name, language
+    return None
+
+
 def _match(words: Sequence[str]) -> tuple[str, str, int, bool] | None:
     for count in range(min(4, len(words)), 0, -1):
         raw = " ".join(words[:count])
         key = label_key(raw)
         if not key or len(key) > 30:
             continue
-        for name, language, pattern in _compiled():
-            if pattern.fullmatch(key):
-                return name, language, count, raw.rstrip().endswith(":")
+        found = _field_of(key)
+        if found is not None:
+            return found[0], found[1], count, raw.rstrip().endswith(":")
     return None
 
 

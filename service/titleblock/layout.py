@@ -42,22 +42,33 @@ class TokenRun:
 
     __slots__ = ()
     tokens: list[Token]
+    # What the tokens add up to, worked out once: a run's tokens do not change once it is made.
+    _memo: dict | None
+
+    def _remember(self, key: str, make):
+        memo = self._memo
+        if memo is None:
+            memo = self._memo = {}
+        value = memo.get(key)
+        if value is None:
+            value = memo[key] = make()
+        return value
 
     @property
     def text(self) -> str:
-        return " ".join(t.text for t in self.tokens)
+        return self._remember("text", lambda: " ".join(t.text for t in self.tokens))
 
     @property
     def box(self) -> Box:
-        return Box.union(t.box for t in self.tokens)
+        return self._remember("box", lambda: Box.union(t.box for t in self.tokens))
 
     @property
     def page_box(self) -> Box:
-        return Box.union(t.page_box for t in self.tokens)
+        return self._remember("page_box", lambda: Box.union(t.page_box for t in self.tokens))
 
     @property
     def height(self) -> float:
-        return statistics.median(t.box.height for t in self.tokens)
+        return self._remember("height", lambda: statistics.median(t.box.height for t in self.tokens))
 
 
 @dataclass(slots=True)
@@ -66,6 +77,7 @@ class Phrase(TokenRun):
 
     tokens: list[Token]
     angle: int
+    _memo: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def confidence(self) -> float:

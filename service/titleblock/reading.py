@@ -37,6 +37,7 @@ class Piece(TokenRun):
     frame: Frame
     label: Label | None = None  # the label this piece is the value of
     cell_rank: int = 0  # 0: first value line under the label, 1+: further lines of the same cell
+    _memo: dict | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True, eq=False)
@@ -48,6 +49,7 @@ class Label(TokenRun):
     frame: Frame
     colon: bool
     values: list[Piece] = field(default_factory=list)
+    _memo: dict | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True)
@@ -66,6 +68,7 @@ class PageReading:
     block: Box | None = None  # the title block as the page's rules draw it, when they do
     ref_prefixes: frozenset[str] = frozenset()  # discipline letters of the sheets the page refers to ("2/S5.0")
     ref_families: frozenset[str] = frozenset()  # and those sheets' patterns, digits as 9 ("S9.9")
+    memo: dict = field(default_factory=dict)  # measurements of the whole page, worked out once
 
 
 def _inline_value_fits(name: str, rest: list[str], label_words: int) -> bool:

@@ -10,8 +10,9 @@
 a list of accepted scales, a null field is not scored, and a
 ``sheet_number`` of ``""`` means the page has none. Comparison ignores
 case, runs of whitespace and quote style, and treats ``1/8" = 1'`` and
-``1/8"=1'-0"`` (or ``NTS`` and ``N.T.S.``) as the same scale; anything else
-must match exactly.
+``1/8"=1'-0"`` (or ``NTS`` and ``N.T.S.``) as the same scale, and ignores
+accents (OCR's English model reads ``FAÇADES`` as ``FACADES``); anything
+else must match exactly.
 
 Besides the per-field figures and the misses, a table by class: the page
 kind (vector: the text layer reads; outline: a PDF whose title block is
@@ -40,10 +41,12 @@ KINDS = ("vector", "outline", "raster")
 
 
 def norm_text(value: str | None) -> str:
-    """Upper case, one space between words, straight quotes and dashes."""
+    """Upper case without accents (the engines' English model reads É as E), one space between words,
+    straight quotes and dashes."""
+    from planocr.titleblock.labels import fold
     from planocr.titleblock.scales import normalize_marks
 
-    text = normalize_marks(value or "").upper().replace("ß", "SS")
+    text = fold(normalize_marks(value or ""))
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -46,6 +46,7 @@ from tools.eval import norm_number, norm_text, same  # noqa: E402
 MODEL = ROOT / "service" / "titleblock" / "ranker.json"
 FIELDS = ("sheet_number", "sheet_title", "scale")
 TRUTH_KEY = {"sheet_number": "sheet_number", "sheet_title": "title", "scale": "scale"}
+SHORT = {"sheet_number": "number", "sheet_title": "title", "scale": "scale"}
 
 
 @dataclass
@@ -328,12 +329,13 @@ def misses(models, pages: list[Page], subset: set[int]) -> list[str]:
             rank = "not a candidate" if where is None else (
                 f"rank {where + 1} p={models[name].probability(ranked[where].features):.2f}")
             classes = ",".join(c for c in page.truth.get("classes", []) if c not in ("labelled", "en", "vector"))
-            out.append(f"{page.file[:34]:<34} p{page.number:<2} [{classes[:40]}] {name[:6]:<6} want {str(want)[:40]!r:<42} "
+            out.append(f"{page.file[:34]:<34} p{page.number:<2} [{classes[:40]}] {SHORT[name]:<6} want {str(want)[:40]!r:<42} "
                        f"got {got[:30]!r:<32} p={p_best:.2f}  right one: {rank}")
     return out
 
 
-def leave_one_project_out(pages: list[Page], real_weight: float, c: float, kind: str = "logistic"):
+def leave_one_project_out(pages: list[Page], real_weight: float, c: float, kind: str = "logistic",
+                          missed: list[str] | None = None):
     """Per real project: accuracy of the model fitted without it; and the pooled figures."""
     projects = sorted({p.project for p in pages if p.set == "real"})
     table = {}
@@ -343,6 +345,8 @@ def leave_one_project_out(pages: list[Page], real_weight: float, c: float, kind:
         train = set(range(len(pages))) - held
         models = fit_all(pages, train, real_weight, c, kind)
         result = evaluate(models, pages, held)
+        if missed is not None and kind == "logistic":
+            missed += misses(models, pages, held)
         table[project] = result
         for name in FIELDS:
             pooled[name][0] += result[name][0]
@@ -401,8 +405,11 @@ def main(argv: list[str] | None = None) -> int:
             print("  " + line)
     lopo = None
     if n_real and not args.no_lopo:
-        table, pooled = leave_one_project_out(pages, args.real_weight, args.c)
+        held_misses: list[str] | None = [] if args.misses else None
+        table, pooled = leave_one_project_out(pages, args.real_weight, args.c, missed=held_misses)
         lopo = pooled
+        for line in held_misses or []:
+            print("  held out: " + line)
         print("leaving one project out (real pages of each project scored by a model fitted without it):")
         for project, result in table.items():
             print(f"  {project:<36} " + "  ".join(f"{name[:6]} {_pct(result[name])}" for name in FIELDS))

@@ -187,6 +187,10 @@ def number_candidates(reading: PageReading) -> list[Candidate]:
                 f["date"] = float(is_date(text))
                 f["excluded"] = float(id(token) in reading.excluded)
                 over, under = _stacked_number(piece, token, reading)
+                if f["class_digits"] and not (labelled or over):
+                    # A bare number is a sheet number only under its label or over the set's total
+                    # (5 over 24 in a bubble); elsewhere it is a grid line, a zone, a room or a count.
+                    continue
                 f["shaped_on_page"] = min(1.0, math.log2(1 + len(shaped)) / 6)
                 f["column_peers"] = min(1.0, _column_peers(token.page_box, shaped_boxes) / 5)
                 f["over_number"] = float(over)

@@ -44,12 +44,39 @@ def _draw_sheet(c: rl_canvas.Canvas, spec: SheetSpec) -> None:
         blocks.draw_number_bubble(block_pen, spec, rng, m)
     if not spec.distractors:
         return
+    if spec.kind != "labelled" and rng.random() < 0.45:
+        _zone_marks(pen, spec, rng, m)
     if spec.content == "cover":
         areas.draw_cover_area(pen, spec, rng, area)
     elif spec.block_style == "civil":
         areas.draw_civil_area(pen, spec, rng, area, blocks.civil_box(spec))
     else:
         areas.draw_distractors(pen, spec, rng, area)
+
+
+def _zone_marks(pen: Pen, spec: SheetSpec, rng: random.Random, m: float) -> None:
+    """The sheet's zone references in the margin outside its frame: 1, 2, 3 ... along the top and bottom,
+    A, B, C ... along the sides (large sets print them; they are no sheet number)."""
+    W, H = spec.page_size
+    regular = spec.fonts[0]
+    size = min(0.6 * m, rng.uniform(6, 9))
+    columns = rng.randint(6, 10)
+    rows = max(4, round(columns * H / W))
+    backwards = rng.random() < 0.5
+    for i in range(columns):
+        x = m + (i + 0.5) * (W - 2 * m) / columns
+        label = str(columns - i if backwards else i + 1)
+        pen.text(x, 0.5 * m + 0.35 * size, label, regular, size, "center")
+        pen.text(x, H - 0.5 * m + 0.35 * size, label, regular, size, "center")
+        if i:
+            tick = m + i * (W - 2 * m) / columns
+            pen.line(tick, 0, tick, m, 0.4)
+            pen.line(tick, H - m, tick, H, 0.4)
+    for j in range(rows):
+        y = m + (j + 0.5) * (H - 2 * m) / rows
+        label = "ABCDEFGHJKLMN"[j]
+        pen.text(0.5 * m, y + 0.35 * size, label, regular, size, "center")
+        pen.text(W - 0.5 * m, y + 0.35 * size, label, regular, size, "center")
 
 
 def draw_pdf(specs: list[SheetSpec] | SheetSpec) -> bytes:

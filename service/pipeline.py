@@ -225,7 +225,6 @@ class Pipeline:
             image = self._image(page, cancel)
             read = self.runner.run(engine.name, lambda: self.reader.read_image(engine, image, page.dpi))
             del image
-            _validate(read.ocr, engine_name)
         elif mode == "auto" and self.reader.needs_completion(read, page.dpi):
             # CAD exports often write some text as outlines (SHX fonts) or paste the title block in
             # as an image; the layer then has the notes but not the number.
@@ -234,7 +233,6 @@ class Pipeline:
             layer_read = read
             read = self.runner.run(engine.name, lambda: self.reader.complete(engine, image, page.dpi or 300, layer_read))
             del image
-            _validate(read.ocr, engine.name)
             if read.ocr.text_source == textlayer.COMPLETED_SOURCE:
                 engine_name = engine.name
         ocr, title_block = read.ocr, read.title_block
@@ -349,20 +347,6 @@ def lease_expired(page: PageRecord) -> bool:
     if expires.tzinfo is None:
         now = now.replace(tzinfo=None)
     return expires < now
-
-
-def _validate(result: OcrResult, engine: str) -> None:
-    """Refuse an engine result that is not made of lines, words and boxes."""
-    try:
-        ok = all(
-            isinstance(line, Line)
-            and all(isinstance(w, Word) and isinstance(w.text, str) and isinstance(w.box, Box) and math.isfinite(w.confidence) for w in line.words)
-            for line in result.lines
-        ) and result.width > 0 and result.height > 0
-    except (AttributeError, TypeError):
-        ok = False
-    if not ok:
-        raise Internal(f"engine {engine!r} returned a malformed result", reason=Reason.ENGINE_FAILED)
 
 
 def ocr_blocks_json(ocr: OcrResult, title_block: TitleBlockResult) -> dict:

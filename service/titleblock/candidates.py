@@ -24,6 +24,7 @@ from planocr.titleblock.patterns import (
     clean_token,
     is_continuation,
     is_date,
+    is_written_date,
     repair_ocr_number,
     sheet_number_shape,
     shape_class,
@@ -51,6 +52,9 @@ class Candidate:
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0  # the ranker's probability that this is the field's value
 
+
+#: Number-shaped texts aligned in one column with a candidate that make it a row of a table.
+TABLE_PEERS = 3
 
 #: A ruled area larger than this share of the page is a drawing area, not a title-block cell.
 MOST_CELL = 0.08
@@ -177,27 +181,43 @@ def number_candidates(reading: PageReading) -> list[Candidate]:
                 f["callout"] = float(_callout_neighbour(piece, reading))
                 f["repeated"] = float(counts[text.upper()] >= 3)
                 f["twice"] = float(counts[text.upper()] == 2)
+                f["family"] = float(_family(text) in reading.ref_families)
                 f["confidence"] = token.confidence
                 f["joined"] = float(how == "joined")
                 f["repaired"] = float(how == "repaired")
                 f["after_text"] = float(how == "trailing")
                 f["prefixed"] = float(how == "prefixed")
                 f["s_guess"] = float(how == "s_guess")
-                f["family"] = float(_family(text) in reading.ref_families)
                 f["date"] = float(is_date(text))
                 f["excluded"] = float(id(token) in reading.excluded)
                 over, under = _stacked_number(piece, token, reading)
-                if f["class_digits"] and not (labelled or over):
+                if f["class_digits"] and not (labelled or (over and not f["callout"])):
                     # A bare number is a sheet number only under its label or over the set's total
-                    # (5 over 24 in a bubble); elsewhere it is a grid line, a zone, a room or a count.
+                    # (5 over 24 in a bubble); elsewhere it is a grid line, a zone, a room, a count
+                    # or a detail's number over the sheet it is drawn on.
                     continue
+                if not labelled and is_written_date(text):
+                    continue  # 12.03.19 beside the number is the date it was issued
                 f["shaped_on_page"] = min(1.0, math.log2(1 + len(shaped)) / 6)
-                f["column_peers"] = min(1.0, _column_peers(token.page_box, shaped_boxes) / 5)
+                peers = _column_peers(token.page_box, shaped_boxes)
+                if peers >= TABLE_PEERS and not labelled:
+                    continue  # one row of a table of sheets (a drawing list), not this sheet's number
+                f["column_peers"] = min(1.0, peers / 5)
                 f["over_number"] = float(over)
                 f["under_number"] = float(under)
                 f.update(_cell_features(box, reading, ""))
                 out.append(Candidate("sheet_number", text, box, token.box.height, f))
-    return out
+    return _without_joined_parts(out)
+
+
+def _without_joined_parts(candidates: list[Candidate]) -> list[Candidate]:
+    """A number that OCR or a narrow cell split (``AF 101``, ``TR14`` over ``-07C``, ``4821 A_GR_UG_473``)
+    is one candidate, joined; its pieces on their own are not read as numbers of their own."""
+    joined = [c for c in candidates if c.features.get("joined")]
+    if not joined:
+        return candidates
+    return [c for c in candidates if c.features.get("joined") or not any(
+        j.text != c.text and c.text in j.text and inside(c.page_box, j.page_box) for j in joined)]
 
 
 def _number_texts(piece: Piece, index: int, reading: PageReading) -> list[tuple[str, Box, float, str]]:
@@ -456,9 +476,15 @@ def title_candidates(reading: PageReading, number: Candidate | None) -> list[Can
     out: list[Candidate] = []
     seen: dict[tuple[str, int, int], Candidate] = {}
 
-    def add(pieces: Sequence[Piece], source: str, text: str | None = None) -> None:
+    def add(pieces: Sequence[Piece], source: str, text: str | None = None, cut: bool = False) -> None:
         text = text if text is not None else " ".join(p.text for p in pieces)
+        if not cut and (m := LEAD_NUMBER.match(text)):
+            # "1 GROUND FLOOR PLAN": a view's title after its number; the title may be the view's name
+            add(pieces, source, text[m.end():], cut=True)
         text = re.sub(r"\s+", " ", text).strip(" :-|")
+        if number is not None:
+            # "FLOOR PLAN: A2.01" across lines: the number printed after the name is no part of it
+            text = re.sub(r"\s*(?:[:|\u2013\u2014]|\s-)?\s*" + re.escape(number.text) + r"$", "", text).strip(" :-|")
         wording = _wording(text)
         if wording is None:
             return
@@ -488,6 +514,8 @@ def title_candidates(reading: PageReading, number: Candidate | None) -> list[Can
             f.update(has_number=0.0, near_number=0.0, above_number=0.0, left_of_number=0.0, same_cell_number=0.0,
                      bigger_than_number=0.0)
         f.update(_cell_features(box, reading, ""))
+        f["lead_number"] = float(bool(LEAD_NUMBER.match(text)))
+        f["lead_number_cut"] = float(cut)
         key = (text.upper(), box.left // 8, box.top // 8)
         old = seen.get(key)
         candidate = Candidate("sheet_title", text, box, height, f)
@@ -517,6 +545,9 @@ def title_candidates(reading: PageReading, number: Candidate | None) -> list[Can
                 add(block[start:end], "free" if start == 0 and end == len(block) else "free_part")
     return out
 
+
+#: A view number before a view's name: "1 FLOOR PLAN", "A3 - SECTION".
+LEAD_NUMBER = re.compile(r"^(?:[A-Z]?\d{1,2})\s*(?:[-.:]\s+|\s+)(?=[A-Za-zÀ-ÿ]{2})")
 
 TITLE_SOURCES = ("label_first", "label_later", "number_rest", "free", "free_part")
 

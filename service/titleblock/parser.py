@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planocr.engines.base import Box, Line
+from planocr.engines.geometry import is_running_text
 from planocr.titleblock.candidates import Candidate, number_candidates, scale_candidates, title_candidates
 from planocr.titleblock.layout import build_frames
 from planocr.titleblock.model import Field, TitleBlockResult
@@ -74,7 +75,11 @@ def rank_page(
     reading = read_page(build_frames(lines, width, height), width, height, cells, block)
     numbers = ranker.rank(number_candidates(reading), _hint_bonus(hint, "number", width, height))
     number = numbers[0] if numbers and numbers[0].score >= ranker.threshold("sheet_number") else None
-    titles = ranker.rank(title_candidates(reading, number), _hint_bonus(hint, "title", width, height))
+    titles = title_candidates(reading, number)
+    if reading.region is None and number is None and is_running_text(lines, width, height):
+        # a page of prose (a specification, a letter) with no title block: its headings are no sheet title
+        titles = [c for c in titles if not (c.features.get("src_free") or c.features.get("src_free_part"))]
+    titles = ranker.rank(titles, _hint_bonus(hint, "title", width, height))
     scales = ranker.rank(scale_candidates(reading, number))
     return Ranked(reading, numbers, titles, scales, number)
 

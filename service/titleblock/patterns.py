@@ -94,6 +94,21 @@ def is_date(text: str) -> bool:
     return bool(_DATE.fullmatch(text)) or bool(_MONTHS.search(text) and re.search(r"\d", text))
 
 
+_WRITTEN_DATE = re.compile(r"(\d{2})([./-])(\d{2})\2(\d{2}|\d{4})")
+
+
+def is_written_date(text: str) -> bool:
+    """A date as title blocks write it, two-digit day and month (``12.03.19``, ``05/22/2024``), either order.
+
+    Looser date shapes (``3.2.10``) are also how some sets number their sheets, so they are not dates here.
+    """
+    m = _WRITTEN_DATE.fullmatch(text.strip(_STRIP))
+    if not m:
+        return False
+    a, b = int(m.group(1)), int(m.group(3))
+    return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= a <= 12 and 1 <= b <= 31)
+
+
 def looks_like_project_number(token: str) -> bool:
     return bool(_PROJECT_NUMBER.fullmatch(token))
 

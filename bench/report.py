@@ -104,6 +104,82 @@ def _machine(r: Results) -> str:
     )
 
 
+_READERS = {
+    "planocr": "planocr (the service's reading)",
+    "floor": "one engine pass (PSM 11)",
+    "tesseract": "tesseract CLI",
+    "ocrmypdf": "ocrmypdf -j 2",
+}
+
+
+def _share(entry: dict | None) -> str:
+    if not entry:
+        return "-"
+    return f"{entry['share']:.0%} ({entry['right']}/{entry['scored']})"
+
+
+def _sheet_table(kinds: dict) -> str:
+    rows = []
+    for kind, row in kinds.items():
+        first = True
+        for reader, label in _READERS.items():
+            entry = row.get(reader)
+            if not entry:
+                continue
+            fields = entry.get("fields") or {}
+            ratio = entry["vs_floor"]
+            if entry.get("failed"):
+                label += f" (failed on {entry['failed']})"
+            rows.append([f"{kind} ({row['pages']} pages)" if first else "", label,
+                         _fmt(entry["seconds_per_page"], 2), "n/a" if ratio is None else (f"**{ratio:.2f}**" if reader == "planocr" else f"{ratio:.2f}"),
+                         _share(entry.get("number_present")),
+                         " / ".join(_share(fields.get(f)) for f in ("sheet_number", "title", "scale")) if fields else ""])
+            first = False
+    return _table(["kind", "reader", "s / page", "time / one pass", "number present", "fields: number / title / scale"], rows)
+
+
+def _sheets(sh: dict) -> str:
+    sets = sh["sets"]
+    real, generated = sets.get("real", {}), sets.get("generated", {})
+    missing = "".join(f" {why}." for why in sh.get("missing", {}).values())
+    parts = [f"""## Drawing sheets against one engine pass (the headline)
+
+`{sh['command']} --limit {sh['limit']}`. Up to {sh['limit']} pages of each kind from each set: *vector* (the PDF text
+layer reads), *outline* (a PDF whose title block is drawn, not written, so it is read by OCR),
+*raster* (an image or a scan). Each page is read, one after the other, by: planocr, the service's
+reading in the benchmark's process (the page rendered at 300 DPI or decoded as the upload does, then the
+text layer or the `{sh['engine']}` engine and the title-block parser with the default settings; its time runs
+from the decoded page to the fields); **one engine pass**, the same library and model making a single
+sparse-text pass (PSM 11) over the same page image at its own resolution, upright (the engine's floor); the
+tesseract command line on the page image (`OMP_THREAD_LIMIT=1 tesseract page.png out`, its default
+PSM 3, the same model file); and `ocrmypdf -j 2 --force-ocr --sidecar` on the page's own file, which
+rasterizes PDF pages itself. *time / one pass* divides each reader's time by the engine pass's on the
+same pages in the same run (below 1: faster than one pass). The baselines extract no fields: *number
+present* is the share of pages whose sheet number appears anywhere in the text read. planocr's fields
+are scored as `tools/eval.py` scores them.{missing}
+"""]
+    if "kinds" in real:
+        parts.append(f"""### Real sheets
+
+Third-party drawing sets kept outside the repository (`../shared/eval-real`, with a truth file);
+{len(real['pages'])} pages.
+
+{_sheet_table(real['kinds'])}
+""")
+    else:
+        parts.append(f"### Real sheets\n\nNot run: {real.get('skipped', 'no result')}. "
+                     "The generated stand-in below runs everywhere.\n")
+    if "kinds" in generated:
+        parts.append(f"""### Generated stand-in
+
+`python -m tests.support.sheets`, {generated['count_per_kind']} sheet(s) of each kind (seed {generated['seed']}): the
+same comparison on any machine, on sheets drawn by the project's generator.
+
+{_sheet_table(generated['kinds'])}
+""")
+    return "\n".join(parts)
+
+
 def _overhead(ov: dict) -> str:
     rows = []
     for clients, run in ov["runs"].items():
@@ -158,7 +234,7 @@ def _throughput(tp: dict) -> str:
     if "scaling_service" in tp:
         scaling = (f"\n{tp['cores']} workers against one: service **{tp['scaling_service']:.2f}x**, "
                    f"direct loop {tp['scaling_direct']:.2f}x.\n")
-    return f"""## Engine-bound throughput (the headline)
+    return f"""## Engine-bound throughput: the service against a direct loop
 
 `{tp['command']}`. {tp['pages']} ARCH D raster pages ({tp['page_pixels']} pixels, {tp['dpi']} DPI) read by the
 `{tp['engine']}` engine. *Direct*: the same engine class built with the same settings
@@ -261,6 +337,7 @@ Three replicas against one: **{so['speedup']:.2f}x** (ideal {so['ideal_one_repli
 
 
 _SECTIONS: dict[str, Callable[[dict], str]] = {
+    "sheets": _sheets,
     "overhead": _overhead,
     "throughput": _throughput,
     "alternatives": _alternatives,
@@ -391,16 +468,19 @@ def render(results: Results) -> str:
         "on shared machines, ratios hold. Each section names the command that reproduces it alone "
         "(`python -m bench NAME` keeps its result in `bench/results/NAME.json` and rewrites this page).\n",
         "## Targets\n\n" + _table(["target", "measured", "met", "section"], target_rows) + "\n",
-        _machine(results),
     ]
+    if "sheets" in results:
+        parts.append(_sheets(results["sheets"]))
+    parts.append(_machine(results))
     for name, section in _SECTIONS.items():
-        if name in results:
+        if name in results and name != "sheets":
             parts.append(section(results[name]))
     parts.append(_FIXED)
     parts.append(_limits(targets))
     parts.append(
         "## Reproduce\n\n```\nmake bench                       # everything (about 15 minutes on 2 cores)\n"
         "python -m bench overhead         # one benchmark; the page is rebuilt from all kept results\n"
+        "python -m bench sheets --limit 2 # two pages of each kind from each sheet set (no PostgreSQL needed)\n"
         "python -m bench --pages 6 --dpi 150   # a bigger raster set\n```\n\n"
         "Needs PostgreSQL on 127.0.0.1:5432 with trust authentication (or PLANOCR_TEST_DATABASE_URL), and for "
         "the comparisons `apt-get install tesseract-ocr ocrmypdf poppler-utils`; a missing tool is reported "
@@ -412,7 +492,8 @@ def render(results: Results) -> str:
 def _anchor(section: str) -> str:
     return {
         "overhead": "service-overhead",
-        "throughput": "engine-bound-throughput-the-headline",
+        "throughput": "engine-bound-throughput-the-service-against-a-direct-loop",
+        "sheets": "drawing-sheets-against-one-engine-pass-the-headline",
         "alternatives": "against-what-users-would-script-instead",
         "latency": "time-to-first-event-and-peak-memory",
         "scaleout": "scale-out-over-replicas",

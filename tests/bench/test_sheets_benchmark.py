@@ -67,11 +67,11 @@ def test_results_keep_no_text_of_the_sheets(result):
 def test_report_puts_the_sheets_table_first_and_says_why_the_real_set_is_missing(result):
     machine = {"date": "d", "cpu": "c", "cores": 2, "memory_gb": 1, "os": "o", "kernel": "k", "python": "p",
                "grpcio": "g", "libtesseract": "t", "postgresql": "not used", "planocr_commit": "x"}
-    text = report.render({"sheets": {**result, "machine": machine, "cpu_pressure": [None, None]}})
+    text = report.render({"sheets": {**result, "machine": machine, "minutes": 0.1, "cpu_pressure": [None, None]}})
     assert text.index("## Drawing sheets against one engine pass (the headline)") < text.index("## The machine")
     assert "Not run: no truth.json in" in text
     for kind in KINDS:
-        assert f"| {kind} (1 pages) | planocr" in text
+        assert f"| {kind} (1 page) | planocr" in text
 
 
 @pytest.mark.parametrize(("text", "number", "present"), [

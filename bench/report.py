@@ -153,13 +153,19 @@ text layer or the `{sh['engine']}` engine and the title-block parser with the de
 from the decoded page to the fields, as is the engine pass's); **one engine pass**, the same library and model making a single
 sparse-text pass (PSM 11) over the same page image at its own resolution, upright (the engine's floor); the
 tesseract command line on the page image (`OMP_THREAD_LIMIT=1 tesseract page.png out`, its default
-PSM 3, the same model file); and `ocrmypdf -j 2 --force-ocr --sidecar` on the page's own file, which
-rasterizes PDF pages itself (the tools' times include reading their input and, for ocrmypdf,
+PSM 3, the same model file); and `ocrmypdf -j 2 --force-ocr --sidecar` on the page's own PDF, which
+it rasterizes itself, or on the same PNG for an image (the tools' times include reading their input and, for ocrmypdf,
 writing its PDF: what a script using them waits for). *time / one pass* divides each reader's time by the engine pass's on the
 same pages in the same run (below 1: faster than one pass). The baselines extract no fields: *number
 present* is the share of pages whose sheet number appears anywhere in the text read. planocr's fields
 are scored as `tools/eval.py` scores them; a field the truth leaves open is not scored (-).
 Run {sh['machine']['date']}, commit {sh['machine']['planocr_commit']}, {sh['minutes']} minutes.{missing}
+
+What moves planocr's ratio: on a vector page it reads the text layer and runs no OCR; on an outline
+page it reads what layer there is and OCRs only the title block's likely places; on a raster page it
+adds to the one pass an orientation step and the closer looks of `service/sheetreader.py` (title
+block, turned edge text, large numbers) within its reading budget (`PLANOCR_READ_BUDGET`, a share
+of the first pass's pixels; 0 reads each page once).
 """]
     if "kinds" in real:
         parts.append(f"""### Real sheets

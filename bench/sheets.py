@@ -22,7 +22,8 @@ other, by:
   ``OMP_THREAD_LIMIT=1 tesseract page.png out`` (its default automatic
   layout, PSM 3), with the service's model folder;
 * **ocrmypdf**: ``ocrmypdf -j 2 --force-ocr --sidecar`` on the page's own
-  file (it rasterizes PDF pages itself), when it is installed.
+  PDF (it rasterizes PDF pages itself) or, for an image, on the same PNG
+  as the command line, when it is installed.
 
 All four run on each page before the next page starts, so a change in the
 machine's load falls on all of them alike. Every time is divided by the

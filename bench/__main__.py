@@ -2,7 +2,9 @@
 
 ``python -m bench`` runs all of them (``make bench``); ``python -m bench
 overhead scaleout`` runs some, and the report is rebuilt from the newest
-result of each (``bench/results/*.json``).
+result of each (``bench/results/*.json``). ``python -m bench sheets
+--limit 1`` reads one page of each kind from each sheet set; it alone
+needs no PostgreSQL.
 """
 
 from __future__ import annotations
@@ -11,18 +13,24 @@ import argparse
 import json
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
-from bench import alternatives, harness, latency, overhead, report, scaleout, throughput
+from bench import alternatives, harness, latency, overhead, report, scaleout, sheets, throughput
 from bench.machine import describe
 from bench.pages import write_page_set
 
-BENCHMARKS = ("overhead", "throughput", "alternatives", "latency", "scaleout")
+BENCHMARKS = ("sheets", "overhead", "throughput", "alternatives", "latency", "scaleout")
+#: Benchmarks that run in this process without a database or a server.
+IN_PROCESS = {"sheets"}
 RESULTS = harness.ROOT / "bench" / "results"
 DOC = harness.ROOT / "docs" / "benchmarks.md"
 
 
-def _run_one(name: str, space: harness.Workspace, pages, args: argparse.Namespace) -> dict:
+def _run_one(name: str, space: harness.Workspace | None, pages, args: argparse.Namespace) -> dict:
+    if name == "sheets":
+        return sheets.run(args.limit, real=None if args.no_real else args.real, engine=args.engine,
+                          generated_count=args.generated)
     if name == "overhead":
         return overhead.run(space)
     if name == "throughput":
@@ -42,6 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=throughput.REPEATS, help="repeats of the throughput measurement")
     parser.add_argument("--settle", type=float, default=60.0,
                         help="seconds to wait, before each benchmark, for the machine's load to drop below 1 (default 60)")
+    parser.add_argument("--limit", type=int, default=sheets.LIMIT,
+                        help=f"sheets: pages of each kind taken from each set (default {sheets.LIMIT})")
+    parser.add_argument("--real", type=Path, default=sheets.REAL,
+                        help="sheets: the folder of real sheets with truth.json (default ../shared/eval-real; skipped when absent)")
+    parser.add_argument("--generated", type=int, default=sheets.GENERATED_COUNT,
+                        help=f"sheets: generated sheets of each kind in the stand-in set (default {sheets.GENERATED_COUNT})")
+    parser.add_argument("--no-real", action="store_true", help="sheets: only the generated stand-in")
+    parser.add_argument("--engine", default="tesseract", help="sheets: the engine planocr and its floor use (default tesseract)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--write", type=Path, default=DOC, help="the report to write (default docs/benchmarks.md)")
     parser.add_argument("--no-write", action="store_true", help="only print and keep the results")
@@ -52,9 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     args.results.mkdir(parents=True, exist_ok=True)
 
-    with harness.workspace() as space:
-        machine = describe(space.postgres.admin_url)
-        pages = write_page_set(space.folder("pages"), args.pages, args.dpi)
+    needs_database = any(name not in IN_PROCESS for name in names)
+    with harness.workspace() if needs_database else nullcontext() as space:
+        machine = describe(space.postgres.admin_url if space else None)
+        pages = write_page_set(space.folder("pages"), args.pages, args.dpi) if space else None
         for name in names:
             load = harness.settle(args.settle)
             print(f"bench: {name} (load average {load})", file=sys.stderr, flush=True)

@@ -47,7 +47,7 @@ def _postgres_version(database_url: str) -> str:
         conn.close()
 
 
-def describe(database_url: str) -> dict:
+def describe(database_url: str | None) -> dict:
     import grpc
     import tesserocr
 
@@ -64,6 +64,6 @@ def describe(database_url: str) -> dict:
         "python": platform.python_version(),
         "grpcio": grpc.__version__,
         "libtesseract": f"{tesserocr.tesseract_version().splitlines()[0]} via tesserocr {tesserocr.__version__}",
-        "postgresql": _postgres_version(database_url),
+        "postgresql": _postgres_version(database_url) if database_url else "not used",
         "planocr_commit": commit + (" with uncommitted changes" if dirty else ""),
     }

@@ -79,7 +79,8 @@ def _mark(met: bool | None) -> str:
 
 
 def _machine(r: Results) -> str:
-    m = next(iter(r.values()))["machine"]
+    # The sheets benchmark runs without PostgreSQL: the machine is described by a run that used it, when there is one.
+    m = next((res["machine"] for name, res in r.items() if name != "sheets"), next(iter(r.values()))["machine"])
     rows = [
         ["CPU", f"{m['cpu']}, {m['cores']} cores"],
         ["Memory", f"{m['memory_gb']} GB"],
@@ -102,6 +103,90 @@ def _machine(r: Results) -> str:
         f"each benchmark: {loads} (on {m['cores']} cores). Figures that depend on idle cores (scaling across "
         "workers, pages per second) move with it; ratios measured side by side in one run move much less.\n"
     )
+
+
+_READERS = {
+    "planocr": "planocr (the service's reading)",
+    "floor": "one engine pass (PSM 11)",
+    "tesseract": "tesseract CLI",
+    "ocrmypdf": "ocrmypdf -j 2",
+}
+
+
+def _share(entry: dict | None) -> str:
+    if not entry:
+        return "-"
+    return f"{entry['share']:.0%} ({entry['right']}/{entry['scored']})"
+
+
+def _sheet_table(kinds: dict) -> str:
+    rows = []
+    for kind, row in kinds.items():
+        first = True
+        for reader, label in _READERS.items():
+            entry = row.get(reader)
+            if not entry:
+                continue
+            fields = entry.get("fields") or {}
+            ratio = entry["vs_floor"]
+            if entry.get("failed"):
+                label += f" (failed on {entry['failed']})"
+            rows.append([f"{kind} ({row['pages']} page{'s' if row['pages'] != 1 else ''})" if first else "", label,
+                         _fmt(entry["seconds_per_page"], 2), "n/a" if ratio is None else (f"**{ratio:.2f}**" if reader == "planocr" else f"{ratio:.2f}"),
+                         _share(entry.get("number_present")),
+                         " / ".join(_share(fields.get(f)) for f in ("sheet_number", "title", "scale")) if fields else ""])
+            first = False
+    return _table(["kind", "reader", "s / page", "time / one pass", "number present", "fields: number / title / scale"], rows)
+
+
+def _sheets(sh: dict) -> str:
+    sets = sh["sets"]
+    real, generated = sets.get("real", {}), sets.get("generated", {})
+    missing = "".join(f" {why}." for why in sh.get("missing", {}).values())
+    parts = [f"""## Drawing sheets against one engine pass (the headline)
+
+`{sh['command']} --limit {sh['limit']}`. Up to {sh['limit']} pages of each kind from each set: *vector* (the PDF text
+layer reads), *outline* (a PDF whose title block is drawn, not written, so it is read by OCR),
+*raster* (an image or a scan). Each page is read, one after the other, by: planocr, the service's
+reading in the benchmark's process (the page rendered at 300 DPI or decoded as the upload does, then the
+text layer or the `{sh['engine']}` engine and the title-block parser with the default settings; its time runs
+from the decoded page to the fields, as is the engine pass's); **one engine pass**, the same library and model making a single
+sparse-text pass (PSM 11) over the same page image at its own resolution, upright (the engine's floor); the
+tesseract command line on the page image (`OMP_THREAD_LIMIT=1 tesseract page.png out`, its default
+PSM 3, the same model file); and `ocrmypdf -j 2 --force-ocr --sidecar` on the page's own PDF, which
+it rasterizes itself, or on the same PNG for an image (the tools' times include reading their input and, for ocrmypdf,
+writing its PDF: what a script using them waits for). *time / one pass* divides each reader's time by the engine pass's on the
+same pages in the same run (below 1: faster than one pass). The baselines extract no fields: *number
+present* is the share of pages whose sheet number appears anywhere in the text read. planocr's fields
+are scored as `tools/eval.py` scores them; a field the truth leaves open is not scored (-).
+Run {sh['machine']['date']}, commit {sh['machine']['planocr_commit']}, {sh['minutes']} minutes.{missing}
+
+What moves planocr's ratio: on a vector page it reads the text layer and runs no OCR; on an outline
+page it reads what layer there is and OCRs only the title block's likely places; on a raster page it
+adds to the one pass an orientation step and the closer looks of `service/sheetreader.py` (title
+block, turned edge text, large numbers) within its reading budget (`PLANOCR_READ_BUDGET`, a share
+of the first pass's pixels; 0 reads each page once).
+"""]
+    if "kinds" in real:
+        parts.append(f"""### Real sheets
+
+Third-party drawing sets kept outside the repository (`../shared/eval-real`, with a truth file);
+{len(real['pages'])} pages.
+
+{_sheet_table(real['kinds'])}
+""")
+    else:
+        parts.append(f"### Real sheets\n\nNot run: {real.get('skipped', 'no result')}. "
+                     "The generated stand-in below runs everywhere.\n")
+    if "kinds" in generated:
+        parts.append(f"""### Generated stand-in
+
+`python -m tests.support.sheets`, {generated['count_per_kind']} generated for each kind (seed {generated['seed']}), up to {sh['limit']} read: the
+same comparison on any machine, on sheets drawn by the project's generator.
+
+{_sheet_table(generated['kinds'])}
+""")
+    return "\n".join(parts)
 
 
 def _overhead(ov: dict) -> str:
@@ -158,7 +243,7 @@ def _throughput(tp: dict) -> str:
     if "scaling_service" in tp:
         scaling = (f"\n{tp['cores']} workers against one: service **{tp['scaling_service']:.2f}x**, "
                    f"direct loop {tp['scaling_direct']:.2f}x.\n")
-    return f"""## Engine-bound throughput (the headline)
+    return f"""## Engine-bound throughput: the service against a direct loop
 
 `{tp['command']}`. {tp['pages']} ARCH D raster pages ({tp['page_pixels']} pixels, {tp['dpi']} DPI) read by the
 `{tp['engine']}` engine. *Direct*: the same engine class built with the same settings
@@ -261,6 +346,7 @@ Three replicas against one: **{so['speedup']:.2f}x** (ideal {so['ideal_one_repli
 
 
 _SECTIONS: dict[str, Callable[[dict], str]] = {
+    "sheets": _sheets,
     "overhead": _overhead,
     "throughput": _throughput,
     "alternatives": _alternatives,
@@ -340,18 +426,18 @@ run with the server in the benchmark's process, shows what one call costs when i
 tesserocr and the title-block parser) and, for the upload, rendering the sheet at 300 DPI and
 encoding it as PNG; reading the text layer and starting and stopping the server are small. Every
 figure here moves with the load on a shared machine.""",
-    "raster": """**Against the scripted tools on raster pages.** The default `tesseract` engine reads each
-page in up to four passes (orientation, the full page in sparse-text mode and again in layout mode
-when it is dense, a coarse pass for large text, the page turned for vertical text; see
-`service/engines/tesseract.py`) to find the sheet numbers and vertical text one pass misses; the
-CLI and ocrmypdf make one pass. The engine also reads the title block of a page scanned below 250 DPI
-again enlarged to 300 DPI (on these 100 DPI pages a corner block of 3 % of the sheet, read at 9x its
-pixels), because small title-block type is unreadable at the scan's own resolution (docs/engines.md);
-the tools read the 100 DPI pixels as they are. The *one-pass engine* row runs the service with the CLI's
-single pass at the page's own resolution: that is the service's own speed on the same work. The extra
-passes and the second look at the title block are the engine's accuracy trade-off, not service overhead;
-`PLANOCR_TESSERACT_ENLARGE=page` enlarges whole pages (about 2.5x the time here) and
-`PLANOCR_TESSERACT_ENLARGE_BELOW=0` switches the enlargement off.""",
+    "raster": """**Against the scripted tools on raster pages.** The service reads each page with an
+orientation step (tesseract's OSD, and the page read the other way up when OSD is unsure and the
+reading is poor), a sparse-text pass at the page's own resolution (and a layout pass for a page of
+running text), then closer looks at the title block, turned edge text and large numbers within a
+reading budget of half the first pass's pixels (`service/sheetreader.py`). On a scan below 250 DPI
+the title block is read again enlarged to 300 DPI, because small title-block type is unreadable at
+the scan's own resolution (docs/engines.md); the tools read the 100 DPI pixels as they are, once.
+The *one-pass engine* row runs the service with the CLI's single pass at the page's own resolution
+and no second look: that is the service's own speed on the same work. The extra reading is the
+accuracy trade-off, not service overhead; the sheets section shows what it buys per page kind.
+`PLANOCR_READ_BUDGET=0` reads each page once and `PLANOCR_TESSERACT_ENLARGE_BELOW=0` switches the
+enlargement off.""",
     "ratio": """**Service against the direct loop.** Wall time on a shared machine: the CPU-time ratio in the
 same table says how much work the service adds per page (fetch, decode, title-block parse, JSON,
 two transactions).""",
@@ -391,16 +477,19 @@ def render(results: Results) -> str:
         "on shared machines, ratios hold. Each section names the command that reproduces it alone "
         "(`python -m bench NAME` keeps its result in `bench/results/NAME.json` and rewrites this page).\n",
         "## Targets\n\n" + _table(["target", "measured", "met", "section"], target_rows) + "\n",
-        _machine(results),
     ]
+    if "sheets" in results:
+        parts.append(_sheets(results["sheets"]))
+    parts.append(_machine(results))
     for name, section in _SECTIONS.items():
-        if name in results:
+        if name in results and name != "sheets":
             parts.append(section(results[name]))
     parts.append(_FIXED)
     parts.append(_limits(targets))
     parts.append(
         "## Reproduce\n\n```\nmake bench                       # everything (about 15 minutes on 2 cores)\n"
         "python -m bench overhead         # one benchmark; the page is rebuilt from all kept results\n"
+        "python -m bench sheets --limit 2 # two pages of each kind from each sheet set (no PostgreSQL needed)\n"
         "python -m bench --pages 6 --dpi 150   # a bigger raster set\n```\n\n"
         "Needs PostgreSQL on 127.0.0.1:5432 with trust authentication (or PLANOCR_TEST_DATABASE_URL), and for "
         "the comparisons `apt-get install tesseract-ocr ocrmypdf poppler-utils`; a missing tool is reported "
@@ -412,7 +501,8 @@ def render(results: Results) -> str:
 def _anchor(section: str) -> str:
     return {
         "overhead": "service-overhead",
-        "throughput": "engine-bound-throughput-the-headline",
+        "throughput": "engine-bound-throughput-the-service-against-a-direct-loop",
+        "sheets": "drawing-sheets-against-one-engine-pass-the-headline",
         "alternatives": "against-what-users-would-script-instead",
         "latency": "time-to-first-event-and-peak-memory",
         "scaleout": "scale-out-over-replicas",

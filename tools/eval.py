@@ -259,7 +259,7 @@ def print_report(label: str, sheets: list[dict], pages: dict, elapsed: float, *,
 # --- the ablation -----------------------------------------------------------------------------
 
 #: Extra reads added one at a time, in the order the reader runs them.
-ABLATION = ("vertical", "block", "cells", "lang", "complete")
+ABLATION = ("large", "vertical", "bubble", "block", "cells", "lang", "complete")
 
 
 def ablation(folder: Path, files: list[str], sheets: list[dict], engine: str) -> list[str]:

@@ -253,14 +253,27 @@ def accuracy(name: str, pages: list[Page], scored: list[int], best: dict[int, tu
         if reported:
             right += answer[2]
         else:
-            right += (name == "sheet_number" and want == "") or (name == "scale" and want == [])
+            right += want in ("", [])
     return right, len(scored)
 
 
+#: What a wrong value costs against a blank one when thresholds are chosen: a user sees a blank
+#: field and checks the sheet, but trusts a wrong one.
+WRONG_COST = 0.0
+#: No field is reported below this probability, whatever the training set's mix of pages with and
+#: without a value would allow: a near-even chance is no answer.
+MIN_THRESHOLD = 0.25
+
+
 def choose_threshold(name: str, pages: list[Page], scored: list[int], best) -> float:
-    grid = [0.05 * k for k in range(1, 20)]
-    results = [(accuracy(name, pages, scored, best, t)[0], -abs(t - 0.5), t) for t in grid]
-    return max(results)[2]
+    grid = [0.05 * k for k in range(round(MIN_THRESHOLD / 0.05), 20)]
+
+    def merit(t: float) -> float:
+        right = accuracy(name, pages, scored, best, t)[0]
+        wrong = sum(1 for p in scored if (a := best.get(p)) is not None and a[0] >= t and not a[2])
+        return right - WRONG_COST * wrong
+
+    return max((merit(t), -abs(t - 0.5), t) for t in grid)[2]
 
 
 def scored_pages(name: str, pages: list[Page], subset: set[int] | None = None) -> list[int]:

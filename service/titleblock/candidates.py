@@ -196,12 +196,14 @@ def number_candidates(reading: PageReading) -> list[Candidate]:
                     # (5 over 24 in a bubble); elsewhere it is a grid line, a zone, a room, a count
                     # or a detail's number over the sheet it is drawn on.
                     continue
+                if f["lab_other_first"]:
+                    continue  # the value of another field's label (DATE, PROJECT NO., SIZE: A1) is that field's
                 if not labelled and is_written_date(text):
                     continue  # 12.03.19 beside the number is the date it was issued
                 f["shaped_on_page"] = min(1.0, math.log2(1 + len(shaped)) / 6)
                 peers = _column_peers(token.page_box, shaped_boxes)
                 if peers >= TABLE_PEERS and not labelled:
-                    continue  # one row of a table of sheets (a drawing list), not this sheet's number
+                    continue  # one row of a table of sheets (a drawing list, under its SHEET NO. header)
                 f["column_peers"] = min(1.0, peers / 5)
                 f["over_number"] = float(over)
                 f["under_number"] = float(under)
@@ -258,7 +260,9 @@ def _number_texts(piece: Piece, index: int, reading: PageReading) -> list[tuple[
     # an S read as 5, 9 or $ is the commonest slip of all.
     if len(piece.tokens) <= 3 and re.fullmatch(r"[$§95]?\d{1,3}(?:[.\-]\d{1,3})?[A-Z]?", raw):
         bare = raw[1:] if raw[0] in "$§95" and len(raw) > 1 and raw[1].isdigit() else raw
-        prefixes = set(reading.ref_prefixes) | ({"S"} if bare != raw else set())
+        # (the S guess only inside a title block, and never for a body of zeros: "S00" from "500" on a map)
+        s_guess = bare != raw and reading.region is not None and bare.strip("0.-")
+        prefixes = set(reading.ref_prefixes) | ({"S"} if s_guess else set())
         for prefix in sorted(prefixes):
             bodies = {bare} if bare != raw else {raw}
             for body in bodies:

@@ -53,7 +53,9 @@ def find_focus(lines: Sequence[Line], width: int, height: int, found: TitleBlock
     title block is.
     """
     scale = found.fields.get("scale")
-    cells = _scale_cells(lines, width, height) if scale is None or scale.box is None else ()
+    # a scale taken from a view (none in the block) does not say the block's own scale cell read
+    unread = scale is None or scale.box is None or (found.region is not None and not inside(scale.box, found.region))
+    cells = _scale_cells(lines, width, height) if unread else ()
     return Focus(_region(found, width, height, whole=True), cells, _region(found, width, height, whole=False))
 
 

@@ -65,14 +65,24 @@ def test_a_page_costs_one_reading_and_at_most_the_budget_more(sheet_read):
     assert read.engine_seconds > 0
 
 
-def test_vertical_text_along_the_right_edge_is_read_with_its_angle(sheet_read):
-    read, _, image = sheet_read
+def test_vertical_text_along_the_right_edge_is_read_with_its_angle(tesseract):
+    # Turned edges are looked at only while the number or title is unsure: this sheet has no title.
+    image = pages.render_image(pages.drawing_sheet(17, 11, title=""), DPI)
+    read = SheetReader().read_image(tesseract, image, DPI)
+    assert "vertical" in [s.kind for s in read.steps]
     vertical = [w for w in read.ocr.words if w.angle == 90 and len(w.text) > 1]
     assert " ".join(w.text for w in vertical) == "PROJECT NO 2024-118"
     for word in vertical:
         assert word.box.height > word.box.width
         assert word.box.left > 0.95 * image.width
     assert any(line.text == "PROJECT NO 2024-118" for line in read.ocr.lines if line.angle == 90)
+
+
+def test_a_sheet_whose_number_and_title_read_surely_skips_the_turned_edges(sheet_read):
+    read, _, _ = sheet_read
+    assert read.title_block.value("sheet_number") == "A-101"
+    assert read.title_block.value("sheet_title") == "FIRST FLOOR PLAN"
+    assert "vertical" not in [s.kind for s in read.steps]
 
 
 def test_without_budget_a_page_is_read_once(tesseract):

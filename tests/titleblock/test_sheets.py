@@ -48,13 +48,6 @@ def test_parser_reads_generated_vector_sheets(layout, language):
         assert scale_key(result.value("scale")) in {scale_key(s) for s in spec.scale_truth}
 
 
-def test_sheet_without_title_block_reads_empty():
-    spec = sheets.random_spec(random.Random(3), 1, layout="none")
-    result = _parse_vector(sheets.draw_pdf(spec))
-    assert result.value("sheet_number") == ""
-    assert result.value("sheet_title") == ""
-
-
 def test_degraded_raster_keeps_size_and_mode():
     spec = sheets.random_spec(random.Random(4), 1, layout="corner")
     image = sheets.sheet_image(spec, dpi=50)

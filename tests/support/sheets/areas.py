@@ -63,7 +63,8 @@ def draw_distractors(pen: Pen, spec: SheetSpec, rng: random.Random, area: Area) 
         pen.circle(vx + 10, vy, 10)
         pen.text(vx + 10, vy - 2, str(index + 1), bold, 8, "center")
         pen.line(vx, vy, vx + 20, vy, 0.5)
-        pen.text(vx + 10, vy + 7, spec.sheet_number or ("A-101" if classic else ""), regular, 5, "center")
+        # the lower half names the sheet the view is on; a sheet without a number leaves it blank
+        pen.text(vx + 10, vy + 7, spec.sheet_number, regular, 5, "center")
         pen.text(vx + 26, vy + 3, view, bold, 10)
         pen.text(vx + 26, vy + 13, _view_scale_text(spec, scale, rng), regular, 6.5)
     # a detail callout to another sheet, and notes that name other sheets

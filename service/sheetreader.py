@@ -29,9 +29,10 @@ pays:
     the title block with the extra model (German) beside the first when
     the first reading shows that language's title-block words;
 ``complete``
-    for a text layer without a sheet number on a drawing-size page (text
-    drawn as outlines, a pasted title block image): the title block's
-    likely places, OCRed, added where the layer has no text.
+    for a text layer without a sheet number, title or scale on a
+    drawing-size page (text drawn as outlines, a pasted title block
+    image): the title block's likely places, OCRed, added where the layer
+    has no text.
 
 Each extra read is counted in pixels against ``budget`` (a share of the
 first reading's pixels; an engine's time is about proportional to the
@@ -172,8 +173,9 @@ class SheetReader:
         return SheetRead(layer, self.parse(layer.lines, layer.width, layer.height, structure), structure=structure)
 
     def needs_completion(self, read: SheetRead, dpi: int | None) -> bool:
-        """Whether a text layer's reading lacks its title block on a drawing-size page (outline text, pasted images)."""
-        if read.title_block.value("sheet_number") or "complete" not in self.options.extra_reads:
+        """Whether a text layer's reading lacks part of its title block on a drawing-size page (outline text,
+        pasted images): no sheet number, title or scale."""
+        if "complete" not in self.options.extra_reads or _filled(read.title_block) == len(INDEX_FIELDS):
             return False
         return max(read.ocr.width, read.ocr.height) >= DRAWING_INCHES * (dpi or 300)
 
@@ -183,7 +185,7 @@ class SheetReader:
         The places are the block the layer's own reading found, else the
         right and bottom edges where title blocks sit; each is read as it is
         and, along the right edge, turned for bottom-to-top text. The
-        combined reading is kept only when it finds a sheet number.
+        combined reading is kept only when it fills a field the layer's reading left empty.
         """
         layer, steps = read.ocr, list(read.steps)
         if (image.width, image.height) != (layer.width, layer.height):
@@ -207,7 +209,9 @@ class SheetReader:
         if combined is None:
             return SheetRead(layer, read.title_block, steps, read.structure)
         title_block = self.parse(combined.lines, combined.width, combined.height, read.structure)
-        if not title_block.value("sheet_number"):
+        number = read.title_block.value("sheet_number")
+        if _filled(title_block) <= _filled(read.title_block) or (number and title_block.value("sheet_number") != number):
+            # kept only when it finds what the layer lacked, and never at the price of the layer's number
             return SheetRead(layer, read.title_block, steps, read.structure)
         return SheetRead(combined, title_block, steps, read.structure)
 
@@ -417,6 +421,13 @@ def _sure(parsed: TitleBlockResult, name: str) -> bool:
 def page_structure(upright: Image.Image, dpi: int) -> PageStructure:
     """The ruled cells and the title block of an upright page image."""
     return PageStructure.from_rules(find_rules(upright, dpi), upright.width, upright.height)
+
+
+INDEX_FIELDS = ("sheet_number", "sheet_title", "scale")
+
+
+def _filled(title_block: TitleBlockResult) -> int:
+    return sum(bool(title_block.value(name)) for name in INDEX_FIELDS)
 
 
 def validate_result(result: object, engine: str) -> OcrResult:

@@ -52,6 +52,10 @@ def default_tessdata() -> str:
     return str(Path(sys.prefix) / "share" / "tessdata")
 
 
+#: Share of an unsure page, at its bottom, read the other way up before the whole page is.
+FLIP_BAND = 0.3
+
+
 class TesseractEngine(OcrEngine):
     """Tesseract with orientation detection, sparse-text reading of drawings and region reads.
 
@@ -126,13 +130,19 @@ class TesseractEngine(OcrEngine):
         page = geometry.rotate(grey, rotation)
         lines = self._read_page(page, dpi)
         if not sure and not reads_upright(lines):
-            # OSD often cannot tell a sparse drawing from its upside-down self:
-            # when the page does not read well, read it the other way up too.
+            # OSD often cannot tell a sparse drawing from its upside-down self. When the page does
+            # not read well, its bottom band (where title blocks are) is read the other way up; only
+            # when that band reads better than the same band did is the whole page read that way, so
+            # that a poor scan which is upright pays a third of a pass, not a second one.
             other = (rotation + 180) % 360
             other_page = geometry.rotate(grey, other)
-            other_lines = self._read_page(other_page, dpi)
-            if score(other_lines) > score(lines):
-                rotation, page, lines = other, other_page, other_lines
+            top = int(page.height * (1 - FLIP_BAND))
+            band = self._read(other_page.crop((0, top, other_page.width, other_page.height)), dpi, PSM.SPARSE_TEXT)
+            mine = [Line(tuple(w for line in lines for w in line.words if w.box.top >= top))]
+            if score(band) > score(mine):
+                other_lines = self._read_page(other_page, dpi)
+                if score(other_lines) > score(lines):
+                    rotation, page, lines = other, other_page, other_lines
         return OcrResult(width=page.width, height=page.height, lines=lines, rotation=rotation, engine=self.name)
 
     def read_region(self, image: Image.Image, box: Box, *, dpi: int, angle: int = 0,

@@ -138,7 +138,8 @@ class TesseractEngine(OcrEngine):
             other_page = geometry.rotate(grey, other)
             top = int(page.height * (1 - FLIP_BAND))
             band = self._read(other_page.crop((0, top, other_page.width, other_page.height)), dpi, PSM.SPARSE_TEXT)
-            mine = [Line(tuple(w for line in lines for w in line.words if w.box.top >= top))]
+            # the flipped page's bottom band is this reading's top band, turned: the same part of the sheet
+            mine = [Line(tuple(w for line in lines for w in line.words if w.box.bottom <= page.height - top))]
             if score(band) > score(mine):
                 other_lines = self._read_page(other_page, dpi)
                 if score(other_lines) > score(lines):

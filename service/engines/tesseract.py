@@ -131,8 +131,9 @@ class TesseractEngine(OcrEngine):
         lines = self._read_page(page, dpi)
         if not sure and not reads_upright(lines):
             # OSD often cannot tell a sparse drawing from its upside-down self. When the page does
-            # not read well, its bottom band (where title blocks are) is read the other way up; only
-            # when that band reads better than the same band did is the whole page read that way, so
+            # not read well, the bottom band of the page turned over (where an upside-down sheet's
+            # title block is) is read; only when it reads better than the same part of the sheet did
+            # is the whole page read that way, so
             # that a poor scan which is upright pays a third of a pass, not a second one.
             other = (rotation + 180) % 360
             other_page = geometry.rotate(grey, other)

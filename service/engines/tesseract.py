@@ -133,14 +133,14 @@ class TesseractEngine(OcrEngine):
             # OSD often cannot tell a sparse drawing from its upside-down self. When the page does
             # not read well, the bottom band of the page turned over (where an upside-down sheet's
             # title block is) is read; only when it reads better than the same part of the sheet did
-            # is the whole page read that way, so
-            # that a poor scan which is upright pays a third of a pass, not a second one.
+            # is the whole page read that way, so that a poor scan which is upright pays a third of
+            # a pass, not a second one. The turned page's bottom band is this reading's top band.
             other = (rotation + 180) % 360
             other_page = geometry.rotate(grey, other)
-            top = int(page.height * (1 - FLIP_BAND))
-            band = self._read(other_page.crop((0, top, other_page.width, other_page.height)), dpi, PSM.SPARSE_TEXT)
-            # the flipped page's bottom band is this reading's top band, turned: the same part of the sheet
-            mine = [Line(tuple(w for line in lines for w in line.words if w.box.bottom <= page.height - top))]
+            band_height = page.height - int(page.height * (1 - FLIP_BAND))
+            band = self._read(other_page.crop((0, other_page.height - band_height, other_page.width, other_page.height)),
+                              dpi, PSM.SPARSE_TEXT)
+            mine = [Line(tuple(w for line in lines for w in line.words if w.box.bottom <= band_height))]
             if score(band) > score(mine):
                 other_lines = self._read_page(other_page, dpi)
                 if score(other_lines) > score(lines):

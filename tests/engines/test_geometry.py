@@ -6,7 +6,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from planocr.engines import geometry
-from planocr.engines.base import Box, Word
+from planocr.engines.base import Box, Line, Word
 
 
 @pytest.mark.parametrize("clockwise", [0, 90, 180, 270])
@@ -112,3 +112,32 @@ def test_group_words_builds_lines_in_reading_order():
     ]
     lines = geometry.group_words(found)
     assert [line.text for line in lines] == ["FIRST FLOOR PLAN", "FAR", "PROJECT 2024-118", "NOTES"]
+
+
+def _line(text: str, x: int, y: int, width: int, height: int = 20) -> Line:
+    return Line((Word(text, Box(x, y, width, height), 0.9),))
+
+
+def _order(lines: list[Line]) -> list[str]:
+    return [line.words[0].text for line in geometry.reading_order(lines)]
+
+
+def test_reading_order_reads_columns_one_after_the_other():
+    # Rows of the two columns sit at the same heights, the right one listed first.
+    lines = [line for i in range(4) for line in (_line(f"r{i}", 500, 30 * i, 400), _line(f"l{i}", 0, 30 * i, 450))]
+    assert _order(lines) == ["l0", "l1", "l2", "l3", "r0", "r1", "r2", "r3"]
+
+
+def test_a_heading_across_the_columns_starts_a_band_of_its_own():
+    lines = [_line("HEAD", 0, 0, 900)]
+    lines += [line for i in range(3) for line in (_line(f"r{i}", 500, 40 + 30 * i, 400), _line(f"l{i}", 0, 40 + 30 * i, 450))]
+    lines += [_line("NEXT", 0, 140, 900)]
+    lines += [line for i in range(2) for line in (_line(f"R{i}", 500, 180 + 30 * i, 400), _line(f"L{i}", 0, 180 + 30 * i, 450))]
+    assert _order(lines) == ["HEAD", "l0", "l1", "l2", "r0", "r1", "r2", "NEXT", "L0", "L1", "R0", "R1"]
+
+
+def test_a_single_column_reads_top_to_bottom_and_words_of_a_row_left_to_right():
+    lines = [_line("c", 0, 60, 300), _line("a", 0, 0, 300), _line("b2", 200, 30, 100), _line("b1", 0, 30, 190)]
+    # b1 and b2 are 10 px apart, under half a line height: no gutter, one row read left to right
+    assert _order(lines) == ["a", "b1", "b2", "c"]
+    assert geometry.reading_order([]) == []

@@ -139,6 +139,51 @@ def test_running_text_keeps_its_columns(tesseract):
     assert text.rindex("left column") < text.index("right column")
 
 
+class _Counted:
+    """Counts a TesseractEngine's whole-page passes, their pixels, and its OSD calls."""
+
+    def __init__(self, engine: TesseractEngine, monkeypatch):
+        self.passes: list[int] = []
+        self.osd = 0
+        passed, osd = engine._pass, engine._orientation.osd
+
+        def counted_pass(page, dpi):
+            self.passes.append(page.width * page.height)
+            return passed(page, dpi)
+
+        def counted_osd(grey, dpi):
+            self.osd += 1
+            return osd(grey, dpi)
+
+        monkeypatch.setattr(engine, "_pass", counted_pass)
+        monkeypatch.setattr(engine._orientation, "osd", counted_osd)
+
+
+def test_an_upright_sheet_is_read_once_with_no_orientation_step(tesseract, page_image, monkeypatch):
+    counted = _Counted(tesseract, monkeypatch)
+    result = tesseract.recognize(page_image, dpi=DPI)
+    assert result.rotation == 0 and "FIRST FLOOR PLAN" in normalized(result)
+    assert counted.passes == [page_image.width * page_image.height] and counted.osd == 0
+
+
+def test_a_sheet_scanned_turned_is_read_once_after_the_orientation_step(tesseract, page_image, monkeypatch):
+    counted = _Counted(tesseract, monkeypatch)
+    result = tesseract.recognize(pages.rotate_scan(page_image, 90), dpi=DPI)
+    assert result.rotation == 270 and "FIRST FLOOR PLAN" in normalized(result)
+    # portrait, so OSD first; sure of its turn, the turned page is the only pass
+    assert counted.osd == 1 and len(counted.passes) == 1
+
+
+def test_a_page_of_running_text_is_read_once(tesseract, monkeypatch):
+    counted = _Counted(tesseract, monkeypatch)
+    texts = tuple(pages.Text(f"line {i} of a specification paragraph with several words", 0.6, 0.6 + 0.22 * i, 10)
+                  for i in range(20))
+    image = pages.render_image(pages.Sheet(8.5, 5.0, texts), 200)
+    result = tesseract.recognize(image, dpi=200)
+    assert normalized(result).count("specification paragraph") >= 18
+    assert len(counted.passes) == 1 and counted.osd == 0
+
+
 def test_threads_share_one_engine(tesseract, page_image, upright_result):
     results: list[OcrResult] = []
     small = page_image.reduce(2)

@@ -2,16 +2,19 @@
 
     python tools/train.py                       # generated set + ../shared/eval-real when present, write the model
     python tools/train.py --check               # fit and report only, leave the model file alone
-    python tools/train.py --compare             # logistic regression against gradient boosting, leaving one project out
+    python tools/train.py --kinds logistic      # logistic regression for every field (default: chosen per field)
 
 Every page of the sets is read the way the service reads it (text layer or
 OCR within the reading budget; engine answers cached in build/eval-cache, so
 a second run takes minutes, not hours). Its candidates for each field are
 labelled by the truth: a sheet-number candidate is right when it equals
 the true number, a title when it equals the true title, a scale when it is
-the same scale. A logistic regression per field is fitted on the
-candidates' features; the sheet number first, then title and scale
-candidates measured against the number that model chooses.
+the same scale. A model per field is fitted on the candidates' features;
+the sheet number first, then title and scale candidates measured against
+the number that model chooses. Two kinds are fitted: a logistic regression
+and gradient-boosted trees (scikit-learn's HistGradientBoostingClassifier);
+by default each field gets the kind that scores better leaving one project
+out (ties go to the logistic model, the simpler one).
 
 Each field's threshold is the probability above which the best candidate
 is reported, chosen to make the most pages right (a page without a number
@@ -206,16 +209,35 @@ def fit_boosting(rows: Rows, pages: list[Page], mask: np.ndarray, real_weight: f
     x = np.asarray(rows.x, dtype=float)[mask]
     y = np.asarray(rows.y)[mask]
     w = _weights(rows, pages, real_weight)[mask]
-    model = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.08, max_leaf_nodes=15, l2_regularization=1.0)
+    model = HistGradientBoostingClassifier(max_iter=BOOSTING_ROUNDS, learning_rate=0.08, max_leaf_nodes=15,
+                                           l2_regularization=1.0, early_stopping=False, random_state=0)
     model.fit(x, y, sample_weight=w)
     return _Boosted(model, rows.names)
 
 
+#: Trees of a boosted model.
+BOOSTING_ROUNDS = 150
+
+
 class _Boosted:
-    """A gradient-boosting model with the FieldModel calls the evaluation makes (used only to compare)."""
+    """A fitted HistGradientBoostingClassifier with the calls the evaluation makes; ``trees()`` is what ships."""
 
     def __init__(self, model, names):
         self.model, self.names, self.threshold = model, names, 0.5
+
+    def trees(self):
+        """The same model as :class:`planocr.titleblock.ranker.TreeModel` (checked to give the same probabilities)."""
+        from planocr.titleblock.ranker import TreeModel
+
+        trees = []
+        for (predictor,) in self.model._predictors:
+            nodes = predictor.nodes
+            if nodes["is_categorical"].any():
+                raise ValueError("categorical splits are not supported")
+            trees.append(tuple((-1 if node["is_leaf"] else int(node["feature_idx"]), float(node["num_threshold"]),
+                                int(node["left"]), int(node["right"]), float(node["value"])) for node in nodes))
+        baseline = float(np.ravel(self.model._baseline_prediction)[0])
+        return TreeModel(tuple(self.names), baseline, tuple(trees), float(self.threshold))
 
     def probability(self, features: dict[str, float]) -> float:
         return float(self.model.predict_proba(np.array([[features.get(n, 0.0) for n in self.names]]))[0, 1])
@@ -280,8 +302,9 @@ def scored_pages(name: str, pages: list[Page], subset: set[int] | None = None) -
     return [i for i, p in enumerate(pages) if p.truth.get(TRUTH_KEY[name]) is not None and (subset is None or i in subset)]
 
 
-def fit_all(pages: list[Page], train: set[int], real_weight: float, c: float, kind: str = "logistic"):
-    """The three field models fitted on the pages in ``train``; returns (models, per-page candidates)."""
+def fit_all(pages: list[Page], train: set[int], real_weight: float, c: float, kind: str | dict[str, str] = "logistic"):
+    """The three field models fitted on the pages in ``train``; ``kind`` for all fields or per field."""
+    kinds = kind if isinstance(kind, dict) else dict.fromkeys(FIELDS, kind)
     per_page = [candidates(p) for p in pages]
     models = {}
     for name in FIELDS:
@@ -291,7 +314,8 @@ def fit_all(pages: list[Page], train: set[int], real_weight: float, c: float, ki
         mask = np.array([p in train for p in rows.page]) if rows.page else np.zeros(0, bool)
         if not mask.any() or len(set(np.asarray(rows.y)[mask])) < 2:
             raise SystemExit(f"not enough {name} candidates to fit")
-        model = fit_logistic(rows, pages, mask, real_weight, c) if kind == "logistic" else fit_boosting(rows, pages, mask, real_weight)
+        model = (fit_logistic(rows, pages, mask, real_weight, c) if kinds[name] == "logistic"
+                 else fit_boosting(rows, pages, mask, real_weight))
         index = np.flatnonzero(mask)
         best = page_answers(rows, probabilities(model, rows, index), index)
         threshold = choose_threshold(name, pages, scored_pages(name, pages, train), best)
@@ -347,7 +371,7 @@ def misses(models, pages: list[Page], subset: set[int]) -> list[str]:
     return out
 
 
-def leave_one_project_out(pages: list[Page], real_weight: float, c: float, kind: str = "logistic",
+def leave_one_project_out(pages: list[Page], real_weight: float, c: float, kind: str | dict[str, str] = "logistic",
                           missed: list[str] | None = None):
     """Per real project: accuracy of the model fitted without it; and the pooled figures."""
     projects = sorted({p.project for p in pages if p.set == "real"})
@@ -358,13 +382,26 @@ def leave_one_project_out(pages: list[Page], real_weight: float, c: float, kind:
         train = set(range(len(pages))) - held
         models = fit_all(pages, train, real_weight, c, kind)
         result = evaluate(models, pages, held)
-        if missed is not None and kind == "logistic":
+        if missed is not None:
             missed += misses(models, pages, held)
         table[project] = result
         for name in FIELDS:
             pooled[name][0] += result[name][0]
             pooled[name][1] += result[name][1]
     return table, {name: tuple(v) for name, v in pooled.items()}
+
+
+def _shipped(model, pages: list[Page]):
+    """The model as the service runs it; a boosted one converted to trees, checked against scikit-learn."""
+    if not isinstance(model, _Boosted):
+        return model
+    trees = model.trees()
+    x = np.random.default_rng(0).permuted(np.array([[0.0] * len(model.names)] + [
+        [c.features.get(n, 0.0) for n in model.names] for p in pages[:50] for c in candidates(p)["sheet_number"]]), axis=0)
+    ours = np.array([trees.probability(dict(zip(model.names, row, strict=True))) for row in x])
+    if not np.allclose(ours, model.probabilities(x), atol=1e-6):
+        raise SystemExit("the trees written do not give scikit-learn's probabilities")
+    return trees
 
 
 def _pct(pair) -> str:
@@ -385,7 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reread", action="store_true",
                         help="read the pages again (after the reading changed; engine answers stay cached)")
     parser.add_argument("--no-lopo", action="store_true", help="skip leaving one project out")
-    parser.add_argument("--compare", action="store_true", help="also leave one project out with gradient boosting")
+    parser.add_argument("--kinds", choices=("choose", "logistic", "boosting"), default="choose",
+                        help="the model kind of every field, or the better of the two per field leaving one project out")
     parser.add_argument("--misses", choices=("real", "generated", "all"), default=None,
                         help="list the pages the fitted model gets wrong")
     args = parser.parse_args(argv)
@@ -405,21 +443,19 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
 
     everything = set(range(len(pages)))
-    models = fit_all(pages, everything, args.real_weight, args.c)
-    fitted = evaluate(models, pages, {i for i, p in enumerate(pages) if p.set == "real"}) if n_real else {}
-    generated_fit = evaluate(models, pages, {i for i, p in enumerate(pages) if p.set == "generated"})
-    print("fitted on everything:")
-    for name in FIELDS:
-        real_text = f"   real {_pct(fitted[name])}" if fitted else ""
-        print(f"  {name:<13} generated {_pct(generated_fit[name])}{real_text}   threshold {models[name].threshold:.2f}")
-    if args.misses:
-        subset = {i for i, p in enumerate(pages) if args.misses == "all" or p.set == args.misses}
-        for line in misses(models, pages, subset):
-            print("  " + line)
-    lopo = None
+    kinds = dict.fromkeys(FIELDS, "logistic" if args.kinds == "choose" else args.kinds)
+    lopo = compared = None
     if n_real and not args.no_lopo:
         held_misses: list[str] | None = [] if args.misses else None
-        table, pooled = leave_one_project_out(pages, args.real_weight, args.c, missed=held_misses)
+        if args.kinds == "choose":
+            compared = {kind: leave_one_project_out(pages, args.real_weight, args.c, kind)[1] for kind in ("logistic", "boosting")}
+            kinds = {name: "boosting" if compared["boosting"][name][0] > compared["logistic"][name][0] else "logistic"
+                     for name in FIELDS}
+            for kind, pooled in compared.items():
+                print(f"leaving one project out, every field {kind + ':':<10} " + "  ".join(
+                    f"{name[:6]} {_pct(pooled[name])}" for name in FIELDS))
+            print("chosen: " + ", ".join(f"{name} {kind}" for name, kind in kinds.items()))
+        table, pooled = leave_one_project_out(pages, args.real_weight, args.c, kinds, missed=held_misses)
         lopo = pooled
         for line in held_misses or []:
             print("  held out: " + line)
@@ -427,9 +463,18 @@ def main(argv: list[str] | None = None) -> int:
         for project, result in table.items():
             print(f"  {project:<36} " + "  ".join(f"{name[:6]} {_pct(result[name])}" for name in FIELDS))
         print("  all real pages:                      " + "  ".join(f"{name[:6]} {_pct(pooled[name])}" for name in FIELDS))
-        if args.compare:
-            _, boosted = leave_one_project_out(pages, args.real_weight, args.c, "boosting")
-            print("  the same with gradient boosting:     " + "  ".join(f"{name[:6]} {_pct(boosted[name])}" for name in FIELDS))
+    models = fit_all(pages, everything, args.real_weight, args.c, kinds)
+    fitted = evaluate(models, pages, {i for i, p in enumerate(pages) if p.set == "real"}) if n_real else {}
+    generated_fit = evaluate(models, pages, {i for i, p in enumerate(pages) if p.set == "generated"})
+    print("fitted on everything:")
+    for name in FIELDS:
+        real_text = f"   real {_pct(fitted[name])}" if fitted else ""
+        print(f"  {name:<13} {kinds[name]:<9} generated {_pct(generated_fit[name])}{real_text}   "
+              f"threshold {models[name].threshold:.2f}")
+    if args.misses:
+        subset = {i for i, p in enumerate(pages) if args.misses == "all" or p.set == args.misses}
+        for line in misses(models, pages, subset):
+            print("  " + line)
     if not args.check:
         from planocr.titleblock.ranker import Ranker
 
@@ -439,10 +484,15 @@ def main(argv: list[str] | None = None) -> int:
             "generated_set": {"count": args.count, "seed": args.seed},
             "real_weight": args.real_weight,
             "c": args.c,
+            "kinds": kinds,
             "in_sample_real": {name: list(fitted[name]) for name in FIELDS} if fitted else None,
             "leave_one_project_out": {name: list(lopo[name]) for name in FIELDS} if lopo else None,
         }
-        Ranker(models, about).save(args.out)
+        if compared:
+            about["leave_one_project_out_by_kind"] = {kind: {name: list(v[name]) for name in FIELDS}
+                                                      for kind, v in compared.items()}
+        shipped = {name: _shipped(model, pages) for name, model in models.items()}
+        Ranker(shipped, about).save(args.out)
         print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     print(f"{time.monotonic() - started:.0f} s")
     return 0

@@ -1,10 +1,13 @@
 """Weighing candidates with weights fitted on generated and real sheets (``make train``).
 
 ``ranker.json`` holds, for each field (``sheet_number``, ``sheet_title``,
-``scale``), a logistic model over the candidate's features: the feature
-names in order, their means and spreads (features are standardized), one
-weight each, an intercept, and the probability from which the best
-candidate is reported. ``tools/train.py`` writes the file; its header says
+``scale``), a model over the candidate's features and the probability from
+which the best candidate is reported. A model is either logistic (the
+feature names in order, their means and spreads, one weight each, an
+intercept) or gradient-boosted trees (the feature names, a baseline, and
+for each tree its nodes: the feature a node splits on and where, its two
+children, and a leaf's value); ``make train`` chooses per field the kind
+that scores better on projects it was not fitted on. ``tools/train.py`` writes the file; its header says
 what it was fitted on and how it scored leaving one real project out.
 
 A feature the file does not name is ignored; a name the candidate lacks
@@ -30,6 +33,8 @@ FIELDS = ("sheet_number", "sheet_title", "scale")
 class FieldModel:
     """A logistic model for one field's candidates."""
 
+    kind = "logistic"
+
     features: tuple[str, ...]
     mean: tuple[float, ...]
     scale: tuple[float, ...]
@@ -49,7 +54,7 @@ class FieldModel:
 
     def to_json(self) -> dict:
         return {
-            "features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
+            "kind": self.kind, "features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
             "weights": list(self.weights), "intercept": self.intercept, "threshold": self.threshold,
         }
 
@@ -59,11 +64,59 @@ class FieldModel:
                    float(data["intercept"]), float(data["threshold"]))
 
 
+#: A tree node: the index of the feature it splits on (-1 for a leaf), the split value (a feature at
+#: or below it goes left), the left and right children's indexes, and the leaf's value.
+Node = tuple[int, float, int, int, float]
+
+
+@dataclass(frozen=True, slots=True)
+class TreeModel:
+    """Gradient-boosted trees for one field's candidates: the baseline plus each tree's leaf is the logit."""
+
+    features: tuple[str, ...]
+    baseline: float
+    trees: tuple[tuple[Node, ...], ...]
+    threshold: float
+
+    kind = "trees"
+
+    def logit(self, features: dict[str, float]) -> float:
+        x = [features.get(name, 0.0) for name in self.features]
+        total = self.baseline
+        for nodes in self.trees:
+            feature, split, left, right, value = nodes[0]
+            while feature >= 0:
+                feature, split, left, right, value = nodes[left if x[feature] <= split else right]
+            total += value
+        return total
+
+    def probability(self, features: dict[str, float], bonus: float = 0.0) -> float:
+        z = self.logit(features) + bonus
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "features": list(self.features), "baseline": self.baseline,
+                "trees": [[list(node) for node in tree] for tree in self.trees], "threshold": self.threshold}
+
+    @classmethod
+    def from_json(cls, data: dict) -> TreeModel:
+        trees = tuple(tuple((int(f), float(t), int(lo), int(hi), float(v)) for f, t, lo, hi, v in tree) for tree in data["trees"])
+        return cls(tuple(data["features"]), float(data["baseline"]), trees, float(data["threshold"]))
+
+
+Model = FieldModel | TreeModel
+
+
+def model_from_json(data: dict) -> Model:
+    """A field's model as ``to_json`` wrote it (logistic when the kind is not said)."""
+    return TreeModel.from_json(data) if data.get("kind") == TreeModel.kind else FieldModel.from_json(data)
+
+
 @dataclass(frozen=True, slots=True)
 class Ranker:
     """One model per field."""
 
-    models: dict[str, FieldModel]
+    models: dict[str, Model]
     about: dict
 
     def rank(self, candidates: Sequence[Candidate], bonus=None) -> list[Candidate]:
@@ -83,7 +136,7 @@ class Ranker:
 
     @classmethod
     def from_json(cls, data: dict) -> Ranker:
-        return cls({name: FieldModel.from_json(m) for name, m in data["fields"].items()}, data.get("about", {}))
+        return cls({name: model_from_json(m) for name, m in data["fields"].items()}, data.get("about", {}))
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), indent=1) + "\n")

@@ -335,7 +335,12 @@ class SheetReader:
                 break
             content, (left, top) = bubble_content(upright, bubble)
             started = time.perf_counter()
-            words = engine.read_region(content, Box(0, 0, content.width, content.height), dpi=dpi, layout=DIGITS)
+            # Each half of a divided bubble is read alone: read together, the engine often gives the
+            # total below the bar and drops the sheet number above it (a lone digit).
+            parts = ([Box(part.left - left, part.top - top, part.width, part.height) for part in (bubble.upper, bubble.lower)]
+                     if bubble.divided else [Box(0, 0, content.width, content.height)])
+            words = [w for part in parts if part.width > 0 and part.height > 0
+                     for w in engine.read_region(content, part, dpi=dpi, layout=DIGITS)]
             words = [Word(w.text, Box(w.box.left + left, w.box.top + top, w.box.width, w.box.height), w.confidence,
                           w.angle) for w in words]
             steps.append(Step("bubble", bubble.box, content.width * content.height, time.perf_counter() - started,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -95,8 +96,10 @@ class TreeModel:
         return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "features": list(self.features), "baseline": self.baseline,
-                "trees": [[list(node) for node in tree] for tree in self.trees], "threshold": self.threshold}
+        # Split values and leaf values to 6 decimals: the probabilities move by less than 1e-4.
+        trees = [[[f, round(t, 6), lo, hi, round(v, 6)] for f, t, lo, hi, v in tree] for tree in self.trees]
+        return {"kind": self.kind, "features": list(self.features), "baseline": self.baseline, "trees": trees,
+                "threshold": self.threshold}
 
     @classmethod
     def from_json(cls, data: dict) -> TreeModel:
@@ -139,7 +142,10 @@ class Ranker:
         return cls({name: model_from_json(m) for name, m in data["fields"].items()}, data.get("about", {}))
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), indent=1) + "\n")
+        text = json.dumps(self.to_json(), indent=1)
+        # A list of numbers (a tree node, the weights) on one line: the trees take thousands of nodes.
+        text = re.sub(r"\[\s+([-\d.e, \n]*?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
+        path.write_text(text + "\n")
 
 
 @functools.cache

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from planocr.db.models import COMPLETED, ERROR, PENDING
+from planocr.core.records import COMPLETED, ERROR, PENDING
 from planocr.db.repository import PageRecord
 from planocr.errors import Aborted, Cancelled, PlanocrError, Reason, ResourceExhausted
 from planocr.pipeline import CancelToken, Outcome, PageOutcome, Pipeline, ProcessOptions, lease_expired, stored_error

@@ -18,6 +18,8 @@ import uuid
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from planocr.core.records import PENDING
+
 
 class JSONType(TypeDecorator):
     """JSON, stored as JSONB on PostgreSQL (what the migrations create).
@@ -37,11 +39,6 @@ class JSONType(TypeDecorator):
             return dialect.type_descriptor(JSONB())
         return dialect.type_descriptor(JSON())
 
-PENDING = "pending"
-PROCESSING = "processing"
-COMPLETED = "completed"
-ERROR = "error"
-STATUSES = (PENDING, PROCESSING, COMPLETED, ERROR)
 
 
 def utcnow() -> dt.datetime:

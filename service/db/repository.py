@@ -28,7 +28,8 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, literal_colu
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from planocr.db.models import COMPLETED, ERROR, PENDING, PROCESSING, Document, Page, UploadClaim, utcnow
+from planocr.core.records import COMPLETED, ERROR, PENDING, PROCESSING
+from planocr.db.models import Document, Page, UploadClaim, utcnow
 from planocr.errors import Aborted, InvalidArgument, NotFound, PlanocrError, Reason, ResourceExhausted, Unavailable, quote
 
 

@@ -15,7 +15,7 @@ import tesserocr
 from PIL import Image
 
 from planocr.engines import geometry
-from planocr.engines.base import Line
+from planocr.core.page import Line
 from planocr.errors import Reason, Unavailable
 
 #: OSD confidence from which its answer is taken without checking.

@@ -32,8 +32,10 @@ from pathlib import Path
 import tesserocr
 from PIL import Image
 
+from planocr.core.lines import is_running_text
 from planocr.engines import geometry
-from planocr.engines.base import BLOCK, CELL, DIGITS, SPARSE, Box, Line, OcrEngine, OcrResult, Word
+from planocr.core.page import Box, Line, OcrResult, Word
+from planocr.engines.base import BLOCK, CELL, DIGITS, SPARSE, OcrEngine
 from planocr.engines.orientation import OrientationDetector, reads_upright, score
 from planocr.errors import Reason, Unavailable
 
@@ -164,7 +166,7 @@ class TesseractEngine(OcrEngine):
         if self.psm is not None:
             return self._read(page, dpi, self.psm)
         lines = self._read(page, dpi, PSM.SPARSE_TEXT)
-        if geometry.is_running_text(lines, page.width, page.height):
+        if is_running_text(lines, page.width, page.height):
             return self._read(page, dpi, PSM.AUTO)
         return lines
 

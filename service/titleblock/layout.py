@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from planocr.engines.base import Box, Line, Word
+from planocr.core.page import Box, Line, Word
 
 # A gap wider than this many text heights ends a phrase: the next word sits in another cell.
 PHRASE_GAP = 1.25

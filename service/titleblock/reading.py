@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from planocr.engines.base import Box
+from planocr.core.page import Box
 from planocr.titleblock.labels import OTHER, match_label
 from planocr.titleblock.layout import Frame, Phrase, Token, TokenRun, same_style, stacked_below
 from planocr.titleblock.patterns import clean_token, is_date, sheet_number_shape
@@ -364,7 +364,7 @@ def read_page(frames: Sequence[Frame], width: int, height: int, cells: CellIndex
         labels.extend(frame_labels)
         pieces.extend(frame_pieces)
     region = find_region(labels, width, height)
-    heights = [t.box.height for p in pieces for t in p.tokens if region is None or _inside(t.page_box, region)]
+    heights = [t.box.height for p in pieces for t in p.tokens if region is None or t.page_box.centre_in(region)]
     text_height = statistics.median(heights) if heights else 10.0
     prefixes, families = _references(pieces)
     return PageReading(width, height, list(frames), labels, pieces, region, text_height, excluded, cells, block,
@@ -409,16 +409,6 @@ def _mark_split_of_run(phrase: Phrase, others: Sequence[Phrase], excluded: set[i
         same_line = min(b.bottom, head.bottom) - max(b.top, head.top) > 0.5 * min(b.height, h)
         if other is not phrase and same_line and 0 <= head.left - b.right <= 2.5 * h and last.text.strip(".").isdigit():
             excluded.add(id(last))
-
-
-def _inside(box: Box, region: Box) -> bool:
-    cx, cy = box.center
-    return region.left <= cx <= region.right and region.top <= cy <= region.bottom
-
-
-def inside(box: Box, region: Box | None) -> bool:
-    """Whether the centre of ``box`` lies in ``region``."""
-    return region is not None and _inside(box, region)
 
 
 def same_cell_style(a: Piece, b: Piece) -> bool:

@@ -41,7 +41,7 @@ from functools import cached_property
 import numpy as np
 from PIL import Image
 
-from planocr.engines.base import Box
+from planocr.core.page import Box
 
 
 # --- tuning, in inches unless named otherwise ---------------------------------------------------

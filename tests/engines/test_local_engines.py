@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from planocr.engines.base import OcrResult
+from planocr.core.page import OcrResult
 from planocr.engines.tesseract import TesseractEngine
 from tests.support import pages
 
@@ -85,7 +85,7 @@ def test_a_title_block_turned_along_the_right_edge_does_not_turn_the_page(tesser
 
 def test_a_region_is_read_turned_and_enlarged_with_boxes_in_the_page_pixels(tesseract, page_image):
     """read_region: the right edge turned a quarter reads the vertical text, mapped back onto the page."""
-    from planocr.engines.base import Box
+    from planocr.core.page import Box
 
     edge = Box(round(0.9 * page_image.width), 0, page_image.width - round(0.9 * page_image.width), page_image.height)
     words = tesseract.read_region(page_image, edge, dpi=DPI, angle=90, target_dpi=300)
@@ -101,7 +101,8 @@ def test_a_region_is_read_turned_and_enlarged_with_boxes_in_the_page_pixels(tess
 
 
 def test_a_cell_is_read_as_a_block_in_the_page_pixels(tesseract):
-    from planocr.engines.base import CELL, Box
+    from planocr.core.page import Box
+    from planocr.engines.base import CELL
 
     dpi = 300
     image = pages.render_image(SHEET, dpi)

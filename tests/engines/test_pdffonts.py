@@ -10,7 +10,7 @@ import pytest
 
 from planocr import pdf, pdffonts
 from planocr.engines import textlayer
-from planocr.engines.base import Word
+from planocr.core.page import Word
 from tests.support import pages
 from tests.support.cidpdf import EmbeddedFont, cid_pdf, reportlab_truetype_pdf, sheet_pdf
 from tests.support.sheets import PAGE_SIZES, SheetSpec

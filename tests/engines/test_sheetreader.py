@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from planocr.engines.base import CELL, SPARSE, Box, Line, OcrEngine, OcrResult, Word
+from planocr.core.page import Box, Line, OcrResult, Word
+from planocr.engines.base import CELL, SPARSE, OcrEngine
 from planocr.engines.tesseract import TesseractEngine
 from planocr.sheetreader import EXTRA_READS, ReadingOptions, SheetReader
 from tests.support import pages

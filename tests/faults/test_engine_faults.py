@@ -10,7 +10,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from PIL import Image
 
-from planocr.engines.base import OcrEngine, OcrResult
+from planocr.core.page import OcrResult
+from planocr.engines.base import OcrEngine
 from planocr.errors import DeadlineExceeded, Reason, Unavailable
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2

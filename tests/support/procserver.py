@@ -31,7 +31,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from planocr.engines.base import Box, Line, OcrEngine, OcrResult, Word
+from planocr.core.page import Box, Line, OcrResult, Word
+from planocr.engines.base import OcrEngine
 
 
 class LoggingEngine(OcrEngine):

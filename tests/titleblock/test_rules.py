@@ -20,7 +20,7 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 from reportlab.pdfgen import canvas as rl_canvas
 
-from planocr.engines.base import Box
+from planocr.core.page import Box
 from planocr.pdf import PDFIUM_LOCK
 from planocr.titleblock.rules import (
     Bubble,

@@ -11,7 +11,8 @@ from planocr.config import Settings
 from planocr.db import migrate
 from planocr.db.engine import create_db_engine, create_sessionmaker
 from planocr.db.repository import NewPage, Repository
-from planocr.engines.base import OcrEngine, OcrResult
+from planocr.core.page import OcrResult
+from planocr.engines.base import OcrEngine
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import Cancelled, Reason, Unavailable
 from planocr.pipeline import CancelToken, Outcome, Pipeline, ProcessOptions

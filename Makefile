@@ -42,6 +42,7 @@ buf-check: proto-check
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check service client tests tools bench
+	$(BIN)/lint-imports
 
 test: $(VENV)/.installed-test buf-check lint
 	bash tools/ensure-postgres.sh

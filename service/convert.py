@@ -10,7 +10,6 @@ from planocr.core import blocks as ocr_blocks
 from planocr.core.fields import FIELD_NAMES, TitleBlockResult
 from planocr.core.records import COMPLETED, ERROR, PENDING, PROCESSING, PageState, TextSource, TextSourceMode
 from planocr.db.repository import DocumentRecord, PageRecord
-from planocr.errors import PlanocrError
 from planocr.grpc_errors import status_proto
 from planocr.pipeline import Outcome, stored_error
 from planocr.scheduler import PageDone, Started, Summary
@@ -191,7 +190,3 @@ def document_event(event: Started | PageDone | Summary) -> ocr_service_pb2.Proce
             duplicate_sheet_numbers=event.duplicate_sheet_numbers,
         )
     )
-
-
-def error_message(error: PlanocrError) -> str:
-    return error.message

@@ -286,9 +286,6 @@ class PlanocrServer:
         waiter.join(timeout)
         return not waiter.is_alive()
 
-    def wait_for_termination(self, timeout: float | None = None) -> bool:
-        return self._stopped.wait(timeout)
-
 
 def create_server(
     settings: Settings, *, engines: EngineRegistry | None = None, private_database: bool = False, metrics: bool = True

@@ -22,8 +22,6 @@ from planocr.core.page import Box, Line, Word
 PHRASE_GAP = 1.25
 # Around "=" (a scale's 1/4" = 1'-0") fonts leave wider gaps; this many heights still join.
 EQUALS_GAP = 2.0
-# Heights differing by more than this factor are different text styles.
-STYLE_RATIO = 1.35
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,11 +253,6 @@ def _phrases(runs: list[list[Token]]) -> list[Phrase]:
     phrases = [Phrase(tokens, tokens[0].angle) for tokens in merged if tokens]
     phrases.sort(key=lambda p: (p.box.top, p.box.left))
     return phrases
-
-
-def same_style(a: Phrase, b: Phrase) -> bool:
-    ha, hb = a.height, b.height
-    return max(ha, hb) / max(1.0, min(ha, hb)) <= STYLE_RATIO
 
 
 def stacked_below(upper: Phrase, lower: Phrase, max_gap: float) -> bool:

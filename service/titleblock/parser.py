@@ -51,7 +51,6 @@ class LayoutHint:
 
     number_at: tuple[float, float] | None = None
     title_at: tuple[float, float] | None = None
-    number_height: float | None = None  # as a fraction of the page height
     tolerance: float = 0.04
 
 

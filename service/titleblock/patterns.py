@@ -62,8 +62,6 @@ def sheet_number_shape(token: str) -> float:
         if not has_alpha:
             return 0.35 if not _PROJECT_NUMBER.fullmatch(token) else 0.15
         return 0.85
-    if _DOTTED.fullmatch(token):
-        return 0.3
     if _DIGITS.fullmatch(token):
         return 0.12
     return 0.0
@@ -107,10 +105,6 @@ def is_written_date(text: str) -> bool:
         return False
     a, b = int(m.group(1)), int(m.group(3))
     return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= a <= 12 and 1 <= b <= 31)
-
-
-def looks_like_project_number(token: str) -> bool:
-    return bool(_PROJECT_NUMBER.fullmatch(token))
 
 
 def is_continuation(token: str) -> bool:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from planocr.core.page import Box
 from planocr.titleblock.labels import OTHER, match_label
-from planocr.titleblock.layout import Frame, Phrase, Token, TokenRun, same_style, stacked_below
+from planocr.titleblock.layout import Frame, Phrase, Token, TokenRun, stacked_below
 from planocr.titleblock.patterns import clean_token, is_date, sheet_number_shape
 from planocr.titleblock.scales import find_scales
 
@@ -409,7 +409,3 @@ def _mark_split_of_run(phrase: Phrase, others: Sequence[Phrase], excluded: set[i
         same_line = min(b.bottom, head.bottom) - max(b.top, head.top) > 0.5 * min(b.height, h)
         if other is not phrase and same_line and 0 <= head.left - b.right <= 2.5 * h and last.text.strip(".").isdigit():
             excluded.add(id(last))
-
-
-def same_cell_style(a: Piece, b: Piece) -> bool:
-    return same_style(a.phrase, b.phrase)

@@ -41,7 +41,7 @@ buf-check: proto-check
 	$(PY) tools/buf_breaking.py  # against HEAD~1; BUF_BREAKING_AGAINST=origin/main for a branch
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check service client tests tools bench
+	$(BIN)/ruff check service client tests testkit tools bench
 	$(BIN)/lint-imports
 
 test: $(VENV)/.installed-test buf-check lint
@@ -61,7 +61,7 @@ EVAL_COUNT ?= 200
 # make eval DIR=folder-with-truth.json; without DIR, a generated set of $(EVAL_COUNT) sheets.
 eval: $(VENV)/.installed-test
 	@if [ -z "$(DIR)" ] && [ ! -f $(EVAL_SET)/truth.json ]; then \
-		$(PY) -m tests.support.sheets --out $(EVAL_SET) --count $(EVAL_COUNT) --seed 1; fi
+		$(PY) -m testkit.sheets --out $(EVAL_SET) --count $(EVAL_COUNT) --seed 1; fi
 	$(PY) tools/eval.py $(or $(DIR),$(EVAL_SET)) $(EVAL_ARGS)
 
 # make train: fit service/titleblock/ranker.json on a generated set and, when present, the real sheets

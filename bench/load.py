@@ -45,9 +45,9 @@ from planocr.storage import open_storage
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
 from planocr.v1 import page_pb2
-from tests.support.drawing import sheet
-from tests.support.postgres import PostgresProvider
-from tests.support.procserver import ServerProcess
+from testkit.drawing import sheet
+from testkit.postgres import PostgresProvider
+from testkit.procserver import ServerProcess
 
 COMMAND = ".venv/bin/python -m bench.load"
 

@@ -9,7 +9,7 @@ import pytest
 
 from planocr.core.page import OcrResult
 from planocr.engines.tesseract import TesseractEngine
-from tests.support import pages
+from testkit import pages
 
 DPI = 150
 SHEET = pages.drawing_sheet(17, 11)
@@ -71,7 +71,7 @@ def test_rotated_scans_give_the_same_words(tesseract, page_image, upright_result
 
 def test_a_title_block_turned_along_the_right_edge_does_not_turn_the_page(tesseract):
     """OSD follows the strip's large turned text; reading shows the drawing is upright."""
-    from tests.support.sheets import PAGE_SIZES, SheetSpec, sheet_image
+    from testkit.sheets import PAGE_SIZES, SheetSpec, sheet_image
 
     spec = SheetSpec(layout="right-rotated", sheet_number="P2.01", title=["THIRD FLOOR MECHANICAL PLAN"],
                      page_size=PAGE_SIZES["ANSI B"], number_size=20, title_size=10)
@@ -172,7 +172,7 @@ def test_rapidocr_reads_the_drawn_strings():
 LARGE_SHEET = """
 import resource, sys, time
 from planocr.engines.tesseract import TesseractEngine
-from tests.support import pages
+from testkit import pages
 sheet = pages.drawing_sheet(42, 30, number_size=72)
 image = pages.render_image(sheet, 300)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -9,7 +9,7 @@ from planocr.core.page import Box, Line, OcrResult, Word
 from planocr.engines.base import CELL, SPARSE, OcrEngine
 from planocr.engines.tesseract import TesseractEngine
 from planocr.sheetreader import EXTRA_READS, ReadingOptions, SheetReader
-from tests.support import pages
+from testkit import pages
 
 DPI = 150
 SHEET = pages.drawing_sheet(17, 11)
@@ -95,7 +95,7 @@ def test_without_budget_a_page_is_read_once(tesseract):
 
 
 def test_a_title_block_turned_along_the_right_edge_is_read(tesseract):
-    from tests.support.sheets import PAGE_SIZES, SheetSpec, sheet_image
+    from testkit.sheets import PAGE_SIZES, SheetSpec, sheet_image
 
     spec = SheetSpec(layout="right-rotated", sheet_number="P2.01", title=["THIRD FLOOR MECHANICAL PLAN"],
                      page_size=PAGE_SIZES["ANSI B"], number_size=20, title_size=10)

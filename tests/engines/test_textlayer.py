@@ -10,7 +10,7 @@ from PIL import ImageStat
 from planocr import pdf
 from planocr.engines import textlayer
 from planocr.core.page import Box, Word
-from tests.support import pages
+from testkit import pages
 
 DPI = 72
 SHEET = pages.drawing_sheet(17, 11)

@@ -16,7 +16,9 @@ from planocr.errors import DeadlineExceeded, Reason, Unavailable
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2
 from planocr.workers import EngineRunner
-from tests.faults.conftest import error_info, page_events, page_width, rpc_reason, wait_for
+from tests.faults.conftest import error_info, page_events, rpc_reason
+from tests.support.polling import wait_for
+from testkit.documents import page_width
 
 PAGES = 12
 ENGINE_TIMEOUT = 3

@@ -27,7 +27,8 @@ import pytest
 
 from planocr.storage import Storage
 from planocr.v1 import ocr_service_pb2 as pb
-from tests.faults.conftest import Stack, wait_for
+from tests.faults.conftest import Stack
+from tests.support.polling import wait_for
 from tests.support.pdfs import text_pdf
 
 PAGES = 1500

@@ -18,7 +18,7 @@ import grpc
 import pytest
 
 from planocr.v1 import ocr_service_pb2 as pb
-from tests.faults.conftest import wait_for
+from tests.support.polling import wait_for
 from tests.faults.test_upload_cancel import PageWatch, upload_messages
 from tests.support.pdfs import text_pdf
 

@@ -16,7 +16,7 @@ from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2
 from tests.conftest import make_settings
 from tests.integration.test_process_page import error_reason
-from tests.support.drawing import sheet
+from testkit.drawing import sheet
 
 
 def png_header_only(width: int, height: int) -> bytes:

@@ -10,7 +10,7 @@ from google.rpc import error_details_pb2
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2
 from tests.conftest import make_settings
-from tests.support.drawing import sheet
+from testkit.drawing import sheet
 
 
 def error_reason(error: grpc.RpcError) -> str:

@@ -1,6 +1,6 @@
 """Rules, ruled cells and number bubbles found on page images the tests draw themselves.
 
-Generated sheets (``tests.support.sheets``) are vector PDFs: the cell
+Generated sheets (``testkit.sheets``) are vector PDFs: the cell
 rectangles the generator drew are read back from the PDF's own path
 objects and compared with the cells found on the rendered page.
 """
@@ -31,7 +31,7 @@ from planocr.titleblock.rules import (
     rules_from_json,
     rules_to_json,
 )
-from tests.support import sheets
+from testkit import sheets
 
 # --- helpers ------------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from planocr.errors import Cancelled, Reason, Unavailable
 from planocr.pipeline import CancelToken, Outcome, Pipeline, ProcessOptions
 from planocr.storage.local import LocalStorage
 from planocr.workers import EngineRunner
-from tests.support.drawing import draw_page
+from testkit.drawing import draw_page
 from tests.support.engines import CountingEngine
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from reportlab.pdfgen import canvas as rl_canvas
 
-from tests.support.sheets import vocabulary as vocab
-from tests.support.sheets.pen import Pen
-from tests.support.sheets.spec import SheetSpec
+from testkit.sheets import vocabulary as vocab
+from testkit.sheets.pen import Pen
+from testkit.sheets.spec import SheetSpec
 
 Area = tuple[float, float, float, float]
 

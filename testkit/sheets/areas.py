@@ -15,9 +15,9 @@ import random
 from PIL import Image, ImageDraw, ImageFilter
 from reportlab.lib.utils import ImageReader
 
-from tests.support.sheets import vocabulary as vocab
-from tests.support.sheets.pen import Pen
-from tests.support.sheets.spec import SheetSpec
+from testkit.sheets import vocabulary as vocab
+from testkit.sheets.pen import Pen
+from testkit.sheets.spec import SheetSpec
 
 Area = tuple[float, float, float, float]
 

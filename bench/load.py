@@ -223,7 +223,7 @@ def phase_process_page(root: Path, database_url: str, args: argparse.Namespace, 
     finally:
         server.stop()
     ok_calls = codes.get("OK", 0)
-    done = {pid for pid in page_ids[: len(latencies)]}
+    done = set(page_ids[: len(latencies)])
     result = PhaseResult(
         name=f"ProcessPage x {args.clients} clients, null engine",
         calls=len(latencies),

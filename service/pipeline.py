@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from planocr.config import Settings
+from planocr.core import blocks as ocr_blocks
 from planocr.core.records import COMPLETED, ERROR, PENDING, PROCESSING, TextSource, TextSourceMode
 from planocr.db.repository import PageRecord, PageResult, Repository
 from planocr.engines import textlayer
-from planocr.core import blocks as ocr_blocks
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import (
     Aborted,
@@ -38,11 +38,11 @@ from planocr.errors import (
     Reason,
 )
 from planocr.imaging import decode_image
-from planocr.storage import Storage
 from planocr.sheetreader import ReadingOptions, SheetRead, SheetReader
+from planocr.storage import Storage
+from planocr.titleblock.context import duplicate_sheet_numbers, refine_document
 from planocr.titleblock.rules import rules_from_json
 from planocr.titleblock.structure import PageStructure
-from planocr.titleblock.context import duplicate_sheet_numbers, refine_document
 from planocr.workers import EngineRunner
 
 log = logging.getLogger(__name__)
@@ -297,7 +297,7 @@ class Pipeline:
             width, height = stored.width or page.width, stored.height or page.height
             inputs.append((stored.title_block, stored.lines, width, height))
         refined = refine_document(inputs)
-        for page, (old, *_), new in zip(pages, inputs, refined, strict=True):
+        for page, _, new in zip(pages, inputs, refined, strict=True):
             if new is None:
                 continue
             self.repo.update_fields(

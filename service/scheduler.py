@@ -32,7 +32,15 @@ from dataclasses import dataclass, field
 from planocr.core.records import COMPLETED, ERROR, PENDING
 from planocr.db.repository import PageRecord
 from planocr.errors import Aborted, Cancelled, PlanocrError, Reason, ResourceExhausted
-from planocr.pipeline import CancelToken, Outcome, PageOutcome, Pipeline, ProcessOptions, lease_expired, stored_error
+from planocr.pipeline import (
+    CancelToken,
+    Outcome,
+    PageOutcome,
+    Pipeline,
+    ProcessOptions,
+    lease_expired,
+    stored_error,
+)
 from planocr.workers import OcrPool
 
 log = logging.getLogger(__name__)

@@ -51,11 +51,11 @@ from dataclasses import dataclass, field, replace
 from PIL import Image
 
 from planocr.core.lines import group_words, is_running_text
-from planocr.engines import geometry, textlayer
 from planocr.core.page import Box, Line, OcrResult, Word
+from planocr.engines import geometry, textlayer
 from planocr.engines.base import BLOCK, CELL, DIGITS, SPARSE, OcrEngine
-from planocr.errors import Internal, Reason
 from planocr.engines.vertical import one_direction, vertical_bands, vertical_words
+from planocr.errors import Internal, Reason
 from planocr.titleblock import TitleBlockResult, parse_title_block
 from planocr.titleblock.focus import find_focus
 from planocr.titleblock.ranker import Ranker
@@ -319,12 +319,9 @@ class SheetReader:
             # The reduced reading is the better one of the large text (only): it replaces the first
             # reading's large words on that line, and brings the letters that reading lost.
             line = _line_box(box, size, angle)
-            fresh = [w for w in words if _across(w) >= 0.6 * size and w.box.centre_in(line)]
+            fresh = [w for w in words if _large_on(w, size, line)]
             if fresh:
-                def stale(w: Word) -> bool:
-                    return _across(w) >= 0.6 * size and w.box.centre_in(line)
-
-                lines = [Line(kept) for ln in lines if (kept := tuple(w for w in ln.words if not stale(w)))]
+                lines = [Line(kept) for ln in lines if (kept := tuple(w for w in ln.words if not _large_on(w, size, line)))]
                 lines = lines + group_words(fresh)
         return lines
 
@@ -402,6 +399,11 @@ def _line_box(place: Box, size: int, angle: int) -> Box:
     if angle in (90, 270):
         return Box(round(cx - 0.8 * size), place.top, round(1.6 * size), place.height)
     return Box(place.left, round(cy - 0.8 * size), place.width, round(1.6 * size))
+
+
+def _large_on(word: Word, size: int, line: Box) -> bool:
+    """Whether ``word`` is text of about ``size`` pixels across, on ``line``."""
+    return _across(word) >= 0.6 * size and word.box.centre_in(line)
 
 
 def _corner_distance(box: Box, width: int, height: int) -> float:

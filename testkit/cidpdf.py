@@ -391,12 +391,12 @@ class _Recorder:
 
     def rect(self, x: float, y: float, w: float, h: float, stroke: int = 1, fill: int = 0) -> None:
         corners = [(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)]
-        for (x0, y0), (x1, y1) in zip(corners, corners[1:]):
+        for (x0, y0), (x1, y1) in zip(corners, corners[1:], strict=False):
             self.line(x0, y0, x1, y1)
 
     def circle(self, x: float, y: float, r: float, stroke: int = 1, fill: int = 0) -> None:
         points = [(x + r * math.cos(t * math.pi / 12), y + r * math.sin(t * math.pi / 12)) for t in range(25)]
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
             self.line(x0, y0, x1, y1)
 
 

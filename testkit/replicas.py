@@ -21,6 +21,7 @@ from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
 from testkit.ports import free_ports
 from testkit.procserver import ServerProcess
 
+
 @dataclass
 class EngineCall:
     size: str

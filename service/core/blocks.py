@@ -26,6 +26,7 @@ from typing import Any
 from planocr.core.fields import Field, TitleBlockResult
 from planocr.core.page import Box, Line, OcrResult, Word
 
+
 @dataclass(frozen=True, slots=True)
 class Block:
     """One stored block: a line of the page's reading, with its words."""

@@ -30,7 +30,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from planocr.core.records import COMPLETED, ERROR, PENDING, PROCESSING
 from planocr.db.models import Document, Page, UploadClaim, utcnow
-from planocr.errors import Aborted, InvalidArgument, NotFound, PlanocrError, Reason, ResourceExhausted, Unavailable, quote
+from planocr.errors import (
+    Aborted,
+    InvalidArgument,
+    NotFound,
+    PlanocrError,
+    Reason,
+    ResourceExhausted,
+    Unavailable,
+    quote,
+)
 
 
 @dataclass(slots=True)

@@ -22,8 +22,8 @@ import numpy as np
 from PIL import Image
 from rapidocr import RapidOCR
 
-from planocr.engines import geometry
 from planocr.core.page import Box, Line, OcrResult, Word
+from planocr.engines import geometry
 from planocr.engines.base import OcrEngine
 from planocr.engines.orientation import OrientationDetector
 from planocr.engines.tesseract import default_tessdata

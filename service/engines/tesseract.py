@@ -33,8 +33,8 @@ import tesserocr
 from PIL import Image
 
 from planocr.core.lines import is_running_text
-from planocr.engines import geometry
 from planocr.core.page import Box, Line, OcrResult, Word
+from planocr.engines import geometry
 from planocr.engines.base import BLOCK, CELL, DIGITS, SPARSE, OcrEngine
 from planocr.engines.orientation import OrientationDetector, reads_upright, score
 from planocr.errors import Reason, Unavailable

@@ -13,10 +13,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from planocr.core.page import Box, OcrResult, Word
 from planocr.core.lines import group_words
+from planocr.core.page import Box, OcrResult, Word
 from planocr.core.records import TextSource
-
 
 
 def layer_to_json(words: Sequence[Word], rules: Sequence[Sequence[int]] | None = None) -> bytes:

@@ -29,8 +29,8 @@ from google.cloud import vision
 from PIL import Image
 
 from planocr.core.lines import group_words
-from planocr.engines import geometry
 from planocr.core.page import Box, Line, OcrResult, Word
+from planocr.engines import geometry
 from planocr.engines.base import OcrEngine
 from planocr.errors import (
     Code,

@@ -26,8 +26,8 @@ from planocr.titleblock.patterns import (
     is_date,
     is_written_date,
     repair_ocr_number,
-    sheet_number_shape,
     shape_class,
+    sheet_number_shape,
     split_lead_number,
     split_trailing_number,
 )

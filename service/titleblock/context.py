@@ -13,8 +13,8 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 
-from planocr.core.page import Box, Line
 from planocr.core.fields import TitleBlockResult
+from planocr.core.page import Box, Line
 from planocr.titleblock.parser import LayoutHint, parse_title_block
 
 # A field at or above this confidence teaches the layout; below UNCERTAIN it is re-read.

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from planocr.core.fields import TitleBlockResult
 from planocr.core.page import Box, Line
 from planocr.titleblock.layout import build_frames
-from planocr.core.fields import TitleBlockResult
 from planocr.titleblock.reading import Label, read_page
 from planocr.titleblock.scales import find_scales
 

@@ -148,9 +148,10 @@ def _shadowed(word: Word, others: Sequence[Word]) -> bool:
         o = other.box
         if other is word or other.confidence <= word.confidence:
             continue
-        if min(b.right, o.right) - max(b.left, o.left) >= 0.5 * max(1, min(b.width, o.width)):
-            if min(b.bottom, o.bottom) - max(b.top, o.top) < 0.5 * max(1, min(b.height, o.height)):  # stacked, not side by side
-                return True
+        side = min(b.right, o.right) - max(b.left, o.left) >= 0.5 * max(1, min(b.width, o.width))
+        stacked = min(b.bottom, o.bottom) - max(b.top, o.top) < 0.5 * max(1, min(b.height, o.height))  # not side by side
+        if side and stacked:
+            return True
     return False
 
 
@@ -235,9 +236,9 @@ def _phrases(runs: list[list[Token]]) -> list[Phrase]:
                 ratio = hh / max(1, min(h, last.box.height))
                 if _is_mark(first) or _is_mark(last):
                     ratio, overlap = 1.0, max(overlap, min(h, last.box.height))
-                if -0.3 * hh <= gap <= _gap_limit(first, last, hh) and overlap > 0.6 * min(h, last.box.height) and ratio <= 1.5:
-                    if best is None or gap < best[0]:
-                        best = (gap, index)
+                joins = -0.3 * hh <= gap <= _gap_limit(first, last, hh) and overlap > 0.6 * min(h, last.box.height) and ratio <= 1.5
+                if joins and (best is None or gap < best[0]):
+                    best = (gap, index)
         if best is not None:
             index = best[1]
             old = merged[index]

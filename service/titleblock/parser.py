@@ -26,14 +26,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from planocr.core.page import Box, Line
+from planocr.core.fields import Field, TitleBlockResult
 from planocr.core.lines import is_running_text
+from planocr.core.page import Box, Line
 from planocr.titleblock.candidates import Candidate, number_candidates, scale_candidates, title_candidates
 from planocr.titleblock.layout import build_frames
-from planocr.core.fields import Field, TitleBlockResult
+from planocr.titleblock.patterns import is_date
 from planocr.titleblock.ranker import Ranker, default_ranker
 from planocr.titleblock.reading import PageReading, read_page
-from planocr.titleblock.patterns import is_date
 from planocr.titleblock.scales import scale_key
 
 #: How much a document's layout hint adds to a candidate's logit where it matches, and takes where far off.

@@ -203,7 +203,7 @@ def write_planned(planned: Planned, out: Path, index: int, rng: random.Random) -
         else:
             data = raster.image_bytes(image, planned.fmt, rng)
     (out / name).write_bytes(data)
-    return [truth_entry(s, name, p + 1, c) for p, (s, c) in enumerate(zip(planned.specs, planned.classes()))]
+    return [truth_entry(s, name, p + 1, c) for p, (s, c) in enumerate(zip(planned.specs, planned.classes(), strict=False))]
 
 
 def write_set(out: Path, count: int, seed: int, classes: Iterable[str] | None = None, *, tries: int = 50_000) -> dict:

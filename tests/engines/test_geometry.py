@@ -6,8 +6,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from planocr.core.lines import group_words
-from planocr.engines import geometry
 from planocr.core.page import Box, Word
+from planocr.engines import geometry
 
 
 @pytest.mark.parametrize("clockwise", [0, 90, 180, 270])

@@ -65,8 +65,8 @@ def test_rotated_scans_give_the_same_words(tesseract, page_image, upright_result
     # turning by quarter turns is lossless; the 150 DPI page is enlarged after the turn's
     # resampling differs by a pixel here and there, so the same words come back within 2 px
     assert [(w.text, w.angle) for w in result.words] == [(w.text, w.angle) for w in upright_result.words]
-    for got, want in zip(result.words, upright_result.words):
-        assert all(abs(a - b) <= 2 for a, b in zip(got.box.to_list(), want.box.to_list())), (got, want)
+    for got, want in zip(result.words, upright_result.words, strict=False):
+        assert all(abs(a - b) <= 2 for a, b in zip(got.box.to_list(), want.box.to_list(), strict=False)), (got, want)
 
 
 def test_a_title_block_turned_along_the_right_edge_does_not_turn_the_page(tesseract):

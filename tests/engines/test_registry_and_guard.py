@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from planocr.config import Settings
-from planocr.engines import registry
 from planocr.core.page import OcrResult
+from planocr.engines import registry
 from planocr.engines.base import OcrEngine
 from planocr.engines.registry import ENGINES, EngineRegistry, build_engine, load_engine_class
 from planocr.errors import InvalidArgument, Reason

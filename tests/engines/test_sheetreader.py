@@ -58,7 +58,7 @@ def test_a_page_costs_one_reading_and_at_most_the_budget_more(sheet_read):
     assert [c for c in calls if c[0] == "page"] == [("page", page_pixels, None, DPI)]
     extra = sum(pixels for kind, pixels, _, _ in calls if kind == "region")
     assert 0 < extra <= ReadingOptions().budget * page_pixels
-    for kind, pixels, box, _ in calls:
+    for kind, _pixels, box, _ in calls:
         if kind == "region":  # only parts of the page are read again, never all of it enlarged
             assert box.width * box.height < 0.5 * page_pixels
     # what the reader reports is what the engine was asked

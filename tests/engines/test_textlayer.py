@@ -8,8 +8,8 @@ import pytest
 from PIL import ImageStat
 
 from planocr import pdf
-from planocr.engines import textlayer
 from planocr.core.page import Box, Word
+from planocr.engines import textlayer
 from testkit import pages
 
 DPI = 72

@@ -29,12 +29,12 @@ from google.rpc import error_details_pb2, status_pb2
 from planocr.storage import Storage, open_storage
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
-from testkit.postgres import PostgresCluster, create_database
-from tests.operability.helpers import scrape
-from testkit.procserver import ServerProcess
-from tests.support.s3server import MotoServer
 from testkit.documents import page_number, tiff_document
 from testkit.ports import free_port
+from testkit.postgres import PostgresCluster, create_database
+from testkit.procserver import ServerProcess
+from tests.operability.helpers import scrape
+from tests.support.s3server import MotoServer
 
 #: What a server log shows for a bug of the service: the INTERNAL answer's line, or a traceback.
 CRASH_MARK = re.compile(r"crashed \(incident|Traceback \(most recent call last\)")

@@ -11,9 +11,9 @@ from sqlalchemy.engine import make_url
 
 from planocr.client import InvalidArgument, NotFound, PlanocrClient, Unauthenticated
 from planocr.logs import JsonFormatter, Masking, TextFormatter
+from testkit.procserver import ServeProcess
 from tests.conftest import make_settings
 from tests.operability.conftest import PAGE_SECRET_WORDS
-from testkit.procserver import ServeProcess
 from tests.support.s3server import MotoServer
 
 TOKEN = "tok-" + uuid.uuid4().hex

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfgen import canvas
 
+LANDSCAPE_LETTER = landscape(letter)
 
-def text_pdf(pages: Sequence[Sequence[str]], size=landscape(letter), encrypt: str | None = None) -> bytes:
+
+def text_pdf(pages: Sequence[Sequence[str]], size=LANDSCAPE_LETTER, encrypt: str | None = None) -> bytes:
     """One page per entry, each line of text drawn large enough to OCR; a real text layer."""
     out = io.BytesIO()
     c = canvas.Canvas(out, pagesize=size, encrypt=encrypt)

@@ -39,7 +39,7 @@ class MotoServer:
         self.port = port or free_port()
         self.start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - kept for the process's life
 
     @property
     def endpoint(self) -> str:

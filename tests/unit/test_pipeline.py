@@ -8,10 +8,10 @@ import uuid
 import pytest
 
 from planocr.config import Settings
+from planocr.core.page import OcrResult
 from planocr.db import migrate
 from planocr.db.engine import create_db_engine, create_sessionmaker
 from planocr.db.repository import NewPage, Repository
-from planocr.core.page import OcrResult
 from planocr.engines.base import OcrEngine
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import Cancelled, Reason, Unavailable

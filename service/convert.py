@@ -22,21 +22,21 @@ OUTCOME = {
 }
 
 
-def page_state(status: str) -> page_pb2.PageState.ValueType:
+def page_state(status: str) -> page_pb2.PageState:
     """A ``pages.status`` as a ``planocr.v1.PageState`` (unspecified for one this service does not know)."""
     if status not in PageState.__members__.values():
         return page_pb2.PAGE_STATE_UNSPECIFIED
     return page_pb2.PageState.Value(PageState(status).proto_name)
 
 
-def text_source(source: str | None) -> page_pb2.TextSource.ValueType:
+def text_source(source: str | None) -> page_pb2.TextSource:
     """A ``pages.text_source`` as a ``planocr.v1.TextSource`` (unspecified when unknown or not set)."""
-    if source not in TextSource.__members__.values():
+    if source is None or source not in TextSource.__members__.values():
         return page_pb2.TEXT_SOURCE_UNSPECIFIED
     return page_pb2.TextSource.Value(TextSource(source).proto_name)
 
 
-def text_source_mode(mode: page_pb2.TextSourceMode.ValueType) -> TextSourceMode | None:
+def text_source_mode(mode: page_pb2.TextSourceMode) -> TextSourceMode | None:
     """A ``planocr.v1.TextSourceMode`` as the mode it stands for; None for unspecified.
 
     Raises ValueError for a number that is not one of the enum's.
@@ -44,7 +44,7 @@ def text_source_mode(mode: page_pb2.TextSourceMode.ValueType) -> TextSourceMode 
     return TextSourceMode.from_proto_name(page_pb2.TextSourceMode.Name(mode))
 
 
-def text_source_mode_message(mode: str | None) -> page_pb2.TextSourceMode.ValueType:
+def text_source_mode_message(mode: str | None) -> page_pb2.TextSourceMode:
     """A text-source mode (None: the server's default) as a ``planocr.v1.TextSourceMode``."""
     if mode is None:
         return page_pb2.TEXT_SOURCE_MODE_UNSPECIFIED

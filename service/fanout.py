@@ -83,7 +83,7 @@ def _split_host_port(name: str) -> tuple[str, int | None]:
 
 def channel_options(settings: Settings) -> list[tuple[str, object]]:
     """Round-robin over every resolved address; message limits as the server's own."""
-    service_config = {"loadBalancingConfig": [{"round_robin": {}}]}
+    service_config: dict[str, object] = {"loadBalancingConfig": [{"round_robin": {}}]}
     options: list[tuple[str, object]] = [
         ("grpc.service_config", json.dumps(service_config)),
         ("grpc.max_receive_message_length", settings.max_message_bytes),

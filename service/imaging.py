@@ -111,7 +111,7 @@ def decode_frames(data: bytes, max_pixels: int) -> Iterator[tuple[Image.Image, i
 def encode_png(image: Image.Image, dpi: int | None = None) -> bytes:
     """PNG bytes for storage; fast compression, since pages are written once and read once."""
     out = io.BytesIO()
-    params = {"compress_level": 1}
+    params: dict[str, object] = {"compress_level": 1}
     if dpi:
         params["dpi"] = (dpi, dpi)
     image.save(out, format="PNG", **params)

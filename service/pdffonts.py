@@ -93,7 +93,7 @@ class FontProgram:
                 log.debug("glyph %d cannot be read", gid, exc_info=True)
                 box = None
             scale = 1000.0 / self.units_per_em
-            self._bounds[gid] = None if box is None else tuple(v * scale for v in box)
+            self._bounds[gid] = None if box is None else (box[0] * scale, box[1] * scale, box[2] * scale, box[3] * scale)
         return self._bounds[gid]
 
 

@@ -114,8 +114,8 @@ def stored_error(page: PageRecord) -> PlanocrError:
     """The domain error saved with a failed page."""
     from planocr.errors import Code, error_for
 
-    code = Code[page.error_code] if page.error_code in Code.__members__ else Code.INTERNAL
-    reason = Reason(page.error_reason) if page.error_reason in Reason.__members__ else None
+    code = Code.__members__.get(page.error_code or "", Code.INTERNAL)
+    reason = Reason.__members__.get(page.error_reason or "")
     return error_for(code, page.processing_error or "processing failed", reason)
 
 
@@ -207,7 +207,7 @@ class Pipeline:
     def _read_page(self, page: PageRecord, options: ProcessOptions, cancel: CancelToken) -> PageResult:
         mode = options.text_source or self.settings.text_source
         read: SheetRead | None = None
-        engine_name = TextSource.TEXT_LAYER
+        engine_name: str = TextSource.TEXT_LAYER
         if mode in ("auto", "text-layer") and page.text_layer_key:
             words, rules = textlayer.layer_from_json(self._fetch(page.text_layer_key, "text layer"))
             usable, why = textlayer.assess(words, page.width, page.height)

@@ -360,13 +360,13 @@ class SheetReader:
         if found and dpi > search * 1.3:
             closer: list[Word] = []
             for left, right, angle in vertical_bands(found):
-                box = Box(left, 0, right - left, height).clip(width, height)
+                band = Box(left, 0, right - left, height).clip(width, height)
                 # Only narrow bands (a strip's column of cells) are worth their pixels at full resolution.
-                if box is None or box.width > NARROW_BAND * width:
+                if band is None or band.width > NARROW_BAND * width:
                     continue
-                if not budget.allows(_scaled_pixels(box, dpi, min(dpi, READ_DPI))):
+                if not budget.allows(_scaled_pixels(band, dpi, min(dpi, READ_DPI))):
                     continue
-                closer += self._region(engine, upright, box, dpi, "vertical", steps, angle=angle,
+                closer += self._region(engine, upright, band, dpi, "vertical", steps, angle=angle,
                                        target_dpi=min(dpi, READ_DPI))
                 budget.spend(steps[-1].pixels)
             # Both readings go on: large text often reads better at 150 DPI, and the more

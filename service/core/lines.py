@@ -32,8 +32,8 @@ def group_words(words: Iterable[Word]) -> list[Line]:
                     break
             else:
                 rows.append((lo, hi, [word]))
-        for lo, hi, members in rows:
-            lines.extend(_split_row(members, angle, max(1.0, hi - lo)))
+        for row_lo, row_hi, members in rows:
+            lines.extend(_split_row(members, angle, max(1.0, row_hi - row_lo)))
     lines.sort(key=lambda line: (line.box.top, line.box.left))
     return lines
 

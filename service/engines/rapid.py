@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -113,7 +114,8 @@ class RapidOcrEngine(OcrEngine):
                 yield x, y, core
 
     def _read_tile(self, tile: Image.Image) -> list[list[Word]]:
-        out = self._ocr()(np.asarray(tile.convert("RGB")), return_word_box=True)
+        # A whole run answers a RapidOCROutput; the library's annotation is the union of every stage's output.
+        out: Any = self._ocr()(np.asarray(tile.convert("RGB")), return_word_box=True)
         if out.boxes is None or not out.txts:
             return []
         lines: list[list[Word]] = []

@@ -111,7 +111,7 @@ class VisionEngine(OcrEngine):
             )
             for _, content, _, _ in tiles
         ]
-        responses = []
+        responses: list[vision.AnnotateImageResponse] = []
         for start in range(0, len(requests), MAX_BATCH):
             batch = self._call(requests[start : start + MAX_BATCH])
             if len(batch.responses) != len(requests[start : start + MAX_BATCH]):

@@ -12,11 +12,12 @@ weighs them with weights fitted on generated and real sheets
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from planocr.core.page import Box
 from planocr.titleblock.labels import is_label_text, word_pattern
@@ -49,7 +50,7 @@ class Candidate:
     text: str
     page_box: Box
     height: float  # text height in the reading frame
-    features: dict[str, float] = field(default_factory=dict)
+    features: dict[str, float] = dataclasses.field(default_factory=dict)
     score: float = 0.0  # the ranker's probability that this is the field's value
 
 
@@ -170,7 +171,7 @@ def number_candidates(reading: PageReading) -> list[Candidate]:
                 f["lab_number_later"] = float(labelled and not f["lab_number_first"])
                 f["lab_other_first"] = float(label is not None and not labelled and piece.cell_rank == 0)
                 f["lab_other_later"] = float(label is not None and not labelled and piece.cell_rank > 0)
-                f["lab_colon"] = float(labelled and label.colon)
+                f["lab_colon"] = float(labelled and label is not None and label.colon)
                 f.update(_position(box, reading))
                 f["size"] = _size(token.box.height, reading)
                 f["tallest_block"] = float(shape >= 0.8 and tallest_block > 0 and box.centre_in(reading.region)
@@ -510,9 +511,10 @@ def title_candidates(reading: PageReading, number: Candidate | None) -> list[Can
             f["above_number"] = float(across > 0 and 0 <= nb.top - box.bottom <= 6 * max(height, number.height))
             f["left_of_number"] = float(0 <= nb.left - box.right <= 8 * height
                                         and min(box.bottom, nb.bottom) - max(box.top, nb.top) > 0)
-            cell = reading.cells.cell_of(box) if reading.cells is not None else None
-            f["same_cell_number"] = float(cell is not None and cell.width * cell.height <= MOST_CELL * reading.width
-                                          * reading.height and cell == reading.cells.cell_of(nb))
+            cells = reading.cells
+            cell = cells.cell_of(box) if cells is not None else None
+            f["same_cell_number"] = float(cell is not None and cells is not None and cell.width * cell.height
+                                          <= MOST_CELL * reading.width * reading.height and cell == cells.cell_of(nb))
             f["bigger_than_number"] = float(height > 1.1 * number.height)
         else:
             f.update(has_number=0.0, near_number=0.0, above_number=0.0, left_of_number=0.0, same_cell_number=0.0,

@@ -101,7 +101,7 @@ def _merge(old: TitleBlockResult, new: TitleBlockResult) -> TitleBlockResult:
 
 def duplicate_sheet_numbers(results: Sequence[TitleBlockResult | None]) -> list[str]:
     """Sheet numbers that more than one page of the document carries, in first-seen order."""
-    counts = Counter()
+    counts: Counter[str] = Counter()
     spelled: dict[str, str] = {}
     for result in results:
         if result is None:

@@ -63,7 +63,9 @@ def _region(found: TitleBlockResult, width: int, height: int, *, whole: bool) ->
     number = found.fields.get("sheet_number")
     if number is None or number.box is None:
         return None
-    boxes = [number.box] + [found.region] * (whole and found.region is not None)
+    boxes = [number.box]
+    if whole and found.region is not None:
+        boxes.append(found.region)
     for name in ("sheet_title", "scale"):
         field = found.fields.get(name)
         if field is not None and field.box is not None:

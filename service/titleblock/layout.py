@@ -46,7 +46,8 @@ class TokenRun:
     def _remember(self, key: str, make):
         memo = self._memo
         if memo is None:
-            memo = self._memo = {}
+            # Set on the slotted dataclasses that mix this in; this mixin itself has no slots.
+            memo = self._memo = {}  # type: ignore[misc]
         value = memo.get(key)
         if value is None:
             value = memo[key] = make()
@@ -218,7 +219,7 @@ def _phrases(runs: list[list[Token]]) -> list[Phrase]:
     pieces.sort(key=lambda p: p[0].box.left)
     bucket = 16
     open_ends: dict[int, list[int]] = defaultdict(list)
-    merged: list[list[Token] | None] = []
+    merged: list[list[Token]] = []
     for piece in pieces:
         first = piece[0]
         h = first.box.height
@@ -226,10 +227,7 @@ def _phrases(runs: list[list[Token]]) -> list[Phrase]:
         best = None
         for key in range(int((cy - h) // bucket), int((cy + h) // bucket) + 1):
             for index in open_ends.get(key, []):
-                other = merged[index]
-                if other is None:
-                    continue
-                last = other[-1]
+                last = merged[index][-1]
                 gap = first.box.left - last.box.right
                 hh = max(h, last.box.height)
                 overlap = min(first.box.bottom, last.box.bottom) - max(first.box.top, last.box.top)
@@ -256,7 +254,7 @@ def _phrases(runs: list[list[Token]]) -> list[Phrase]:
     return phrases
 
 
-def stacked_below(upper: Phrase, lower: Phrase, max_gap: float) -> bool:
+def stacked_below(upper: TokenRun, lower: TokenRun, max_gap: float) -> bool:
     """Whether ``lower`` sits under ``upper`` like the next line of the same text."""
     ub, lb = upper.box, lower.box
     gap = lb.top - ub.bottom

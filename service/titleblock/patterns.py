@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 
 # Discipline prefix and number: A-101, A101, A1.01, AF600, S2.01, M-001, FP-2, C3.1, TR14, A001.01.
 _DISCIPLINE = re.compile(r"[A-Z]{1,4}[-_.]?\d{1,4}(?:[-_.]\d{1,4}){0,3}[A-Z]?(?:[-_.]\d{1,3}[A-Z]?)?")
@@ -50,7 +51,7 @@ def sheet_number_shape(token: str) -> float:
         return 0.0
     upper = token.upper()
     if _DISCIPLINE.fullmatch(upper):
-        letters = len(re.match(r"[A-Z]*", upper).group(0))
+        letters = len(upper) - len(upper.lstrip(string.ascii_uppercase))
         digits = sum(ch.isdigit() for ch in upper)
         if letters >= 1 and digits >= 2:
             return 1.0
@@ -76,7 +77,7 @@ def shape_class(token: str) -> str:
     if _DOTTED.fullmatch(token):
         return "dotted"
     if _DISCIPLINE.fullmatch(upper):
-        letters = len(re.match(r"[A-Z]*", upper).group(0))
+        letters = len(upper) - len(upper.lstrip(string.ascii_uppercase))
         digits = sum(ch.isdigit() for ch in upper)
         return "discipline" if letters >= 1 and digits >= 2 else "short"
     if _COMPOUND_SHORT.fullmatch(upper) or _COMPOUND.fullmatch(token):

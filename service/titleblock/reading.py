@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from planocr.core.page import Box
@@ -37,7 +38,7 @@ class Piece(TokenRun):
     frame: Frame
     label: Label | None = None  # the label this piece is the value of
     cell_rank: int = 0  # 0: first value line under the label, 1+: further lines of the same cell
-    _memo: dict | None = field(default=None, repr=False, compare=False)
+    _memo: dict | None = dataclasses.field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True, eq=False)
@@ -48,8 +49,8 @@ class Label(TokenRun):
     tokens: list[Token]
     frame: Frame
     colon: bool
-    values: list[Piece] = field(default_factory=list)
-    _memo: dict | None = field(default=None, repr=False, compare=False)
+    values: list[Piece] = dataclasses.field(default_factory=list)
+    _memo: dict | None = dataclasses.field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True)
@@ -68,7 +69,7 @@ class PageReading:
     block: Box | None = None  # the title block as the page's rules draw it, when they do
     ref_prefixes: frozenset[str] = frozenset()  # discipline letters of the sheets the page refers to ("2/S5.0")
     ref_families: frozenset[str] = frozenset()  # and those sheets' patterns, digits as 9 ("S9.9")
-    memo: dict = field(default_factory=dict)  # measurements of the whole page, worked out once
+    memo: dict = dataclasses.field(default_factory=dict)  # measurements of the whole page, worked out once
 
 
 def _inline_value_fits(name: str, rest: list[str], label_words: int) -> bool:

@@ -773,7 +773,8 @@ class CellIndex:
             else:
                 clusters.append([rule])
         near_border = 0.04 * min(self.width, self.height)
-        positions, covers = [0.0], [[]]
+        positions: list[float] = [0.0]
+        covers: list[list[tuple[float, float]]] = [[]]
         closed = [False, False]
         for cluster in clusters:
             weight = sum(r[2] - r[1] for r in cluster) or 1.0
@@ -881,8 +882,7 @@ class CellIndex:
 
     def cells(self) -> list[Box]:
         """Every cell of the page, top to bottom, left to right."""
-        found = {self._resolve(int(region)) for region in np.unique(self._label)}
-        found.discard(None)
+        found = {bounds for region in np.unique(self._label) if (bounds := self._resolve(int(region))) is not None}
         return sorted((self._box(b) for b in found), key=lambda b: (b.top, b.left, b.bottom, b.right))
 
 

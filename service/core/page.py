@@ -172,7 +172,7 @@ class OcrResult:
     the input's swapped for 90 and 270. Every box lies in that frame. Text
     that runs another way than the page (a vertical title block, a rotated
     label) keeps the page's frame and has ``Word.angle`` set.
-    ``text_source`` is a :class:`planocr.core.records.TextSource` value.
+    ``text_source`` says where the text came from.
     """
 
     width: int
@@ -180,7 +180,7 @@ class OcrResult:
     lines: list[Line] = field(default_factory=list)
     rotation: int = 0
     engine: str = ""
-    text_source: str = TextSource.OCR
+    text_source: TextSource = TextSource.OCR
 
     @property
     def words(self) -> list[Word]:

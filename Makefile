@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: help lint run test test-fast proto proto-check buf-check eval train bench bench-engines clean
+.PHONY: help lint typecheck run test test-fast proto proto-check buf-check eval train bench bench-engines clean
 
 help:
 	@echo "make run            create $(VENV), install, serve on embedded defaults (127.0.0.1:50051)"
@@ -40,8 +40,18 @@ buf-check: proto-check
 	$(BIN)/buf format --diff --exit-code protos
 	$(PY) tools/buf_breaking.py  # against HEAD~1; BUF_BREAKING_AGAINST=origin/main for a branch
 
-lint: $(VENV)/.installed-test
-	$(BIN)/ruff check service client tests tools bench
+lint: $(VENV)/.installed-test typecheck
+	$(BIN)/ruff check service client tests testkit tools bench
+	$(BIN)/lint-imports
+
+# mypy cannot follow the editable install's import hook (planocr is service/, planocr.client is
+# client/), so it checks a tree of links laid out as the installed package: paths read planocr/...
+typecheck: $(VENV)/.installed-test
+	rm -rf build/typecheck && mkdir -p build/typecheck/planocr
+	ln -s $(CURDIR)/service/* build/typecheck/planocr/
+	ln -s $(CURDIR)/client build/typecheck/planocr/client
+	cd build/typecheck && MYPYPATH=. $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml \
+		--cache-dir $(CURDIR)/build/mypy-cache -p planocr
 
 test: $(VENV)/.installed-test buf-check lint
 	bash tools/ensure-postgres.sh
@@ -60,7 +70,7 @@ EVAL_COUNT ?= 200
 # make eval DIR=folder-with-truth.json; without DIR, a generated set of $(EVAL_COUNT) sheets.
 eval: $(VENV)/.installed-test
 	@if [ -z "$(DIR)" ] && [ ! -f $(EVAL_SET)/truth.json ]; then \
-		$(PY) -m tests.support.sheets --out $(EVAL_SET) --count $(EVAL_COUNT) --seed 1; fi
+		$(PY) -m testkit.sheets --out $(EVAL_SET) --count $(EVAL_COUNT) --seed 1; fi
 	$(PY) tools/eval.py $(or $(DIR),$(EVAL_SET)) $(EVAL_ARGS)
 
 # make train: fit service/titleblock/ranker.json on a generated set and, when present, the real sheets

@@ -5,7 +5,7 @@
     python bench/engines.py --large               # one ARCH E1 sheet at 300 DPI per engine
 
 Each engine variant runs in its own subprocess so that its peak RSS is its
-own. The generated set (``tests/support/pages.py``) is fixed, so figures can
+own. The generated set (``testkit/pages.py``) is fixed, so figures can
 be rechecked after a change; recall there is the share of drawn strings
 found in the text. With ``--eval-dir`` (real sheets and text samples with
 references, never copied into the repository) it also reports the
@@ -58,7 +58,7 @@ def tokens(text: str) -> list[str]:
 
 def generated_set():
     """(name, image, dpi, strings) for the fixed generated pages."""
-    from tests.support import pages
+    from testkit import pages
 
     big = pages.drawing_sheet(36, 24, number_size=60)
     small = pages.drawing_sheet(17, 11, sheet_number="S-201", title="FOUNDATION PLAN")
@@ -144,7 +144,7 @@ def run_eval(engine, folder: Path) -> dict:
 
 
 def run_large(engine) -> dict:
-    from tests.support import pages
+    from testkit import pages
 
     sheet = pages.drawing_sheet(42, 30, number_size=72)
     image = pages.render_image(sheet, 300)

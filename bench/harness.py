@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,7 +25,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
-from tests.support.postgres import PostgresProvider
+from testkit.ports import free_port
+from testkit.postgres import PostgresProvider
 
 ROOT = Path(__file__).resolve().parents[1]
 CHUNK = 1024 * 1024
@@ -34,12 +34,6 @@ CHUNK = 1024 * 1024
 SERVE = ("-m", "planocr.cli", "serve")
 #: The same server with a one-pass tesseract engine (bench/singlepass.py).
 SERVE_SINGLE_PASS = ("-m", "bench.singlepass")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def load_average() -> float:

@@ -45,9 +45,9 @@ from planocr.storage import open_storage
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
 from planocr.v1 import page_pb2
-from tests.support.drawing import sheet
-from tests.support.postgres import PostgresProvider
-from tests.support.procserver import ServerProcess
+from testkit.drawing import sheet
+from testkit.postgres import PostgresProvider
+from testkit.procserver import ServerProcess
 
 COMMAND = ".venv/bin/python -m bench.load"
 
@@ -223,7 +223,7 @@ def phase_process_page(root: Path, database_url: str, args: argparse.Namespace, 
     finally:
         server.stop()
     ok_calls = codes.get("OK", 0)
-    done = {pid for pid in page_ids[: len(latencies)]}
+    done = set(page_ids[: len(latencies)])
     result = PhaseResult(
         name=f"ProcessPage x {args.clients} clients, null engine",
         calls=len(latencies),

@@ -181,7 +181,7 @@ Third-party drawing sets kept outside the repository (`../shared/eval-real`, wit
     if "kinds" in generated:
         parts.append(f"""### Generated stand-in
 
-`python -m tests.support.sheets`, {generated['count_per_kind']} generated for each kind (seed {generated['seed']}), up to {sh['limit']} read: the
+`python -m testkit.sheets`, {generated['count_per_kind']} generated for each kind (seed {generated['seed']}), up to {sh['limit']} read: the
 same comparison on any machine, on sheets drawn by the project's generator.
 
 {_sheet_table(generated['kinds'])}

@@ -1,7 +1,7 @@
 """Scale-out: one replica against three on one PostgreSQL, with an engine that waits like a network engine.
 
 Each replica is a server process on loopback whose engine takes 200 ms a
-page without using the CPU (``tests.support.procserver``'s counting engine),
+page without using the CPU (``testkit.procserver``'s counting engine),
 as a remote OCR service would; PLANOCR_OCR_WORKERS is 2 on every replica.
 The baseline is one replica without PLANOCR_PEERS; the contender is three
 replicas whose PLANOCR_PEERS names all three, with ProcessDocument sent to
@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections import Counter
 
 from bench import harness
-from tests.scaleout.replicas import engine_calls, replicas, tiff_document
+from testkit.documents import tiff_document
+from testkit.replicas import engine_calls, replicas
 
 COMMAND = "python -m bench scaleout"
 PAGES = 30

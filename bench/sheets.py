@@ -2,7 +2,7 @@
 
 Two sets: the real sheets in ``../shared/eval-real`` (third-party drawings
 with a ``truth.json``; the section is skipped when the folder is absent),
-and a generated stand-in (``python -m tests.support.sheets``) that every
+and a generated stand-in (``python -m testkit.sheets``) that every
 machine can make. From each set up to ``limit`` pages of each kind are
 taken (:data:`tools.eval.KINDS`: *vector*, the PDF text layer reads;
 *outline*, a PDF whose text is drawn; *raster*, an image or a scan), each
@@ -395,7 +395,7 @@ def generate(out: Path, count: int = GENERATED_COUNT, seed: int = GENERATED_SEED
     sheets = []
     for kind, wanted in _GENERATOR_CLASSES.items():
         part = out / kind
-        subprocess.run([sys.executable, "-m", "tests.support.sheets", "--out", str(part), "--count", str(count),
+        subprocess.run([sys.executable, "-m", "testkit.sheets", "--out", str(part), "--count", str(count),
                         "--seed", str(seed), "--classes", wanted], cwd=harness.ROOT, check=True, capture_output=True)
         for sheet in json.loads((part / "truth.json").read_text())["sheets"]:
             sheets.append({**sheet, "file": f"{kind}/{sheet['file']}"})

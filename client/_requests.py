@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, cast
 
 from planocr.v1 import ocr_service_pb2, page_pb2
 
@@ -22,12 +22,12 @@ _TEXT_SOURCE_MODES = {
 }
 
 
-def page_view(full: bool) -> page_pb2.PageView.ValueType:
+def page_view(full: bool) -> page_pb2.PageView:
     """FULL or BASIC."""
     return page_pb2.PAGE_VIEW_FULL if full else page_pb2.PAGE_VIEW_BASIC
 
 
-def text_source_mode(value: int | str | None) -> page_pb2.TextSourceMode.ValueType:
+def text_source_mode(value: int | str | None) -> page_pb2.TextSourceMode:
     """Accept a ``TextSourceMode`` value or name, or ``"auto"``, ``"ocr"``, ``"text-layer"`` (or ``"text_layer"``).
 
     None means the server's default.
@@ -40,7 +40,7 @@ def text_source_mode(value: int | str | None) -> page_pb2.TextSourceMode.ValueTy
             raise ValueError(f"unknown text_source {value!r}; expected one of {sorted(_TEXT_SOURCE_MODES)}")
         return _TEXT_SOURCE_MODES[key]
     page_pb2.TextSourceMode.Name(value)  # raises ValueError for a number the contract does not define
-    return value
+    return cast(page_pb2.TextSourceMode, value)
 
 
 def process_options(

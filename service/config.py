@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from planocr.core.records import TextSourceMode
+
 
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -39,7 +41,7 @@ class Settings(BaseSettings):
     s3_access_key: SecretStr | None = Field(None, description="S3 access key (or AWS_ACCESS_KEY_ID)")
     s3_secret_key: SecretStr | None = Field(None, description="S3 secret key (or AWS_SECRET_ACCESS_KEY)")
     engine: str = Field("tesseract", description="default OCR engine: tesseract, rapidocr, vision, null")
-    text_source: Literal["auto", "ocr", "text-layer"] = Field("auto", description="where page text comes from by default")
+    text_source: TextSourceMode = Field(TextSourceMode.AUTO, description="where page text comes from by default")
     tessdata: str | None = Field(None, description="tesseract model folder; default <venv>/share/tessdata")
     read_budget: float = Field(
         0.5, ge=0, le=4,

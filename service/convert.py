@@ -6,38 +6,49 @@ import datetime as dt
 
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from planocr.db.models import COMPLETED, ERROR, PENDING, PROCESSING
+from planocr.core import blocks as ocr_blocks
+from planocr.core.fields import FIELD_NAMES, TitleBlockResult
+from planocr.core.records import COMPLETED, ERROR, PENDING, PROCESSING, PageState, TextSource, TextSourceMode
 from planocr.db.repository import DocumentRecord, PageRecord
-from planocr.engines import textlayer
-from planocr.errors import PlanocrError
 from planocr.grpc_errors import status_proto
 from planocr.pipeline import Outcome, stored_error
 from planocr.scheduler import PageDone, Started, Summary
-from planocr.titleblock import FIELD_NAMES, TitleBlockResult
 from planocr.v1 import document_pb2, ocr_service_pb2, page_pb2
 
-STATE = {
-    PENDING: page_pb2.PAGE_STATE_PENDING,
-    PROCESSING: page_pb2.PAGE_STATE_PROCESSING,
-    COMPLETED: page_pb2.PAGE_STATE_COMPLETED,
-    ERROR: page_pb2.PAGE_STATE_FAILED,
-}
 OUTCOME = {
     Outcome.PROCESSED: ocr_service_pb2.PROCESS_OUTCOME_PROCESSED,
     Outcome.ALREADY_COMPLETED: ocr_service_pb2.PROCESS_OUTCOME_ALREADY_COMPLETED,
     Outcome.PROCESSED_ELSEWHERE: ocr_service_pb2.PROCESS_OUTCOME_PROCESSED_ELSEWHERE,
 }
-TEXT_SOURCE = {
-    "ocr": page_pb2.TEXT_SOURCE_OCR,
-    textlayer.TEXT_SOURCE: page_pb2.TEXT_SOURCE_TEXT_LAYER,
-    textlayer.COMPLETED_SOURCE: page_pb2.TEXT_SOURCE_TEXT_LAYER_AND_OCR,
-}
-TEXT_SOURCE_MODE = {
-    page_pb2.TEXT_SOURCE_MODE_UNSPECIFIED: None,
-    page_pb2.TEXT_SOURCE_MODE_AUTO: "auto",
-    page_pb2.TEXT_SOURCE_MODE_OCR: "ocr",
-    page_pb2.TEXT_SOURCE_MODE_TEXT_LAYER: "text-layer",
-}
+
+
+def page_state(status: str) -> page_pb2.PageState:
+    """A ``pages.status`` as a ``planocr.v1.PageState`` (unspecified for one this service does not know)."""
+    if status not in PageState.__members__.values():
+        return page_pb2.PAGE_STATE_UNSPECIFIED
+    return page_pb2.PageState.Value(PageState(status).proto_name)
+
+
+def text_source(source: str | None) -> page_pb2.TextSource:
+    """A ``pages.text_source`` as a ``planocr.v1.TextSource`` (unspecified when unknown or not set)."""
+    if source is None or source not in TextSource.__members__.values():
+        return page_pb2.TEXT_SOURCE_UNSPECIFIED
+    return page_pb2.TextSource.Value(TextSource(source).proto_name)
+
+
+def text_source_mode(mode: page_pb2.TextSourceMode) -> TextSourceMode | None:
+    """A ``planocr.v1.TextSourceMode`` as the mode it stands for; None for unspecified.
+
+    Raises ValueError for a number that is not one of the enum's.
+    """
+    return TextSourceMode.from_proto_name(page_pb2.TextSourceMode.Name(mode))
+
+
+def text_source_mode_message(mode: str | None) -> page_pb2.TextSourceMode:
+    """A text-source mode (None: the server's default) as a ``planocr.v1.TextSourceMode``."""
+    if mode is None:
+        return page_pb2.TEXT_SOURCE_MODE_UNSPECIFIED
+    return page_pb2.TextSourceMode.Value(TextSourceMode(mode).proto_name)
 
 
 def timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
@@ -79,26 +90,26 @@ def title_block_message(result: TitleBlockResult) -> page_pb2.TitleBlock:
 
 
 def page_message(page: PageRecord, *, full: bool) -> page_pb2.Page:
-    blocks = page.ocr_blocks or {}
+    stored = ocr_blocks.decode(page.ocr_blocks)
     message = page_pb2.Page(
         page_id=str(page.id),
         document_id=str(page.document_id),
         page_number=page.page_number,
         width=page.width,
         height=page.height,
-        state=STATE.get(page.status, page_pb2.PAGE_STATE_UNSPECIFIED),
+        state=page_state(page.status),
         sheet_number=page.sheet_number or "",
         title=page.title or "",
         scale_text=page.scale_text or "",
         engine=page.engine or "",
-        text_source=TEXT_SOURCE.get(page.text_source or "", page_pb2.TEXT_SOURCE_UNSPECIFIED),
+        text_source=text_source(page.text_source),
         rotation=page.rotation or 0,
-        detected_sheet_numbers=blocks.get("detected_sheet_numbers", []),
-        detected_titles=blocks.get("detected_titles", []),
-        detected_scales=blocks.get("detected_scales", []),
+        detected_sheet_numbers=stored.title_block.detected_sheet_numbers,
+        detected_titles=stored.title_block.detected_titles,
+        detected_scales=stored.title_block.detected_scales,
     )
-    if blocks.get("title_block"):
-        message.title_block.CopyFrom(title_block_message(TitleBlockResult.from_json(blocks["title_block"])))
+    if (page.ocr_blocks or {}).get("title_block"):
+        message.title_block.CopyFrom(title_block_message(stored.title_block))
     if page.processing_ms is not None:
         message.processing_time.CopyFrom(duration(page.processing_ms / 1000))
     if page.processed_at is not None:
@@ -107,12 +118,12 @@ def page_message(page: PageRecord, *, full: bool) -> page_pb2.Page:
         message.error.CopyFrom(status_proto(stored_error(page)))
     if full:
         message.text = page.ocr_text or ""
-        for block in blocks.get("blocks", []):
+        for block in stored.blocks:
             message.blocks.add(
-                text=block.get("text", ""),
-                bounding_box=_box(block.get("bbox")),
-                confidence=block.get("confidence", 0.0),
-                angle=block.get("angle", 0),
+                text=block.text,
+                bounding_box=_box(block.box.to_list() if block.box else None),
+                confidence=block.confidence,
+                angle=block.angle,
             )
     return message
 
@@ -154,7 +165,7 @@ def document_event(event: Started | PageDone | Summary) -> ocr_service_pb2.Proce
         message = ocr_service_pb2.PageProcessed(
             page_id=str(page.id),
             page_number=page.page_number,
-            state=STATE.get(page.status, page_pb2.PAGE_STATE_UNSPECIFIED),
+            state=page_state(page.status),
             sheet_number=page.sheet_number or "",
             title=page.title or "",
             scale_text=page.scale_text or "",
@@ -179,7 +190,3 @@ def document_event(event: Started | PageDone | Summary) -> ocr_service_pb2.Proce
             duplicate_sheet_numbers=event.duplicate_sheet_numbers,
         )
     )
-
-
-def error_message(error: PlanocrError) -> str:
-    return error.message

@@ -28,8 +28,9 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from planocr import convert
 from planocr.config import Settings
-from planocr.db.models import ERROR
+from planocr.core.records import ERROR
 from planocr.db.repository import Repository
 from planocr.errors import Cancelled, Code, PlanocrError, Reason, Unavailable, error_for
 from planocr.pipeline import CancelToken, Outcome, PageOutcome, ProcessOptions
@@ -41,12 +42,6 @@ _OUTCOMES = {
     ocr_service_pb2.PROCESS_OUTCOME_PROCESSED: Outcome.PROCESSED,
     ocr_service_pb2.PROCESS_OUTCOME_ALREADY_COMPLETED: Outcome.ALREADY_COMPLETED,
     ocr_service_pb2.PROCESS_OUTCOME_PROCESSED_ELSEWHERE: Outcome.PROCESSED_ELSEWHERE,
-}
-_TEXT_SOURCE_MODES = {
-    None: page_pb2.TEXT_SOURCE_MODE_UNSPECIFIED,
-    "auto": page_pb2.TEXT_SOURCE_MODE_AUTO,
-    "ocr": page_pb2.TEXT_SOURCE_MODE_OCR,
-    "text-layer": page_pb2.TEXT_SOURCE_MODE_TEXT_LAYER,
 }
 # How often a waiting call checks whether its document run was cancelled.
 _CANCEL_POLL_SECONDS = 0.05
@@ -88,7 +83,7 @@ def _split_host_port(name: str) -> tuple[str, int | None]:
 
 def channel_options(settings: Settings) -> list[tuple[str, object]]:
     """Round-robin over every resolved address; message limits as the server's own."""
-    service_config = {"loadBalancingConfig": [{"round_robin": {}}]}
+    service_config: dict[str, object] = {"loadBalancingConfig": [{"round_robin": {}}]}
     options: list[tuple[str, object]] = [
         ("grpc.service_config", json.dumps(service_config)),
         ("grpc.max_receive_message_length", settings.max_message_bytes),
@@ -176,7 +171,7 @@ class PeerFanout:
             options=ocr_service_pb2.ProcessOptions(
                 force=options.force,
                 engine=options.engine or "",
-                text_source_mode=_TEXT_SOURCE_MODES[options.text_source],
+                text_source_mode=convert.text_source_mode_message(options.text_source),
             ),
             # The page is read back from the database; no need to ship its text twice.
             view=page_pb2.PAGE_VIEW_BASIC,

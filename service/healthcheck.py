@@ -63,7 +63,7 @@ def resolve(options: HealthCheckSettings, server: Settings | None) -> Target:
     tls = options.tls if options.tls is not None else (has_cert or asks_for_tls)
     if not tls:
         return Target(address, tls=False)
-    ca = options.ca_file or (server.tls_cert_file if has_cert else None)
+    ca = options.ca_file or (server.tls_cert_file if server is not None and has_cert else None)
     cert, key = options.cert_file, options.key_file
     if cert is None and key is None and server is not None and server.tls_client_ca_file is not None:
         cert, key = server.tls_cert_file, server.tls_key_file

@@ -21,13 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from planocr.core.records import TextSource, TextSourceMode
+
 if TYPE_CHECKING:
     from planocr.server import PlanocrServer
 
 EXIT_OK, EXIT_FAILED_PAGES, EXIT_BAD_INPUT = 0, 1, 2
 
-_STATE_NAMES = {0: "unspecified", 1: "pending", 2: "processing", 3: "completed", 4: "failed"}
-_SOURCE_NAMES = {0: "", 1: "ocr", 2: "text-layer", 3: "text-layer+ocr"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE")
     parser.add_argument("--server", metavar="HOST:PORT", help="use a running server instead of an in-process one")
     parser.add_argument("--engine", help="OCR engine (default: the server's)")
-    parser.add_argument("--text-source", choices=["auto", "ocr", "text-layer"], help="where page text comes from")
+    parser.add_argument("--text-source", choices=[str(mode) for mode in TextSourceMode], help="where page text comes from")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else there")
     parser.add_argument("--force", action="store_true", help="read pages again even if already completed")
     parser.add_argument("--dpi", type=int, default=0, help="render PDF pages at this DPI (default: the server's)")
@@ -94,15 +94,19 @@ def _client(args: argparse.Namespace, target: str):
 
 
 def _page_json(page, error: str | None) -> dict[str, Any]:
+    from planocr.v1 import page_pb2
+
+    # "pending", "processing", "completed", "failed" or "unspecified"
+    state = page_pb2.PageState.Name(page.state).removeprefix("PAGE_STATE_").lower()
     return {
         "page_number": page.page_number,
         "page_id": page.page_id,
-        "state": _STATE_NAMES.get(page.state, "unspecified"),
+        "state": state,
         "sheet_number": page.sheet_number,
         "title": page.title,
         "scale": page.scale_text,
         "text": page.text,
-        "text_source": _SOURCE_NAMES.get(page.text_source, ""),
+        "text_source": str(TextSource.from_proto_name(page_pb2.TextSource.Name(page.text_source)) or ""),
         "engine": page.engine,
         "error": error,
     }
@@ -110,6 +114,7 @@ def _page_json(page, error: str | None) -> dict[str, Any]:
 
 def _read_document(client, path: Path, args: argparse.Namespace, progress) -> dict[str, Any]:
     from planocr.client import PlanocrError
+    from planocr.v1 import page_pb2
 
     entry: dict[str, Any] = {"file": str(path), "document_id": "", "pages": []}
     try:
@@ -134,7 +139,7 @@ def _read_document(client, path: Path, args: argparse.Namespace, progress) -> di
     finally:
         bar.close()
     for page in client.list_pages(document.document_id, full=True):
-        failed = page.state == 4
+        failed = page.state == page_pb2.PAGE_STATE_FAILED
         message = errors.get(page.page_id) or (page.error.message if failed else None)
         entry["pages"].append(_page_json(page, message))
     completed = all(p["state"] == "completed" for p in entry["pages"]) and "error" not in entry

@@ -19,7 +19,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from planocr import pdffonts
-from planocr.engines.base import Box, Word
+from planocr.core.page import Box, Word
 from planocr.errors import InvalidArgument, Reason
 
 PDFIUM_LOCK = threading.RLock()

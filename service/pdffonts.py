@@ -40,7 +40,6 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
 from typing import TYPE_CHECKING
 
 import pypdfium2.raw as pdfium_c
@@ -94,7 +93,7 @@ class FontProgram:
                 log.debug("glyph %d cannot be read", gid, exc_info=True)
                 box = None
             scale = 1000.0 / self.units_per_em
-            self._bounds[gid] = None if box is None else tuple(v * scale for v in box)
+            self._bounds[gid] = None if box is None else (box[0] * scale, box[1] * scale, box[2] * scale, box[3] * scale)
         return self._bounds[gid]
 
 
@@ -141,7 +140,7 @@ def _from_sfnt(data: bytes) -> FontProgram:
             if table.isUnicode() and (table.platformID, table.platEncID) != (3, 0):
                 unicode_maps.append(table.cmap)
     # fontTools names glyphs from the Unicode cmap when ``post`` has none; those names say no more.
-    post = font["post"] if "post" in font else None
+    post = font.get("post")
     has_names = post is not None and post.formatType in (1.0, 2.0)
     texts = _glyph_texts(names if has_names or "CFF " in font else [], unicode_maps, index)
     return FontProgram(
@@ -157,7 +156,7 @@ def _from_sfnt(data: bytes) -> FontProgram:
 
 # Outlines are read from glyf or the CFF charstrings themselves: subsets often carry a
 # truncated hmtx table, which FreeType (so PDFium) tolerates and fontTools' glyph sets do not.
-def _glyf_bounds(font: "TTFont") -> Callable[[str], _Bounds | None]:
+def _glyf_bounds(font: TTFont) -> Callable[[str], _Bounds | None]:
     glyf = font["glyf"]
 
     def bounds(name: str) -> _Bounds | None:

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from planocr.config import Settings
-from planocr.db.models import COMPLETED, ERROR, PENDING, PROCESSING
+from planocr.core import blocks as ocr_blocks
+from planocr.core.records import COMPLETED, ERROR, PENDING, PROCESSING, TextSource, TextSourceMode
 from planocr.db.repository import PageRecord, PageResult, Repository
 from planocr.engines import textlayer
-from planocr.engines.base import Box, Line, OcrResult, Word
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import (
     Aborted,
@@ -38,18 +38,17 @@ from planocr.errors import (
     Reason,
 )
 from planocr.imaging import decode_image
-from planocr.storage import Storage
 from planocr.sheetreader import ReadingOptions, SheetRead, SheetReader
-from planocr.titleblock import TitleBlockResult
+from planocr.storage import Storage
+from planocr.titleblock.context import duplicate_sheet_numbers, refine_document
 from planocr.titleblock.rules import rules_from_json
 from planocr.titleblock.structure import PageStructure
-from planocr.titleblock.context import duplicate_sheet_numbers, refine_document
 from planocr.workers import EngineRunner
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-TEXT_SOURCE_MODES = ("auto", "ocr", "text-layer")
+TEXT_SOURCE_MODES = tuple(TextSourceMode)
 #: A page with a side this long (inches) or longer is a drawing; a text-layer page without a
 #: sheet number is then OCRed for text the layer lacks.
 
@@ -115,8 +114,8 @@ def stored_error(page: PageRecord) -> PlanocrError:
     """The domain error saved with a failed page."""
     from planocr.errors import Code, error_for
 
-    code = Code[page.error_code] if page.error_code in Code.__members__ else Code.INTERNAL
-    reason = Reason(page.error_reason) if page.error_reason in Reason.__members__ else None
+    code = Code.__members__.get(page.error_code or "", Code.INTERNAL)
+    reason = Reason.__members__.get(page.error_reason or "")
     return error_for(code, page.processing_error or "processing failed", reason)
 
 
@@ -208,7 +207,7 @@ class Pipeline:
     def _read_page(self, page: PageRecord, options: ProcessOptions, cancel: CancelToken) -> PageResult:
         mode = options.text_source or self.settings.text_source
         read: SheetRead | None = None
-        engine_name = textlayer.TEXT_SOURCE
+        engine_name: str = TextSource.TEXT_LAYER
         if mode in ("auto", "text-layer") and page.text_layer_key:
             words, rules = textlayer.layer_from_json(self._fetch(page.text_layer_key, "text layer"))
             usable, why = textlayer.assess(words, page.width, page.height)
@@ -233,12 +232,12 @@ class Pipeline:
             layer_read = read
             read = self.runner.run(engine.name, lambda: self.reader.complete(engine, image, page.dpi or 300, layer_read))
             del image
-            if read.ocr.text_source == textlayer.COMPLETED_SOURCE:
+            if read.ocr.text_source == TextSource.TEXT_LAYER_AND_OCR:
                 engine_name = engine.name
         ocr, title_block = read.ocr, read.title_block
         return PageResult(
             ocr_text=ocr.text,
-            ocr_blocks=ocr_blocks_json(ocr, title_block),
+            ocr_blocks=ocr_blocks.encode(ocr, title_block),
             sheet_number=title_block.value("sheet_number") or None,
             title=title_block.value("sheet_title") or None,
             scale_text=title_block.value("scale") or None,
@@ -294,25 +293,19 @@ class Pipeline:
         pages = self.repo.pages_with_results(completed)
         inputs = []
         for page in pages:
-            blocks = page.ocr_blocks or {}
-            result = TitleBlockResult.from_json(blocks.get("title_block"), blocks)
-            width, height = blocks.get("width") or page.width, blocks.get("height") or page.height
-            inputs.append((result, lines_from_blocks(blocks), width, height))
+            stored = ocr_blocks.decode(page.ocr_blocks)
+            width, height = stored.width or page.width, stored.height or page.height
+            inputs.append((stored.title_block, stored.lines, width, height))
         refined = refine_document(inputs)
-        for page, (old, *_), new in zip(pages, inputs, refined, strict=True):
+        for page, _, new in zip(pages, inputs, refined, strict=True):
             if new is None:
                 continue
-            blocks = dict(page.ocr_blocks or {})
-            blocks["title_block"] = new.to_json()
-            blocks["detected_sheet_numbers"] = new.detected_sheet_numbers
-            blocks["detected_titles"] = new.detected_titles
-            blocks["detected_scales"] = new.detected_scales
             self.repo.update_fields(
                 page.id,
                 sheet_number=new.value("sheet_number") or None,
                 title=new.value("sheet_title") or None,
                 scale_text=new.value("scale") or None,
-                ocr_blocks=blocks,
+                ocr_blocks=ocr_blocks.with_title_block(page.ocr_blocks, new),
             )
         final = [new or old for (old, *_), new in zip(inputs, refined, strict=True)]
         return duplicate_sheet_numbers(final)
@@ -349,40 +342,6 @@ def lease_expired(page: PageRecord) -> bool:
     return expires < now
 
 
-def ocr_blocks_json(ocr: OcrResult, title_block: TitleBlockResult) -> dict:
-    """The ``pages.ocr_blocks`` document the existing app reads."""
-    return {
-        "blocks": [
-            {
-                "text": line.text,
-                "bbox": line.box.to_list(),
-                "confidence": round(line.confidence, 3),
-                "angle": line.angle,
-                "words": [[w.text, *w.box.to_list(), round(w.confidence, 3)] for w in line.words],
-            }
-            for line in ocr.lines
-        ],
-        "detected_scales": title_block.detected_scales,
-        "detected_sheet_numbers": title_block.detected_sheet_numbers,
-        "detected_titles": title_block.detected_titles,
-        "title_block": title_block.to_json(),
-        "width": ocr.width,
-        "height": ocr.height,
-        "rotation": ocr.rotation,
-    }
-
-
-def lines_from_blocks(blocks: dict | None) -> list[Line]:
-    """Rebuild lines with word boxes from a stored ``ocr_blocks`` document."""
-    lines = []
-    for block in (blocks or {}).get("blocks", []):
-        angle = block.get("angle", 0)
-        words = tuple(Word(t, Box(x, y, w, h), c, angle) for t, x, y, w, h, c in block.get("words", []))
-        if words:
-            lines.append(Line(words))
-    return lines
-
-
 __all__ = [
     "CancelToken",
     "Outcome",
@@ -390,6 +349,5 @@ __all__ = [
     "Pipeline",
     "ProcessOptions",
     "PENDING",
-    "lines_from_blocks",
     "stored_error",
 ]

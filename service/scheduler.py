@@ -19,6 +19,7 @@ nothing else is left to do, the stream ends with that UNAVAILABLE error.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import queue
@@ -29,10 +30,18 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from planocr.db.models import COMPLETED, ERROR, PENDING
+from planocr.core.records import COMPLETED, ERROR, PENDING
 from planocr.db.repository import PageRecord
 from planocr.errors import Aborted, Cancelled, PlanocrError, Reason, ResourceExhausted
-from planocr.pipeline import CancelToken, Outcome, PageOutcome, Pipeline, ProcessOptions, lease_expired, stored_error
+from planocr.pipeline import (
+    CancelToken,
+    Outcome,
+    PageOutcome,
+    Pipeline,
+    ProcessOptions,
+    lease_expired,
+    stored_error,
+)
 from planocr.workers import OcrPool
 
 log = logging.getLogger(__name__)
@@ -179,7 +188,10 @@ class DocumentRun:
     def _submit(self, page_id: uuid.UUID) -> None:
         future = self._submit_page(page_id, self.options, self.cancel)
         self._in_flight[page_id] = future
-        future.add_done_callback(lambda f, pid=page_id: self._results.put((pid, f)))
+        future.add_done_callback(functools.partial(self._done, page_id))
+
+    def _done(self, page_id: uuid.UUID, future: Future[PageOutcome]) -> None:
+        self._results.put((page_id, future))
 
     def _collect(self, waiting: set[uuid.UUID], unsettled: dict[uuid.UUID, PlanocrError], timeout: float) -> Iterator[PageDone]:
         """Events for jobs that finished; BUSY pages move to ``waiting``, pages left unsaved to ``unsettled``."""
@@ -237,14 +249,14 @@ class DocumentRun:
                 raise error
             return
         settle.succeeded()
-        for page_id, error in list(unsettled.items()):
+        for page_id, unsaved in list(unsettled.items()):
             del unsettled[page_id]
             page = states.get(page_id)
             if page is None:
                 continue  # the document was deleted meanwhile
             log.warning(
-                "page %s could not be saved in this run (%s); it is %s", page_id, error.reason, page.status,
-                extra={"page_id": str(page_id), "reason": str(error.reason)},
+                "page %s could not be saved in this run (%s); it is %s", page_id, unsaved.reason, page.status,
+                extra={"page_id": str(page_id), "reason": str(unsaved.reason)},
             )
             yield PageDone(page, Outcome.PROCESSED, stored_error(page) if page.status == ERROR else None, 0, 0)
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from sqlalchemy import Engine
 
 from planocr import security
 from planocr.auth import TokenAuthInterceptor
@@ -175,7 +176,7 @@ class PlanocrServer:
     health: health.HealthServicer
     monitor: HealthMonitor
     metrics: Metrics | NoMetrics
-    db_engine: object
+    db_engine: Engine
     stopping: CancelToken = field(default_factory=CancelToken)
     metrics_port: int | None = None
     _stop_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -286,9 +287,6 @@ class PlanocrServer:
         waiter.join(timeout)
         return not waiter.is_alive()
 
-    def wait_for_termination(self, timeout: float | None = None) -> bool:
-        return self._stopped.wait(timeout)
-
 
 def create_server(
     settings: Settings, *, engines: EngineRegistry | None = None, private_database: bool = False, metrics: bool = True
@@ -325,7 +323,7 @@ def create_server(
     counts.watch(
         queue_depth=lambda: pool.depth,
         workers=settings.ocr_workers,
-        pool_in_use=db_engine.pool.checkedout,
+        pool_in_use=db_engine.pool.checkedout,  # type: ignore[attr-defined]  # QueuePool's; Pool does not declare it
         pool_max=settings.db_pool_size + settings.db_max_overflow,
     )
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import grpc
 
 from planocr import convert
-from planocr.db.models import COMPLETED, ERROR
+from planocr.core.records import COMPLETED, ERROR
 from planocr.db.repository import Repository, parse_id
 from planocr.errors import Aborted, Cancelled, DeadlineExceeded, InvalidArgument, Reason, quote
 from planocr.fanout import PeerFanout
@@ -55,14 +55,16 @@ def decode_page_token(token: str, document_id: str) -> int:
 
 
 def _options(message: ocr_service_pb2.ProcessOptions) -> ProcessOptions:
-    if message.text_source_mode not in convert.TEXT_SOURCE_MODE:
-        raise InvalidArgument(f"unknown text_source_mode {message.text_source_mode}")
+    try:
+        text_source = convert.text_source_mode(message.text_source_mode)
+    except ValueError:
+        raise InvalidArgument(f"unknown text_source_mode {message.text_source_mode}") from None
     if len(message.engine) > MAX_ENGINE_NAME:
         raise InvalidArgument(f"unknown engine {quote(message.engine, 20)}", reason=Reason.UNKNOWN_ENGINE)
     return ProcessOptions(
         force=message.force,
         engine=message.engine or None,
-        text_source=convert.TEXT_SOURCE_MODE[message.text_source_mode],
+        text_source=text_source,
     )
 
 

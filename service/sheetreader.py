@@ -50,10 +50,12 @@ from dataclasses import dataclass, field, replace
 
 from PIL import Image
 
+from planocr.core.lines import group_words, is_running_text
+from planocr.core.page import Box, Line, OcrResult, Word
 from planocr.engines import geometry, textlayer
-from planocr.engines.base import BLOCK, CELL, DIGITS, SPARSE, Box, Line, OcrEngine, OcrResult, Word
-from planocr.errors import Internal, Reason
+from planocr.engines.base import BLOCK, CELL, DIGITS, SPARSE, OcrEngine
 from planocr.engines.vertical import one_direction, vertical_bands, vertical_words
+from planocr.errors import Internal, Reason
 from planocr.titleblock import TitleBlockResult, parse_title_block
 from planocr.titleblock.focus import find_focus
 from planocr.titleblock.ranker import Ranker
@@ -230,7 +232,7 @@ class SheetReader:
         upright = geometry.rotate(grey, first.rotation)
         if structure is None or first.rotation:
             structure = page_structure(upright, dpi)
-        if not allowed or self.options.budget <= 0 or geometry.is_running_text(first.lines, first.width, first.height):
+        if not allowed or self.options.budget <= 0 or is_running_text(first.lines, first.width, first.height):
             return SheetRead(first, self.parse(first.lines, first.width, first.height, structure), steps, structure)
         budget = _Budget(self.options.budget * image.width * image.height)
         lines = list(first.lines)
@@ -260,9 +262,9 @@ class SheetReader:
             # The whole block when the budget allows, else the part of it that holds the fields found,
             # else the block the page's rules draw.
             region = next((r for r in (focus.region, focus.core, structure.block) if r is not None
-                           and budget.allows(_scaled_pixels(_grown(r, round(0.5 * dpi)), dpi, READ_DPI))), None)
+                           and budget.allows(_scaled_pixels(r.grown(round(0.5 * dpi)), dpi, READ_DPI))), None)
             if region is not None:
-                grown = _grown(region, round(0.5 * dpi))
+                grown = region.grown(round(0.5 * dpi))
                 words = self._region(engine, upright, grown, dpi, "block", steps, target_dpi=READ_DPI)
                 budget.spend(steps[-1].pixels)
                 lines = geometry.replace_in(lines, region, words)
@@ -273,7 +275,7 @@ class SheetReader:
             for box, angle in focus.cells:
                 if not budget.allows(_scaled_pixels(box, dpi, CELL_DPI)):
                     break
-                words = self._region(engine, upright, _grown(box, round(0.05 * dpi)), dpi, "cells", steps,
+                words = self._region(engine, upright, box.grown(round(0.05 * dpi)), dpi, "cells", steps,
                                      angle=angle, target_dpi=CELL_DPI, layout=CELL)
                 budget.spend(steps[-1].pixels)
                 lines = geometry.replace_in(lines, box, words)
@@ -303,9 +305,8 @@ class SheetReader:
         for word in large:
             size = _across(word)
             pad = 3 * size
-            box = geometry.clip(Box(word.box.left - pad, word.box.top - pad, word.box.width + 2 * pad,
-                                    word.box.height + 2 * pad), width, height)
-            if box is None or any(geometry.centre_inside(word.box, other) for other, _, _, _ in places):
+            box = word.box.grown(pad).clip(width, height)
+            if box is None or any(word.box.centre_in(other) for other, _, _, _ in places):
                 continue
             places.append((box, word.angle, max(36, round(dpi * LARGE_PIXELS / size)), size))
             if len(places) >= MOST_LARGE:
@@ -318,13 +319,10 @@ class SheetReader:
             # The reduced reading is the better one of the large text (only): it replaces the first
             # reading's large words on that line, and brings the letters that reading lost.
             line = _line_box(box, size, angle)
-            fresh = [w for w in words if _across(w) >= 0.6 * size and geometry.centre_inside(w.box, line)]
+            fresh = [w for w in words if _large_on(w, size, line)]
             if fresh:
-                def stale(w: Word) -> bool:
-                    return _across(w) >= 0.6 * size and geometry.centre_inside(w.box, line)
-
-                lines = [Line(kept) for ln in lines if (kept := tuple(w for w in ln.words if not stale(w)))]
-                lines = lines + geometry.group_words(fresh)
+                lines = [Line(kept) for ln in lines if (kept := tuple(w for w in ln.words if not _large_on(w, size, line)))]
+                lines = lines + group_words(fresh)
         return lines
 
     def _bubbles(self, engine: OcrEngine, upright: Image.Image, dpi: int, lines: list[Line], steps: list[Step],
@@ -337,7 +335,8 @@ class SheetReader:
             started = time.perf_counter()
             # Each half of a divided bubble is read alone: read together, the engine often gives the
             # total below the bar and drops the sheet number above it (a lone digit).
-            parts = ([Box(part.left - left, part.top - top, part.width, part.height) for part in (bubble.upper, bubble.lower)]
+            halves = [part for part in (bubble.upper, bubble.lower) if part is not None]
+            parts = ([Box(part.left - left, part.top - top, part.width, part.height) for part in halves]
                      if bubble.divided else [Box(0, 0, content.width, content.height)])
             words = [w for part in parts if part.width > 0 and part.height > 0
                      for w in engine.read_region(content, part, dpi=dpi, layout=DIGITS)]
@@ -367,13 +366,13 @@ class SheetReader:
         if found and dpi > search * 1.3:
             closer: list[Word] = []
             for left, right, angle in vertical_bands(found):
-                box = geometry.clip(Box(left, 0, right - left, height), width, height)
+                band = Box(left, 0, right - left, height).clip(width, height)
                 # Only narrow bands (a strip's column of cells) are worth their pixels at full resolution.
-                if box is None or box.width > NARROW_BAND * width:
+                if band is None or band.width > NARROW_BAND * width:
                     continue
-                if not budget.allows(_scaled_pixels(box, dpi, min(dpi, READ_DPI))):
+                if not budget.allows(_scaled_pixels(band, dpi, min(dpi, READ_DPI))):
                     continue
-                closer += self._region(engine, upright, box, dpi, "vertical", steps, angle=angle,
+                closer += self._region(engine, upright, band, dpi, "vertical", steps, angle=angle,
                                        target_dpi=min(dpi, READ_DPI))
                 budget.spend(steps[-1].pixels)
             # Both readings go on: large text often reads better at 150 DPI, and the more
@@ -385,7 +384,7 @@ class SheetReader:
     def _region(self, engine: OcrEngine, image: Image.Image, box: Box, dpi: int, kind: str, steps: list[Step], *,
                 angle: int = 0, target_dpi: int | None = None, layout: str = SPARSE,
                 lang: str | None = None) -> list[Word]:
-        clipped = geometry.clip(box, image.width, image.height)
+        clipped = box.clip(image.width, image.height)
         if clipped is None:
             return []
         started = time.perf_counter()
@@ -406,6 +405,11 @@ def _line_box(place: Box, size: int, angle: int) -> Box:
     if angle in (90, 270):
         return Box(round(cx - 0.8 * size), place.top, round(1.6 * size), place.height)
     return Box(place.left, round(cy - 0.8 * size), place.width, round(1.6 * size))
+
+
+def _large_on(word: Word, size: int, line: Box) -> bool:
+    """Whether ``word`` is text of about ``size`` pixels across, on ``line``."""
+    return _across(word) >= 0.6 * size and word.box.centre_in(line)
 
 
 def _corner_distance(box: Box, width: int, height: int) -> float:
@@ -477,10 +481,6 @@ def _scaled_pixels(box: Box, dpi: int, target_dpi: int | None) -> int:
     elif target_dpi and dpi / target_dpi >= 2:
         factor = 1 / int(dpi // target_dpi)
     return round(box.width * box.height * factor * factor)
-
-
-def _grown(box: Box, pad: int) -> Box:
-    return Box(box.left - pad, box.top - pad, box.width + 2 * pad, box.height + 2 * pad)
 
 
 def _words(lines: Sequence[Line]) -> list[Word]:

@@ -24,7 +24,8 @@ from typing import TypeVar
 
 from PIL import Image
 
-from planocr.engines.base import OcrEngine, OcrResult
+from planocr.core.page import OcrResult
+from planocr.engines.base import OcrEngine
 from planocr.errors import DeadlineExceeded, Internal, PlanocrError, Reason, ResourceExhausted, Unavailable
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from planocr.db.repository import NewPage
 from planocr.engines.registry import EngineRegistry
 from planocr.server import PlanocrServer, create_server
 from planocr.v1 import ocr_service_pb2_grpc
-from tests.support.postgres import PostgresProvider
+from testkit.postgres import PostgresProvider
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the tests can reach and start PostgreSQL.
 # Most tests use, in order: PLANOCR_TEST_DATABASE_URL, a server on 127.0.0.1:5432
-# with trust auth, or a throwaway cluster made with initdb (tests/support/postgres.py).
+# with trust auth, or a throwaway cluster made with initdb (testkit/postgres.py).
 # The fault tests always run a private cluster they can stop and restart, so the
 # server binaries (initdb, pg_ctl) must be installed too; install them when missing.
 set -euo pipefail

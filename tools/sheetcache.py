@@ -26,8 +26,9 @@ from PIL import Image
 
 from planocr import imaging, pdf
 from planocr.config import Settings
+from planocr.core.page import Box, Line, OcrResult, Word
 from planocr.engines import textlayer
-from planocr.engines.base import SPARSE, Box, Line, OcrEngine, OcrResult, Word
+from planocr.engines.base import SPARSE, OcrEngine
 from planocr.sheetreader import ReadingOptions, SheetRead, SheetReader
 from planocr.titleblock.rules import rules_from_json, rules_to_json
 from planocr.titleblock.structure import PageStructure

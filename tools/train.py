@@ -430,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     if not (args.generated / "truth.json").exists():
-        from tests.support import sheets
+        from testkit import sheets
 
         print(f"writing {args.count} generated sheets to {args.generated}", flush=True)
         sheets.write_set(args.generated, args.count, args.seed)

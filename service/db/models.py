@@ -15,8 +15,22 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from planocr.core.records import PENDING
 
 
 class JSONType(TypeDecorator):
@@ -37,11 +51,6 @@ class JSONType(TypeDecorator):
             return dialect.type_descriptor(JSONB())
         return dialect.type_descriptor(JSON())
 
-PENDING = "pending"
-PROCESSING = "processing"
-COMPLETED = "completed"
-ERROR = "error"
-STATUSES = (PENDING, PROCESSING, COMPLETED, ERROR)
 
 
 def utcnow() -> dt.datetime:

@@ -22,14 +22,37 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, literal_column, or_, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    Result,
+    Table,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from planocr.db.models import COMPLETED, ERROR, PENDING, PROCESSING, Document, Page, UploadClaim, utcnow
-from planocr.errors import Aborted, InvalidArgument, NotFound, PlanocrError, Reason, ResourceExhausted, Unavailable, quote
+from planocr.core.records import COMPLETED, ERROR, PENDING, PROCESSING
+from planocr.db.models import Document, Page, UploadClaim, utcnow
+from planocr.errors import (
+    Aborted,
+    InvalidArgument,
+    NotFound,
+    PlanocrError,
+    Reason,
+    ResourceExhausted,
+    Unavailable,
+    quote,
+)
 
 
 @dataclass(slots=True)
@@ -130,7 +153,12 @@ class Claim:
 _PAGE_COLUMNS = [c.key for c in Page.__table__.columns]
 # Claims and saves are Core UPDATE ... RETURNING on the table: one statement,
 # no ORM identity map, instead of an UPDATE and a SELECT through the ORM.
-_PAGES = Page.__table__
+_PAGES = cast(Table, Page.__table__)
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE run through a session changed (its result is a CursorResult)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def _page_record(row: Page) -> PageRecord:
@@ -288,7 +316,7 @@ class Repository:
                     yield connection
                 return
             with self._engine.connect() as connection:
-                dbapi_connection = connection.connection.dbapi_connection
+                dbapi_connection: Any = connection.connection.dbapi_connection  # psycopg2's connection
                 dbapi_connection.autocommit = True
                 try:
                     yield connection
@@ -340,9 +368,9 @@ class Repository:
         now = self._clock()
         with database_errors(), self._sessions.begin() as session:
             if claim_owner is not None:
-                released = session.execute(
+                released = _rowcount(session.execute(
                     delete(UploadClaim).where(UploadClaim.id == document_id, UploadClaim.owner == claim_owner)
-                ).rowcount
+                ))
                 if released != 1:
                     raise Aborted(
                         "the upload was held up so long that its stored pages were cleared away; send it again",
@@ -397,16 +425,16 @@ class Repository:
         """Extend the claims of the uploads ``owner`` is running (one statement for all of them)."""
         expires = self._clock() + dt.timedelta(seconds=lease_seconds)
         with self._tx() as session:
-            return session.execute(
+            return _rowcount(session.execute(
                 update(UploadClaim)
                 .where(UploadClaim.owner == owner, UploadClaim.id.in_(list(upload_ids)))
                 .values(expires_at=expires)
-            ).rowcount
+            ))
 
     def expire_upload_claims(self, owner: str) -> int:
         """Let the sweeper take ``owner``'s claims now (a process that is about to exit)."""
         with self._tx() as session:
-            return session.execute(update(UploadClaim).where(UploadClaim.owner == owner).values(expires_at=self._clock())).rowcount
+            return _rowcount(session.execute(update(UploadClaim).where(UploadClaim.owner == owner).values(expires_at=self._clock())))
 
     def upload_claims(self) -> list[UploadClaimRecord]:
         """Every claim of an upload in progress or abandoned (a few rows: finished uploads leave none)."""
@@ -426,15 +454,15 @@ class Repository:
         if only_if_expired:
             condition.append(UploadClaim.expires_at < now)
         with self._tx() as session:
-            taken = session.execute(
+            taken = _rowcount(session.execute(
                 update(UploadClaim).where(*condition).values(owner=owner, expires_at=now + dt.timedelta(seconds=lease_seconds))
-            ).rowcount
+            ))
             return taken == 1
 
     def drop_upload_claim(self, upload_id: uuid.UUID, owner: str) -> bool:
         """Delete a claim ``owner`` holds, once its objects are gone."""
         with self._tx() as session:
-            dropped = session.execute(delete(UploadClaim).where(UploadClaim.id == upload_id, UploadClaim.owner == owner)).rowcount
+            dropped = _rowcount(session.execute(delete(UploadClaim).where(UploadClaim.id == upload_id, UploadClaim.owner == owner)))
             return dropped == 1
 
     def get_document(self, document_id: uuid.UUID) -> DocumentRecord:

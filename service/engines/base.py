@@ -1,8 +1,8 @@
-"""The OCR engine interface and the plain data it returns.
+"""The OCR engine interface.
 
 Every engine turns one page image into words and lines with boxes in page
-pixels. Engines are built once per process and shared by all OCR worker
-threads, so:
+pixels (:mod:`planocr.core.page`). Engines are built once per process and
+shared by all OCR worker threads, so:
 
 * ``recognize`` must be safe to call from several threads at once. Engines
   that wrap a thread-unsafe library keep one native handle per thread.
@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import abc
 import functools
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from PIL import Image
 
+from planocr.core.page import Box, OcrResult, Word
 from planocr.imaging import check_image_size
 
 #: Layouts :meth:`OcrEngine.read_region` reads a region in.
@@ -37,125 +36,6 @@ DIGITS = "digits"  # a block of digits only (a sheet number over the total in a 
 #: Engines refuse larger images unless built with another ``max_pixels`` (the
 #: server passes ``Settings.max_image_pixels``). ARCH E1 at 300 DPI is 113 MP.
 DEFAULT_MAX_PIXELS = 200_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class Box:
-    """An axis-aligned rectangle in page pixels, origin top left."""
-
-    left: int
-    top: int
-    width: int
-    height: int
-
-    @property
-    def right(self) -> int:
-        return self.left + self.width
-
-    @property
-    def bottom(self) -> int:
-        return self.top + self.height
-
-    @property
-    def center(self) -> tuple[float, float]:
-        return (self.left + self.width / 2, self.top + self.height / 2)
-
-    @classmethod
-    def from_corners(cls, x0: float, y0: float, x1: float, y1: float) -> Box:
-        left, right = sorted((x0, x1))
-        top, bottom = sorted((y0, y1))
-        return cls(round(left), round(top), max(0, round(right - left)), max(0, round(bottom - top)))
-
-    @classmethod
-    def union(cls, boxes: Iterable[Box]) -> Box:
-        it = iter(boxes)
-        first = next(it, None)
-        if first is None:
-            return cls(0, 0, 0, 0)
-        left, top = first.left, first.top
-        right, bottom = left + first.width, top + first.height
-        for b in it:
-            if b.left < left:
-                left = b.left
-            if b.top < top:
-                top = b.top
-            if b.left + b.width > right:
-                right = b.left + b.width
-            if b.top + b.height > bottom:
-                bottom = b.top + b.height
-        return cls(left, top, right - left, bottom - top)
-
-    def to_list(self) -> list[int]:
-        return [self.left, self.top, self.width, self.height]
-
-
-@dataclass(frozen=True, slots=True)
-class Word:
-    """One recognized word.
-
-    ``angle`` is the direction the text runs, counter-clockwise in degrees
-    (0 normal, 90 reading bottom to top, 270 reading top to bottom).
-    ``confidence`` is from 0 to 1.
-    """
-
-    text: str
-    box: Box
-    confidence: float = 1.0
-    angle: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """A run of words on one baseline, in reading order."""
-
-    words: tuple[Word, ...]
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
-
-    @property
-    def box(self) -> Box:
-        return Box.union(w.box for w in self.words)
-
-    @property
-    def confidence(self) -> float:
-        if not self.words:
-            return 0.0
-        return min(w.confidence for w in self.words)
-
-    @property
-    def angle(self) -> int:
-        return self.words[0].angle if self.words else 0
-
-
-@dataclass(slots=True)
-class OcrResult:
-    """What an engine read from one page image.
-
-    Coordinates are in the UPRIGHT page frame. ``rotation`` (0, 90, 180 or
-    270) is how far the input image had to be turned clockwise for its text
-    to read upright (a page scanned lying on its left side has 90);
-    ``width`` and ``height`` are the size of that upright frame, so they are
-    the input's swapped for 90 and 270. Every box lies in that frame. Text
-    that runs another way than the page (a vertical title block, a rotated
-    label) keeps the page's frame and has ``Word.angle`` set.
-    """
-
-    width: int
-    height: int
-    lines: list[Line] = field(default_factory=list)
-    rotation: int = 0
-    engine: str = ""
-    text_source: str = "ocr"
-
-    @property
-    def words(self) -> list[Word]:
-        return [w for line in self.lines for w in line.words]
-
-    @property
-    def text(self) -> str:
-        return "\n".join(line.text for line in self.lines)
 
 
 class OcrEngine(abc.ABC):

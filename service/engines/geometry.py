@@ -1,19 +1,20 @@
-"""Page geometry shared by the engines: rotating pages, mapping boxes back, merging passes, lines.
+"""Page images and readings shared by the engines: rotating pages, mapping words back, merging passes.
 
 Engines read text in several frames (the upright page, the page turned to
 read vertical text, a scaled crop); everything is mapped back to the upright
-page frame described in :class:`planocr.engines.base.OcrResult`.
+page frame described in :class:`planocr.core.page.OcrResult`. The geometry
+of boxes themselves is :class:`planocr.core.page.Box`'s.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, replace
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from PIL import Image
 
-from planocr.engines.base import Box, Line, OcrResult, Word
+from planocr.core.lines import group_words
+from planocr.core.page import Box, Line, OcrResult, Word
 
 _TRANSPOSE = {
     90: Image.Transpose.ROTATE_270,  # PIL's ROTATE_n turns counter-clockwise
@@ -30,29 +31,6 @@ def rotate(image: Image.Image, clockwise: int) -> Image.Image:
     return image.transpose(_TRANSPOSE[clockwise])
 
 
-def box_from_rotated(box: Box, clockwise: int, size: tuple[int, int]) -> Box:
-    """Map ``box`` found in an image of ``size`` turned clockwise by ``clockwise`` back to that image."""
-    width, height = size
-    x0, y0, x1, y1 = box.left, box.top, box.right, box.bottom
-    clockwise %= 360
-    if clockwise == 90:
-        return Box.from_corners(y0, height - x1, y1, height - x0)
-    if clockwise == 180:
-        return Box.from_corners(width - x1, height - y1, width - x0, height - y0)
-    if clockwise == 270:
-        return Box.from_corners(width - y1, x0, width - y0, x1)
-    return box
-
-
-def box_to_rotated(box: Box, clockwise: int, size: tuple[int, int]) -> Box:
-    """Map ``box`` in an image of ``size`` into that image turned clockwise by ``clockwise``."""
-    width, height = size
-    clockwise %= 360
-    if clockwise in (90, 270):
-        return box_from_rotated(box, 360 - clockwise, (height, width))
-    return box_from_rotated(box, clockwise, size)
-
-
 def word_from_frame(word: Word, *, scale: float = 1.0, offset: tuple[int, int] = (0, 0), clockwise: int = 0,
                     size: tuple[int, int] | None = None) -> Word:
     """Map a word read in a scaled, cropped and turned copy of the page back to the page.
@@ -66,9 +44,9 @@ def word_from_frame(word: Word, *, scale: float = 1.0, offset: tuple[int, int] =
     if scale != 1.0:
         b = Box.from_corners(b.left / scale, b.top / scale, b.right / scale, b.bottom / scale)
     if clockwise:
-        b = box_from_rotated(b, clockwise, size or (0, 0))
+        b = b.from_rotated(clockwise, size or (0, 0))
     if offset != (0, 0):
-        b = Box(b.left + offset[0], b.top + offset[1], b.width, b.height)
+        b = b.shifted(*offset)
     return Word(word.text, b, word.confidence, (word.angle + clockwise) % 360)
 
 
@@ -86,15 +64,6 @@ class RegionFrame:
         return word_from_frame(word, scale=self.scale, offset=self.offset, clockwise=self.clockwise, size=self.size)
 
 
-def clip(box: Box, width: int, height: int) -> Box | None:
-    """``box`` cut to a page of ``width`` x ``height``; None when nothing of it is on the page."""
-    left, top = max(0, box.left), max(0, box.top)
-    right, bottom = min(width, box.right), min(height, box.bottom)
-    if right <= left or bottom <= top:
-        return None
-    return Box(left, top, right - left, bottom - top)
-
-
 def region_copy(image: Image.Image, box: Box, dpi: int, clockwise: int = 0,
                 target_dpi: int | None = None) -> tuple[Image.Image, RegionFrame]:
     """``box`` of ``image`` cut out, turned clockwise by ``clockwise`` and resized to ``target_dpi``.
@@ -103,7 +72,7 @@ def region_copy(image: Image.Image, box: Box, dpi: int, clockwise: int = 0,
     whole factor (``Image.reduce``, which averages blocks) when it is
     at most half of it, else kept at ``dpi``.
     """
-    part = clip(box, image.width, image.height) or Box(0, 0, image.width, image.height)
+    part = box.clip(image.width, image.height) or Box(0, 0, image.width, image.height)
     crop = image if (part.width, part.height) == image.size else image.crop((part.left, part.top, part.right, part.bottom))
     turned = rotate(crop, clockwise)
     scale, out_dpi = 1.0, dpi
@@ -127,21 +96,8 @@ def scale_result(result: OcrResult, factor: float, size: tuple[int, int]) -> Ocr
     ``size`` is the original's size in the result's upright frame.
     """
 
-    def scaled(b: Box) -> Box:
-        return Box.from_corners(b.left * factor, b.top * factor, b.right * factor, b.bottom * factor)
-
-    lines = [Line(tuple(Word(w.text, scaled(w.box), w.confidence, w.angle) for w in line.words)) for line in result.lines]
+    lines = [Line(tuple(Word(w.text, w.box.scaled(factor), w.confidence, w.angle) for w in line.words)) for line in result.lines]
     return replace(result, width=size[0], height=size[1], lines=lines)
-
-
-def overlap(a: Box, b: Box) -> float:
-    """Intersection area over the smaller box's area (0 when either box is empty)."""
-    w = min(a.right, b.right) - max(a.left, b.left)
-    h = min(a.bottom, b.bottom) - max(a.top, b.top)
-    smaller = min(a.width * a.height, b.width * b.height)
-    if w <= 0 or h <= 0 or smaller <= 0:
-        return 0.0
-    return w * h / smaller
 
 
 def merge_words(base: Sequence[Word], extra: Iterable[Word], *, min_confidence: float, margin: float = 0.1) -> tuple[list[Word], set[int]]:
@@ -158,10 +114,10 @@ def merge_words(base: Sequence[Word], extra: Iterable[Word], *, min_confidence: 
     for word in extra:
         if word.confidence < min_confidence:
             continue
-        rivals = [entry for entry in added if overlap(word.box, entry[0].box) > 0.3]
+        rivals = [entry for entry in added if word.box.overlap(entry[0].box) > 0.3]
         if any(rival.confidence >= word.confidence for rival, _ in rivals):
             continue
-        hits = [i for i, b in enumerate(base) if overlap(word.box, b.box) > 0.3]
+        hits = [i for i, b in enumerate(base) if word.box.overlap(b.box) > 0.3]
         if hits and not (
             all(base[i].confidence + margin < word.confidence for i in hits) or _completes(base, hits, word, margin)
         ):
@@ -185,80 +141,6 @@ def _completes(base: Sequence[Word], hits: list[int], word: Word, margin: float)
         return len(word.text) > len(parts[0].text) and parts[0].text in word.text
     text = word.text
     return "".join(p.text for p in parts) == text and any(c.isdigit() for c in text) and any(c.isalpha() for c in text)
-
-
-def group_words(words: Iterable[Word]) -> list[Line]:
-    """Group loose words into lines, ordered top to bottom, then left to right.
-
-    Words of one angle that sit on the same band (vertical overlap for
-    horizontal text, horizontal overlap for vertical text) form a line,
-    split where the gap is wider than three text heights. Words of different
-    angles never share a line.
-    """
-    by_angle: dict[int, list[Word]] = defaultdict(list)
-    for word in words:
-        by_angle[word.angle % 360].append(word)
-    lines: list[Line] = []
-    for angle, group in by_angle.items():
-        vertical = angle in (90, 270)
-        rows: list[tuple[float, float, list[Word]]] = []
-        for word in sorted(group, key=lambda w: _across(w, vertical)[0] + _across(w, vertical)[1]):
-            lo, hi = _across(word, vertical)
-            for r in range(len(rows) - 1, max(-1, len(rows) - 4), -1):
-                rlo, rhi, members = rows[r]
-                if min(hi, rhi) - max(lo, rlo) > 0.5 * min(hi - lo, rhi - rlo):
-                    members.append(word)
-                    break
-            else:
-                rows.append((lo, hi, [word]))
-        for lo, hi, members in rows:
-            lines.extend(_split_row(members, angle, max(1.0, hi - lo)))
-    lines.sort(key=lambda line: (line.box.top, line.box.left))
-    return lines
-
-
-def _across(word: Word, vertical: bool) -> tuple[int, int]:
-    b = word.box
-    return (b.left, b.right) if vertical else (b.top, b.bottom)
-
-
-def _split_row(members: list[Word], angle: int, height: float) -> list[Line]:
-    """Order a row's words in reading direction and cut it at wide gaps."""
-    if angle == 90:
-        ordered = sorted(members, key=lambda w: -w.box.bottom)
-        gaps = [a.box.top - b.box.bottom for a, b in zip(ordered, ordered[1:], strict=False)]
-    elif angle == 270:
-        ordered = sorted(members, key=lambda w: w.box.top)
-        gaps = [b.box.top - a.box.bottom for a, b in zip(ordered, ordered[1:], strict=False)]
-    elif angle == 180:
-        ordered = sorted(members, key=lambda w: -w.box.right)
-        gaps = [a.box.left - b.box.right for a, b in zip(ordered, ordered[1:], strict=False)]
-    else:
-        ordered = sorted(members, key=lambda w: w.box.left)
-        gaps = [b.box.left - a.box.right for a, b in zip(ordered, ordered[1:], strict=False)]
-    lines: list[Line] = []
-    current = [ordered[0]]
-    for word, gap in zip(ordered[1:], gaps, strict=False):
-        if gap > 3 * height:
-            lines.append(Line(tuple(current)))
-            current = []
-        current.append(word)
-    lines.append(Line(tuple(current)))
-    return lines
-
-
-#: Share of the page covered by word boxes from which it is running text, not a drawing.
-RUNNING_TEXT_SHARE = 0.08
-
-
-def is_running_text(lines: Sequence[Line], width: int, height: int) -> bool:
-    """Whether a page is mostly lines of prose (a letter, a spec page) rather than a sparse drawing."""
-    words = [w for line in lines for w in line.words if w.confidence >= 0.5]
-    if len(words) < 40:
-        return False
-    # Word boxes cover 1-5 % of real drawing sheets and 15 % or more of prose pages.
-    ink = sum(w.box.width * w.box.height for w in words)
-    return ink > RUNNING_TEXT_SHARE * width * height
 
 
 #: The narrowest gap, in median line heights, that separates two columns of a page of running text.
@@ -354,14 +236,8 @@ def _continues(row: list[Word], word: Word) -> bool:
     return overlap_ > 0.5 * min(box.height, word.box.height) and near
 
 
-def centre_inside(box: Box, region: Box) -> bool:
-    """Whether the centre of ``box`` lies in ``region``."""
-    cx, cy = box.center
-    return region.left <= cx <= region.right and region.top <= cy <= region.bottom
-
-
 def replace_in(lines: Sequence[Line], region: Box, words: Iterable[Word]) -> list[Line]:
     """``lines`` with their words in ``region`` replaced by those of ``words`` in it (a closer reading)."""
-    kept = [w for w in words if centre_inside(w.box, region)]
-    rest = [Line(r) for line in lines if (r := tuple(w for w in line.words if not centre_inside(w.box, region)))]
+    kept = [w for w in words if w.box.centre_in(region)]
+    rest = [Line(r) for line in lines if (r := tuple(w for w in line.words if not w.box.centre_in(region)))]
     return rest + group_words(kept)

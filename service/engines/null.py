@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PIL import Image
 
-from planocr.engines.base import OcrEngine, OcrResult
+from planocr.core.page import OcrResult
+from planocr.engines.base import OcrEngine
 
 
 class NullEngine(OcrEngine):

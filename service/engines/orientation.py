@@ -14,8 +14,8 @@ from pathlib import Path
 import tesserocr
 from PIL import Image
 
+from planocr.core.page import Line
 from planocr.engines import geometry
-from planocr.engines.base import Line
 from planocr.errors import Reason, Unavailable
 
 #: OSD confidence from which its answer is taken without checking.

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 import numpy as np
 from PIL import Image
 from rapidocr import RapidOCR
 
+from planocr.core.page import Box, Line, OcrResult, Word
 from planocr.engines import geometry
-from planocr.engines.base import Box, Line, OcrEngine, OcrResult, Word
+from planocr.engines.base import OcrEngine
 from planocr.engines.orientation import OrientationDetector
 from planocr.engines.tesseract import default_tessdata
 from planocr.errors import Reason, Unavailable
@@ -88,7 +90,7 @@ class RapidOcrEngine(OcrEngine):
                 kept = tuple(
                     geometry.word_from_frame(w, scale=scale, offset=(round(left / scale), round(top / scale)))
                     for w in line
-                    if _inside(_shift(w.box, left, top).center, core)
+                    if _inside(w.box.shifted(left, top).center, core)
                 )
                 if kept:
                     lines.append(Line(kept))
@@ -112,7 +114,8 @@ class RapidOcrEngine(OcrEngine):
                 yield x, y, core
 
     def _read_tile(self, tile: Image.Image) -> list[list[Word]]:
-        out = self._ocr()(np.asarray(tile.convert("RGB")), return_word_box=True)
+        # A whole run answers a RapidOCROutput; the library's annotation is the union of every stage's output.
+        out: Any = self._ocr()(np.asarray(tile.convert("RGB")), return_word_box=True)
         if out.boxes is None or not out.txts:
             return []
         lines: list[list[Word]] = []
@@ -140,10 +143,6 @@ def _bottom_to_top(word: Word, line: Box) -> Word:
     """PP-OCR lays out a vertical line's word boxes top to bottom; mirror them for upward text."""
     top = line.top + (line.bottom - word.box.bottom)
     return Word(word.text, Box(line.left, top, line.width, word.box.height), word.confidence, 90)
-
-
-def _shift(box: Box, dx: int, dy: int) -> Box:
-    return Box(box.left + dx, box.top + dy, box.width, box.height)
 
 
 def _inside(point: tuple[float, float], core: tuple[int, int, int, int]) -> bool:

@@ -37,8 +37,10 @@ from pathlib import Path
 import tesserocr
 from PIL import Image
 
+from planocr.core.lines import is_running_text
+from planocr.core.page import Box, Line, OcrResult, Word
 from planocr.engines import geometry
-from planocr.engines.base import BLOCK, CELL, DIGITS, SPARSE, Box, Line, OcrEngine, OcrResult, Word
+from planocr.engines.base import BLOCK, CELL, DIGITS, SPARSE, OcrEngine
 from planocr.engines.orientation import ENOUGH, QUARTER_MARGIN, OrientationDetector, reads_upright, score
 from planocr.errors import Reason, Unavailable
 
@@ -141,12 +143,11 @@ class TesseractEngine(OcrEngine):
                 read[rotation] = page, self._pass(page, dpi)
             return read[rotation]
 
-        if grey.width >= grey.height:
-            # Drawing sheets are landscape and most come upright: the page is read as it comes, and a
-            # reading that looks like upright text settles it with no orientation step at all. A
-            # portrait image of a drawing is most often a sheet scanned turned: OSD goes first.
-            if reads_upright(turned(0)[1]):
-                return self._result(grey, 0, self._arranged(read[0][1], grey))
+        # Drawing sheets are landscape and most come upright: the page is read as it comes, and a
+        # reading that looks like upright text settles it with no orientation step at all. A portrait
+        # image of a drawing is most often a sheet scanned turned: OSD goes first.
+        if grey.width >= grey.height and reads_upright(turned(0)[1]):
+            return self._result(grey, 0, self._arranged(read[0][1], grey))
         rotation, sure = self._orientation.osd(grey, dpi)
         if not sure and rotation and not reads_upright(turned(rotation)[1]):
             # OSD unsure of a turn often follows a title strip's large turned text: the turn is taken
@@ -187,7 +188,7 @@ class TesseractEngine(OcrEngine):
 
     def _arranged(self, lines: list[Line], page: Image.Image) -> list[Line]:
         """A sparse-text reading in reading order: a page of running text by its columns."""
-        if self.psm is None and geometry.is_running_text(lines, page.width, page.height):
+        if self.psm is None and is_running_text(lines, page.width, page.height):
             return geometry.reading_order(lines)
         return lines
 

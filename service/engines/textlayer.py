@@ -13,12 +13,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from planocr.engines.base import Box, OcrResult, Word
-from planocr.engines.geometry import group_words, overlap
-
-TEXT_SOURCE = "text-layer"
-#: The text layer completed by OCR where it has no text.
-COMPLETED_SOURCE = "text-layer+ocr"
+from planocr.core.lines import group_words
+from planocr.core.page import Box, OcrResult, Word
+from planocr.core.records import TextSource
 
 
 def layer_to_json(words: Sequence[Word], rules: Sequence[Sequence[int]] | None = None) -> bytes:
@@ -94,7 +91,7 @@ def assess(words: Sequence[Word], width: int, height: int) -> tuple[bool, str]:
 
 def result_from_words(words: Sequence[Word], width: int, height: int) -> OcrResult:
     """The page's result from its text-layer words, grouped into lines (vertical ones too)."""
-    return OcrResult(width=width, height=height, lines=group_words(words), engine="", text_source=TEXT_SOURCE)
+    return OcrResult(width=width, height=height, lines=group_words(words), engine="", text_source=TextSource.TEXT_LAYER)
 
 
 def complete_with_words(layer: OcrResult, words: Sequence[Word], engine: str, min_confidence: float = 0.6) -> OcrResult | None:
@@ -106,9 +103,9 @@ def complete_with_words(layer: OcrResult, words: Sequence[Word], engine: str, mi
     base = layer.words
     added = [
         w for w in words
-        if w.confidence >= min_confidence and not any(overlap(w.box, b.box) > 0.3 for b in base)
+        if w.confidence >= min_confidence and not any(w.box.overlap(b.box) > 0.3 for b in base)
     ]
     if not added:
         return None
     lines = group_words([*base, *added])
-    return OcrResult(width=layer.width, height=layer.height, lines=lines, engine=engine, text_source=COMPLETED_SOURCE)
+    return OcrResult(width=layer.width, height=layer.height, lines=lines, engine=engine, text_source=TextSource.TEXT_LAYER_AND_OCR)

@@ -9,8 +9,7 @@ occupy so that those can be read again closer.
 
 from __future__ import annotations
 
-from planocr.engines import geometry
-from planocr.engines.base import Line, Word
+from planocr.core.page import Line, Word
 from planocr.engines.orientation import score
 
 
@@ -45,7 +44,7 @@ def one_direction(words: list[Word]) -> list[Word]:
     """
     up = [w for w in words if w.angle == 90]
     down = [w for w in words if w.angle == 270]
-    clashes = [(a, b) for a in up for b in down if geometry.overlap(a.box, b.box) > 0.3]
+    clashes = [(a, b) for a in up for b in down if a.box.overlap(b.box) > 0.3]
     if not clashes:
         return words
     left = min(min(a.box.left, b.box.left) for a, b in clashes)

@@ -28,8 +28,10 @@ from google.auth import exceptions as auth_exceptions
 from google.cloud import vision
 from PIL import Image
 
+from planocr.core.lines import group_words
+from planocr.core.page import Box, Line, OcrResult, Word
 from planocr.engines import geometry
-from planocr.engines.base import Box, Line, OcrEngine, OcrResult, Word
+from planocr.engines.base import OcrEngine
 from planocr.errors import (
     Code,
     FailedPrecondition,
@@ -109,7 +111,7 @@ class VisionEngine(OcrEngine):
             )
             for _, content, _, _ in tiles
         ]
-        responses = []
+        responses: list[vision.AnnotateImageResponse] = []
         for start in range(0, len(requests), MAX_BATCH):
             batch = self._call(requests[start : start + MAX_BATCH])
             if len(batch.responses) != len(requests[start : start + MAX_BATCH]):
@@ -241,12 +243,12 @@ def _upright(words: list[Word], width: int, height: int, engine: str) -> OcrResu
     rotation = max(weight, key=lambda a: (weight[a], a == 0)) if weight else 0
     if rotation:
         words = [
-            Word(w.text, geometry.box_to_rotated(w.box, rotation, (width, height)), w.confidence, (w.angle - rotation) % 360)
+            Word(w.text, w.box.to_rotated(rotation, (width, height)), w.confidence, (w.angle - rotation) % 360)
             for w in words
         ]
         if rotation in (90, 270):
             width, height = height, width
-    lines: list[Line] = geometry.group_words(words)
+    lines: list[Line] = group_words(words)
     return OcrResult(width=width, height=height, lines=lines, rotation=rotation, engine=engine)
 
 

@@ -5,7 +5,7 @@ document's uncertain pages where its confident pages keep their number and
 title, and ``context.duplicate_sheet_numbers`` lists numbers used twice.
 """
 
-from planocr.titleblock.model import FIELD_NAMES, Field, TitleBlockResult
+from planocr.core.fields import FIELD_NAMES, Field, TitleBlockResult
 from planocr.titleblock.parser import LayoutHint, parse_title_block
 
 __all__ = ["FIELD_NAMES", "Field", "LayoutHint", "TitleBlockResult", "parse_title_block"]

@@ -12,13 +12,14 @@ weighs them with weights fitted on generated and real sheets
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from planocr.engines.base import Box
+from planocr.core.page import Box
 from planocr.titleblock.labels import is_label_text, word_pattern
 from planocr.titleblock.patterns import (
     clean_token,
@@ -26,12 +27,12 @@ from planocr.titleblock.patterns import (
     is_date,
     is_written_date,
     repair_ocr_number,
-    sheet_number_shape,
     shape_class,
+    sheet_number_shape,
     split_lead_number,
     split_trailing_number,
 )
-from planocr.titleblock.reading import PageReading, Piece, inside
+from planocr.titleblock.reading import PageReading, Piece
 from planocr.titleblock.scales import find_scales, partial_scale, repair_fraction, scale_key
 
 _ADDRESS = re.compile(
@@ -49,7 +50,7 @@ class Candidate:
     text: str
     page_box: Box
     height: float  # text height in the reading frame
-    features: dict[str, float] = field(default_factory=dict)
+    features: dict[str, float] = dataclasses.field(default_factory=dict)
     score: float = 0.0  # the ranker's probability that this is the field's value
 
 
@@ -87,7 +88,7 @@ def _position(box: Box, reading: PageReading) -> dict[str, float]:
         out.update(region_none=0.0, inside=float(within),
                    near=float(not within and math.hypot(dx, dy) <= 0.04 * max(width, height)))
     block = reading.block
-    out["in_block"] = float(block is not None and inside(box, block))
+    out["in_block"] = float(block is not None and box.centre_in(block))
     return out
 
 
@@ -105,7 +106,7 @@ def _cell_features(box: Box, reading: PageReading, prefix: str) -> dict[str, flo
     if cell is None:
         return {f"{prefix}cell": 0.0, f"{prefix}cell_fill": 0.0, f"{prefix}cell_alone": 0.0, f"{prefix}cell_area": 0.0}
     fill = (box.width * box.height) / max(1, cell.width * cell.height)
-    others = _pieces_in(cell, reading) - sum(1 for p in _pieces_by_cell(reading).get(cell, ()) if inside(p.page_box, box))
+    others = _pieces_in(cell, reading) - sum(1 for p in _pieces_by_cell(reading).get(cell, ()) if p.page_box.centre_in(box))
     area = cell.width * cell.height / max(1, reading.width * reading.height)
     return {f"{prefix}cell": 1.0, f"{prefix}cell_fill": min(1.0, fill), f"{prefix}cell_alone": float(others == 0),
             f"{prefix}cell_area": min(1.0, area * 20)}
@@ -159,7 +160,7 @@ def number_candidates(reading: PageReading) -> list[Candidate]:
     shaped = [(p, i) for p in reading.pieces for i, t in enumerate(p.tokens) if sheet_number_shape(clean_token(t.text)) >= 0.8]
     tallest_page = max((p.tokens[i].box.height for p, i in shaped), default=0.0)
     shaped_boxes = [p.tokens[i].page_box for p, i in shaped]
-    tallest_block = max((p.tokens[i].box.height for p, i in shaped if inside(p.tokens[i].page_box, reading.region)),
+    tallest_block = max((p.tokens[i].box.height for p, i in shaped if p.tokens[i].page_box.centre_in(reading.region)),
                         default=0.0)
     out: list[Candidate] = []
     for piece in reading.pieces:
@@ -175,10 +176,10 @@ def number_candidates(reading: PageReading) -> list[Candidate]:
                 f["lab_number_later"] = float(labelled and not f["lab_number_first"])
                 f["lab_other_first"] = float(label is not None and not labelled and piece.cell_rank == 0)
                 f["lab_other_later"] = float(label is not None and not labelled and piece.cell_rank > 0)
-                f["lab_colon"] = float(labelled and label.colon)
+                f["lab_colon"] = float(labelled and label is not None and label.colon)
                 f.update(_position(box, reading))
                 f["size"] = _size(token.box.height, reading)
-                f["tallest_block"] = float(shape >= 0.8 and tallest_block > 0 and inside(box, reading.region)
+                f["tallest_block"] = float(shape >= 0.8 and tallest_block > 0 and box.centre_in(reading.region)
                                            and token.box.height >= 0.95 * tallest_block)
                 f["tallest_page"] = float(shape >= 0.8 and token.box.height >= 0.95 * tallest_page > 0)
                 f["phrase_words"] = min(1.0, len(piece.phrase.tokens) / 8)
@@ -225,7 +226,7 @@ def _without_joined_parts(candidates: list[Candidate]) -> list[Candidate]:
     if not joined:
         return candidates
     return [c for c in candidates if c.features.get("joined") or not any(
-        j.text != c.text and c.text in j.text and inside(c.page_box, j.page_box) for j in joined)]
+        j.text != c.text and c.text in j.text and c.page_box.centre_in(j.page_box) for j in joined)]
 
 
 def _number_texts(piece: Piece, index: int, reading: PageReading) -> list[tuple[str, Box, float, str]]:
@@ -482,7 +483,7 @@ def title_candidates(reading: PageReading, number: Candidate | None) -> list[Can
     """Every title candidate on the page, with features relative to the chosen sheet ``number`` (if any)."""
     diag = math.hypot(reading.width, reading.height)
     texts_seen = Counter(piece.text.upper() for piece in reading.pieces)
-    heights = sorted({round(p.height, 1) for p in reading.pieces if inside(p.page_box, reading.region)}, reverse=True)
+    heights = sorted({round(p.height, 1) for p in reading.pieces if p.page_box.centre_in(reading.region)}, reverse=True)
     out: list[Candidate] = []
     seen: dict[tuple[str, int, int], Candidate] = {}
 
@@ -516,9 +517,10 @@ def title_candidates(reading: PageReading, number: Candidate | None) -> list[Can
             f["above_number"] = float(across > 0 and 0 <= nb.top - box.bottom <= 6 * max(height, number.height))
             f["left_of_number"] = float(0 <= nb.left - box.right <= 8 * height
                                         and min(box.bottom, nb.bottom) - max(box.top, nb.top) > 0)
-            cell = reading.cells.cell_of(box) if reading.cells is not None else None
-            f["same_cell_number"] = float(cell is not None and cell.width * cell.height <= MOST_CELL * reading.width
-                                          * reading.height and cell == reading.cells.cell_of(nb))
+            cells = reading.cells
+            cell = cells.cell_of(box) if cells is not None else None
+            f["same_cell_number"] = float(cell is not None and cells is not None and cell.width * cell.height
+                                          <= MOST_CELL * reading.width * reading.height and cell == cells.cell_of(nb))
             f["bigger_than_number"] = float(height > 1.1 * number.height)
         else:
             f.update(has_number=0.0, near_number=0.0, above_number=0.0, left_of_number=0.0, same_cell_number=0.0,

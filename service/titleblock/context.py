@@ -13,8 +13,8 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 
-from planocr.engines.base import Box, Line
-from planocr.titleblock.model import TitleBlockResult
+from planocr.core.fields import TitleBlockResult
+from planocr.core.page import Box, Line
 from planocr.titleblock.parser import LayoutHint, parse_title_block
 
 # A field at or above this confidence teaches the layout; below UNCERTAIN it is re-read.
@@ -101,7 +101,7 @@ def _merge(old: TitleBlockResult, new: TitleBlockResult) -> TitleBlockResult:
 
 def duplicate_sheet_numbers(results: Sequence[TitleBlockResult | None]) -> list[str]:
     """Sheet numbers that more than one page of the document carries, in first-seen order."""
-    counts = Counter()
+    counts: Counter[str] = Counter()
     spelled: dict[str, str] = {}
     for result in results:
         if result is None:

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from planocr.engines.base import Box, Line
+from planocr.core.fields import TitleBlockResult
+from planocr.core.page import Box, Line
 from planocr.titleblock.layout import build_frames
-from planocr.titleblock.model import TitleBlockResult
-from planocr.titleblock.reading import Label, inside, read_page
+from planocr.titleblock.reading import Label, read_page
 from planocr.titleblock.scales import find_scales
 
 #: Margin added around the title block, as a share of the page's longer side.
@@ -54,7 +54,7 @@ def find_focus(lines: Sequence[Line], width: int, height: int, found: TitleBlock
     """
     scale = found.fields.get("scale")
     # a scale taken from a view (none in the block) does not say the block's own scale cell read
-    unread = scale is None or scale.box is None or (found.region is not None and not inside(scale.box, found.region))
+    unread = scale is None or scale.box is None or (found.region is not None and not scale.box.centre_in(found.region))
     cells = _scale_cells(lines, width, height) if unread else ()
     return Focus(_region(found, width, height, whole=True), cells, _region(found, width, height, whole=False))
 
@@ -63,7 +63,9 @@ def _region(found: TitleBlockResult, width: int, height: int, *, whole: bool) ->
     number = found.fields.get("sheet_number")
     if number is None or number.box is None:
         return None
-    boxes = [number.box] + [found.region] * (whole and found.region is not None)
+    boxes = [number.box]
+    if whole and found.region is not None:
+        boxes.append(found.region)
     for name in ("sheet_title", "scale"):
         field = found.fields.get(name)
         if field is not None and field.box is not None:
@@ -84,7 +86,7 @@ def _scale_cells(lines: Sequence[Line], width: int, height: int) -> tuple[tuple[
     """
     reading = read_page(build_frames(lines, width, height), width, height)
     labels = [label for label in reading.labels if label.field == "scale"]
-    own = [label for label in labels if inside(label.page_box, reading.region)]
+    own = [label for label in labels if label.page_box.centre_in(reading.region)]
     cells = []
     for label in own or labels:
         if any(find_scales(piece.text) for piece in label.values):

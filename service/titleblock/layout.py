@@ -16,14 +16,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from planocr.engines.base import Box, Line, Word
+from planocr.core.page import Box, Line, Word
 
 # A gap wider than this many text heights ends a phrase: the next word sits in another cell.
 PHRASE_GAP = 1.25
 # Around "=" (a scale's 1/4" = 1'-0") fonts leave wider gaps; this many heights still join.
 EQUALS_GAP = 2.0
-# Heights differing by more than this factor are different text styles.
-STYLE_RATIO = 1.35
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +46,8 @@ class TokenRun:
     def _remember(self, key: str, make):
         memo = self._memo
         if memo is None:
-            memo = self._memo = {}
+            # Set on the slotted dataclasses that mix this in; this mixin itself has no slots.
+            memo = self._memo = {}  # type: ignore[misc]
         value = memo.get(key)
         if value is None:
             value = memo[key] = make()
@@ -150,9 +149,10 @@ def _shadowed(word: Word, others: Sequence[Word]) -> bool:
         o = other.box
         if other is word or other.confidence <= word.confidence:
             continue
-        if min(b.right, o.right) - max(b.left, o.left) >= 0.5 * max(1, min(b.width, o.width)):
-            if min(b.bottom, o.bottom) - max(b.top, o.top) < 0.5 * max(1, min(b.height, o.height)):  # stacked, not side by side
-                return True
+        side = min(b.right, o.right) - max(b.left, o.left) >= 0.5 * max(1, min(b.width, o.width))
+        stacked = min(b.bottom, o.bottom) - max(b.top, o.top) < 0.5 * max(1, min(b.height, o.height))  # not side by side
+        if side and stacked:
+            return True
     return False
 
 
@@ -219,7 +219,7 @@ def _phrases(runs: list[list[Token]]) -> list[Phrase]:
     pieces.sort(key=lambda p: p[0].box.left)
     bucket = 16
     open_ends: dict[int, list[int]] = defaultdict(list)
-    merged: list[list[Token] | None] = []
+    merged: list[list[Token]] = []
     for piece in pieces:
         first = piece[0]
         h = first.box.height
@@ -227,19 +227,16 @@ def _phrases(runs: list[list[Token]]) -> list[Phrase]:
         best = None
         for key in range(int((cy - h) // bucket), int((cy + h) // bucket) + 1):
             for index in open_ends.get(key, []):
-                other = merged[index]
-                if other is None:
-                    continue
-                last = other[-1]
+                last = merged[index][-1]
                 gap = first.box.left - last.box.right
                 hh = max(h, last.box.height)
                 overlap = min(first.box.bottom, last.box.bottom) - max(first.box.top, last.box.top)
                 ratio = hh / max(1, min(h, last.box.height))
                 if _is_mark(first) or _is_mark(last):
                     ratio, overlap = 1.0, max(overlap, min(h, last.box.height))
-                if -0.3 * hh <= gap <= _gap_limit(first, last, hh) and overlap > 0.6 * min(h, last.box.height) and ratio <= 1.5:
-                    if best is None or gap < best[0]:
-                        best = (gap, index)
+                joins = -0.3 * hh <= gap <= _gap_limit(first, last, hh) and overlap > 0.6 * min(h, last.box.height) and ratio <= 1.5
+                if joins and (best is None or gap < best[0]):
+                    best = (gap, index)
         if best is not None:
             index = best[1]
             old = merged[index]
@@ -257,12 +254,7 @@ def _phrases(runs: list[list[Token]]) -> list[Phrase]:
     return phrases
 
 
-def same_style(a: Phrase, b: Phrase) -> bool:
-    ha, hb = a.height, b.height
-    return max(ha, hb) / max(1.0, min(ha, hb)) <= STYLE_RATIO
-
-
-def stacked_below(upper: Phrase, lower: Phrase, max_gap: float) -> bool:
+def stacked_below(upper: TokenRun, lower: TokenRun, max_gap: float) -> bool:
     """Whether ``lower`` sits under ``upper`` like the next line of the same text."""
     ub, lb = upper.box, lower.box
     gap = lb.top - ub.bottom

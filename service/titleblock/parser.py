@@ -26,14 +26,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from planocr.engines.base import Box, Line
-from planocr.engines.geometry import is_running_text
+from planocr.core.fields import Field, TitleBlockResult
+from planocr.core.lines import is_running_text
+from planocr.core.page import Box, Line
 from planocr.titleblock.candidates import Candidate, number_candidates, scale_candidates, title_candidates
 from planocr.titleblock.layout import build_frames
-from planocr.titleblock.model import Field, TitleBlockResult
-from planocr.titleblock.ranker import Ranker, default_ranker
-from planocr.titleblock.reading import PageReading, inside, read_page
 from planocr.titleblock.patterns import is_date
+from planocr.titleblock.ranker import Ranker, default_ranker
+from planocr.titleblock.reading import PageReading, read_page
 from planocr.titleblock.scales import scale_key
 
 #: How much a document's layout hint adds to a candidate's logit where it matches, and takes where far off.
@@ -51,7 +51,6 @@ class LayoutHint:
 
     number_at: tuple[float, float] | None = None
     title_at: tuple[float, float] | None = None
-    number_height: float | None = None  # as a fraction of the page height
     tolerance: float = 0.04
 
 
@@ -178,7 +177,7 @@ def _read_other_fields(reading: PageReading, result: TitleBlockResult) -> None:
                 continue
             if name in ("revision", "drawn_by", "checked_by") and len(text) > 24:
                 continue
-            score = 0.8 if inside(label.page_box, reading.region) else 0.45
+            score = 0.8 if label.page_box.centre_in(reading.region) else 0.45
             if best is None or score > best[0]:
                 best = (score, text, Box.union(v.page_box for v in values))
         if best is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 
 # Discipline prefix and number: A-101, A101, A1.01, AF600, S2.01, M-001, FP-2, C3.1, TR14, A001.01.
 _DISCIPLINE = re.compile(r"[A-Z]{1,4}[-_.]?\d{1,4}(?:[-_.]\d{1,4}){0,3}[A-Z]?(?:[-_.]\d{1,3}[A-Z]?)?")
@@ -50,7 +51,7 @@ def sheet_number_shape(token: str) -> float:
         return 0.0
     upper = token.upper()
     if _DISCIPLINE.fullmatch(upper):
-        letters = len(re.match(r"[A-Z]*", upper).group(0))
+        letters = len(upper) - len(upper.lstrip(string.ascii_uppercase))
         digits = sum(ch.isdigit() for ch in upper)
         if letters >= 1 and digits >= 2:
             return 1.0
@@ -62,8 +63,6 @@ def sheet_number_shape(token: str) -> float:
         if not has_alpha:
             return 0.35 if not _PROJECT_NUMBER.fullmatch(token) else 0.15
         return 0.85
-    if _DOTTED.fullmatch(token):
-        return 0.3
     if _DIGITS.fullmatch(token):
         return 0.12
     return 0.0
@@ -78,7 +77,7 @@ def shape_class(token: str) -> str:
     if _DOTTED.fullmatch(token):
         return "dotted"
     if _DISCIPLINE.fullmatch(upper):
-        letters = len(re.match(r"[A-Z]*", upper).group(0))
+        letters = len(upper) - len(upper.lstrip(string.ascii_uppercase))
         digits = sum(ch.isdigit() for ch in upper)
         return "discipline" if letters >= 1 and digits >= 2 else "short"
     if _COMPOUND_SHORT.fullmatch(upper) or _COMPOUND.fullmatch(token):
@@ -107,10 +106,6 @@ def is_written_date(text: str) -> bool:
         return False
     a, b = int(m.group(1)), int(m.group(3))
     return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= a <= 12 and 1 <= b <= 31)
-
-
-def looks_like_project_number(token: str) -> bool:
-    return bool(_PROJECT_NUMBER.fullmatch(token))
 
 
 def is_continuation(token: str) -> bool:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from planocr.engines.base import Box
+from planocr.core.page import Box
 from planocr.titleblock.labels import OTHER, match_label
-from planocr.titleblock.layout import Frame, Phrase, Token, TokenRun, same_style, stacked_below
+from planocr.titleblock.layout import Frame, Phrase, Token, TokenRun, stacked_below
 from planocr.titleblock.patterns import clean_token, is_date, sheet_number_shape
 from planocr.titleblock.scales import find_scales
 
@@ -37,7 +38,7 @@ class Piece(TokenRun):
     frame: Frame
     label: Label | None = None  # the label this piece is the value of
     cell_rank: int = 0  # 0: first value line under the label, 1+: further lines of the same cell
-    _memo: dict | None = field(default=None, repr=False, compare=False)
+    _memo: dict | None = dataclasses.field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True, eq=False)
@@ -48,8 +49,8 @@ class Label(TokenRun):
     tokens: list[Token]
     frame: Frame
     colon: bool
-    values: list[Piece] = field(default_factory=list)
-    _memo: dict | None = field(default=None, repr=False, compare=False)
+    values: list[Piece] = dataclasses.field(default_factory=list)
+    _memo: dict | None = dataclasses.field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True)
@@ -68,7 +69,7 @@ class PageReading:
     block: Box | None = None  # the title block as the page's rules draw it, when they do
     ref_prefixes: frozenset[str] = frozenset()  # discipline letters of the sheets the page refers to ("2/S5.0")
     ref_families: frozenset[str] = frozenset()  # and those sheets' patterns, digits as 9 ("S9.9")
-    memo: dict = field(default_factory=dict)  # measurements of the whole page, worked out once
+    memo: dict = dataclasses.field(default_factory=dict)  # measurements of the whole page, worked out once
 
 
 def _inline_value_fits(name: str, rest: list[str], label_words: int) -> bool:
@@ -364,7 +365,7 @@ def read_page(frames: Sequence[Frame], width: int, height: int, cells: CellIndex
         labels.extend(frame_labels)
         pieces.extend(frame_pieces)
     region = find_region(labels, width, height)
-    heights = [t.box.height for p in pieces for t in p.tokens if region is None or _inside(t.page_box, region)]
+    heights = [t.box.height for p in pieces for t in p.tokens if region is None or t.page_box.centre_in(region)]
     text_height = statistics.median(heights) if heights else 10.0
     prefixes, families = _references(pieces)
     return PageReading(width, height, list(frames), labels, pieces, region, text_height, excluded, cells, block,
@@ -409,17 +410,3 @@ def _mark_split_of_run(phrase: Phrase, others: Sequence[Phrase], excluded: set[i
         same_line = min(b.bottom, head.bottom) - max(b.top, head.top) > 0.5 * min(b.height, h)
         if other is not phrase and same_line and 0 <= head.left - b.right <= 2.5 * h and last.text.strip(".").isdigit():
             excluded.add(id(last))
-
-
-def _inside(box: Box, region: Box) -> bool:
-    cx, cy = box.center
-    return region.left <= cx <= region.right and region.top <= cy <= region.bottom
-
-
-def inside(box: Box, region: Box | None) -> bool:
-    """Whether the centre of ``box`` lies in ``region``."""
-    return region is not None and _inside(box, region)
-
-
-def same_cell_style(a: Piece, b: Piece) -> bool:
-    return same_style(a.phrase, b.phrase)

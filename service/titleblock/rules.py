@@ -41,8 +41,7 @@ from functools import cached_property
 import numpy as np
 from PIL import Image
 
-from planocr.engines.base import Box
-
+from planocr.core.page import Box
 
 # --- tuning, in inches unless named otherwise ---------------------------------------------------
 
@@ -374,7 +373,7 @@ def _verify(c: _Candidates, ink: _Ink, vertical: bool) -> list[_Found]:
         else:
             window = np.zeros(across.shape, bool)
             ends = np.cumsum(n)
-            for i, stop, size in zip(members, ends, n):
+            for i, stop, size in zip(members, ends, n, strict=False):
                 part = slice(stop - size, stop)
                 top, bottom = int(across[0, part].min()), int(across[-1, part].max()) + 1
                 box = (top, x0[i], bottom, x1[i]) if vertical else (x0[i], top, x1[i], bottom)
@@ -387,7 +386,7 @@ def _verify(c: _Candidates, ink: _Ink, vertical: bool) -> list[_Found]:
         columns.append((owner, xs, lengths, middles + rows - centre_row, open_ended))
     if not columns:
         return []
-    owner, xs, lengths, middles, open_ended = (np.concatenate(parts) for parts in zip(*columns))
+    owner, xs, lengths, middles, open_ended = (np.concatenate(parts) for parts in zip(*columns, strict=False))
     order = np.argsort(owner, kind="stable")
     return _stretches(
         owner[order], xs[order], lengths[order], middles[order], open_ended[order], step, max_gap, dpi, vertical
@@ -695,8 +694,8 @@ def _close_corners(
         else:
             np.maximum.at(v_end, vi, h[hi, 0])
     return (
-        [(float(p), float(a), float(b)) for p, a, b in zip(h[:, 0], h_start, h_end)],
-        [(float(p), float(a), float(b)) for p, a, b in zip(v[:, 0], v_start, v_end)],
+        [(float(p), float(a), float(b)) for p, a, b in zip(h[:, 0], h_start, h_end, strict=False)],
+        [(float(p), float(a), float(b)) for p, a, b in zip(v[:, 0], v_start, v_end, strict=False)],
     )
 
 
@@ -774,7 +773,8 @@ class CellIndex:
             else:
                 clusters.append([rule])
         near_border = 0.04 * min(self.width, self.height)
-        positions, covers = [0.0], [[]]
+        positions: list[float] = [0.0]
+        covers: list[list[tuple[float, float]]] = [[]]
         closed = [False, False]
         for cluster in clusters:
             weight = sum(r[2] - r[1] for r in cluster) or 1.0
@@ -882,8 +882,7 @@ class CellIndex:
 
     def cells(self) -> list[Box]:
         """Every cell of the page, top to bottom, left to right."""
-        found = {self._resolve(int(region)) for region in np.unique(self._label)}
-        found.discard(None)
+        found = {bounds for region in np.unique(self._label) if (bounds := self._resolve(int(region))) is not None}
         return sorted((self._box(b) for b in found), key=lambda b: (b.top, b.left, b.bottom, b.right))
 
 

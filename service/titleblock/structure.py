@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from planocr.engines.base import Box
+from planocr.core.page import Box
 from planocr.titleblock.rules import CellIndex, Rule
 
 #: Cells larger than this share of the page are drawing areas, not title-block cells.

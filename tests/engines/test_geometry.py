@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageDraw
 
+from planocr.core.lines import group_words
+from planocr.core.page import Box, Line, Word
 from planocr.engines import geometry
-from planocr.engines.base import Box, Line, Word
 
 
 @pytest.mark.parametrize("clockwise", [0, 90, 180, 270])
@@ -17,8 +18,8 @@ def test_a_box_survives_the_turn_both_ways(clockwise):
     ImageDraw.Draw(image).rectangle((box.left, box.top, box.right - 1, box.bottom - 1), fill=0)
     turned = geometry.rotate(image, clockwise)
     found = Image.eval(turned, lambda v: 255 - v).getbbox()
-    assert geometry.box_to_rotated(box, clockwise, size) == Box.from_corners(*found)
-    assert geometry.box_from_rotated(Box.from_corners(*found), clockwise, size) == box
+    assert box.to_rotated(clockwise, size) == Box.from_corners(*found)
+    assert Box.from_corners(*found).from_rotated(clockwise, size) == box
 
 
 def test_word_from_a_turned_scaled_crop_lands_on_the_page():
@@ -110,7 +111,7 @@ def test_group_words_builds_lines_in_reading_order():
         Word("2024-118", Box(700, 10, 12, 80), angle=90),
         Word("PROJECT", Box(700, 100, 12, 70), angle=90),
     ]
-    lines = geometry.group_words(found)
+    lines = group_words(found)
     assert [line.text for line in lines] == ["FIRST FLOOR PLAN", "FAR", "PROJECT 2024-118", "NOTES"]
 
 

@@ -9,11 +9,11 @@ import pypdfium2.raw as pdfium_c
 import pytest
 
 from planocr import pdf, pdffonts
+from planocr.core.page import Word
 from planocr.engines import textlayer
-from planocr.engines.base import Word
-from tests.support import pages
-from tests.support.cidpdf import EmbeddedFont, cid_pdf, reportlab_truetype_pdf, sheet_pdf
-from tests.support.sheets import PAGE_SIZES, SheetSpec
+from testkit import pages
+from testkit.cidpdf import EmbeddedFont, cid_pdf, reportlab_truetype_pdf, sheet_pdf
+from testkit.sheets import PAGE_SIZES, SheetSpec
 
 DPI = 72
 PAGE = (612.0, 792.0)

@@ -8,8 +8,9 @@ import pytest
 from PIL import Image
 
 from planocr.config import Settings
+from planocr.core.page import OcrResult
 from planocr.engines import registry
-from planocr.engines.base import OcrEngine, OcrResult
+from planocr.engines.base import OcrEngine
 from planocr.engines.registry import ENGINES, EngineRegistry, build_engine, load_engine_class
 from planocr.errors import InvalidArgument, Reason
 
@@ -145,7 +146,7 @@ def test_tesseract_settings_reach_the_engine_and_the_reader(tmp_path):
 
 
 def test_german_pages_are_recognized_by_their_title_block_words():
-    from planocr.engines.base import Box, Word
+    from planocr.core.page import Box, Word
     from planocr.sheetreader import speaks
 
     def words(*texts):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from planocr.engines.base import CELL, SPARSE, Box, Line, OcrEngine, OcrResult, Word
+from planocr.core.page import Box, Line, OcrResult, Word
+from planocr.engines.base import CELL, SPARSE, OcrEngine
 from planocr.engines.tesseract import TesseractEngine
 from planocr.sheetreader import EXTRA_READS, ReadingOptions, SheetReader
-from tests.support import pages
+from testkit import pages
 
 DPI = 150
 SHEET = pages.drawing_sheet(17, 11)
@@ -57,7 +58,7 @@ def test_a_page_costs_one_reading_and_at_most_the_budget_more(sheet_read):
     assert [c for c in calls if c[0] == "page"] == [("page", page_pixels, None, DPI)]
     extra = sum(pixels for kind, pixels, _, _ in calls if kind == "region")
     assert 0 < extra <= ReadingOptions().budget * page_pixels
-    for kind, pixels, box, _ in calls:
+    for kind, _pixels, box, _ in calls:
         if kind == "region":  # only parts of the page are read again, never all of it enlarged
             assert box.width * box.height < 0.5 * page_pixels
     # what the reader reports is what the engine was asked
@@ -94,7 +95,7 @@ def test_without_budget_a_page_is_read_once(tesseract):
 
 
 def test_a_title_block_turned_along_the_right_edge_is_read(tesseract):
-    from tests.support.sheets import PAGE_SIZES, SheetSpec, sheet_image
+    from testkit.sheets import PAGE_SIZES, SheetSpec, sheet_image
 
     spec = SheetSpec(layout="right-rotated", sheet_number="P2.01", title=["THIRD FLOOR MECHANICAL PLAN"],
                      page_size=PAGE_SIZES["ANSI B"], number_size=20, title_size=10)

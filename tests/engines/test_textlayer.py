@@ -8,9 +8,9 @@ import pytest
 from PIL import ImageStat
 
 from planocr import pdf
-from planocr.engines import geometry, textlayer
-from planocr.engines.base import Box, Word
-from tests.support import pages
+from planocr.core.page import Box, Word
+from planocr.engines import textlayer
+from testkit import pages
 
 DPI = 72
 SHEET = pages.drawing_sheet(17, 11)
@@ -64,7 +64,7 @@ def test_rotated_page_with_offset_media_box_gives_the_same_boxes(upright, rotate
     assert page.image.size == (upright.image.size if rotate == 180 else upright.image.size[::-1])
     # PDFium lists the words in the rotated page's reading order: compare them placed.
     back = sorted(
-        ((geometry.box_from_rotated(w.box, rotate, upright.image.size), w.text, (w.angle + rotate) % 360) for w in page.words),
+        ((w.box.from_rotated(rotate, upright.image.size), w.text, (w.angle + rotate) % 360) for w in page.words),
         key=lambda item: (item[0].top, item[0].left),
     )
     want = sorted(((w.box, w.text, w.angle) for w in upright.words), key=lambda item: (item[0].top, item[0].left))

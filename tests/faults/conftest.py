@@ -3,10 +3,10 @@
 Every fault test breaks one real part on purpose: the PostgreSQL cluster is
 stopped or restarted with ``pg_ctl``, the moto process is stopped, the
 planocr process is killed with SIGKILL, or the engine in the server process
-crashes, hangs or answers garbage on chosen pages (``tests.support.procserver``).
+crashes, hangs or answers garbage on chosen pages (``testkit.procserver``).
 
 Pages are told apart by their image width: page ``n`` of a document made
-by :meth:`Stack.upload` is ``BASE_WIDTH + n - 1`` pixels wide, and the
+by :meth:`Stack.upload` is ``page_width(n)`` pixels wide, and the
 counting engine logs every call with the image size, so the tests count how
 often each page went through the engine, across processes.
 """
@@ -14,11 +14,9 @@ often each page went through the engine, across processes.
 from __future__ import annotations
 
 import collections
-import io
 import re
-import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,18 +25,17 @@ import psycopg2
 import psycopg2.extras
 import pytest
 from google.rpc import error_details_pb2, status_pb2
-from PIL import Image
 
 from planocr.storage import Storage, open_storage
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
-from tests.support.postgres import PostgresCluster, create_database
+from testkit.documents import page_number, tiff_document
+from testkit.ports import free_port
+from testkit.postgres import PostgresCluster, create_database
+from testkit.procserver import ServerProcess
 from tests.operability.helpers import scrape
-from tests.support.procserver import ServerProcess
-from tests.support.s3server import MotoServer, free_port
+from tests.support.s3server import MotoServer
 
-BASE_WIDTH = 200
-HEIGHT = 100
 #: What a server log shows for a bug of the service: the INTERNAL answer's line, or a traceback.
 CRASH_MARK = re.compile(r"crashed \(incident|Traceback \(most recent call last\)")
 
@@ -57,30 +54,6 @@ def fault_moto() -> Iterator[MotoServer]:
     """A moto S3 server process of our own, which the tests may stop and start."""
     with MotoServer() as server:
         yield server
-
-
-def wait_for(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.05):
-    """Poll until ``predicate()`` is truthy and return its value; fail the test with ``what`` otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(interval)
-
-
-def tiff_document(pages: int) -> bytes:
-    """A multi-page TIFF whose page n is BASE_WIDTH + n - 1 pixels wide."""
-    frames = [Image.new("L", (BASE_WIDTH + i, HEIGHT), 255) for i in range(pages)]
-    out = io.BytesIO()
-    frames[0].save(out, format="TIFF", save_all=True, append_images=frames[1:])
-    return out.getvalue()
-
-
-def page_width(number: int) -> int:
-    return BASE_WIDTH + number - 1
 
 
 def error_info(status: status_pb2.Status) -> error_details_pb2.ErrorInfo:
@@ -233,7 +206,7 @@ class Stack:
         counts: collections.Counter[int] = collections.Counter()
         for line in self.engine_log.read_text().splitlines():
             width = int(line.split()[0].split("x")[0])
-            counts[width - BASE_WIDTH + 1] += 1
+            counts[page_number(width)] += 1
         return counts
 
     def internal_calls(self, server: ServerProcess) -> dict[str, float]:

@@ -10,12 +10,15 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from PIL import Image
 
-from planocr.engines.base import OcrEngine, OcrResult
+from planocr.core.page import OcrResult
+from planocr.engines.base import OcrEngine
 from planocr.errors import DeadlineExceeded, Reason, Unavailable
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2
 from planocr.workers import EngineRunner
-from tests.faults.conftest import error_info, page_events, page_width, rpc_reason, wait_for
+from testkit.documents import page_width
+from tests.faults.conftest import error_info, page_events, rpc_reason
+from tests.support.polling import wait_for
 
 PAGES = 12
 ENGINE_TIMEOUT = 3
@@ -106,7 +109,7 @@ def test_more_hung_pages_than_engine_threads_do_not_fail_the_healthy_ones(stack)
 
     by_number = {p.page_number: p for p in page_events(events)}
     failed = {n: error_info(p.error).reason for n, p in by_number.items() if p.state == page_pb2.PAGE_STATE_FAILED}
-    assert failed == {n: "ENGINE_TIMEOUT" for n in range(1, hung + 1)}
+    assert failed == dict.fromkeys(range(1, hung + 1), "ENGINE_TIMEOUT")
     healthy = {n: p for n, p in by_number.items() if n > hung}
     assert [(n, p.error.message) for n, p in healthy.items() if p.state != page_pb2.PAGE_STATE_COMPLETED] == []
     assert events[-1].summary.completed == pages - hung

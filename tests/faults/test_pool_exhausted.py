@@ -18,7 +18,8 @@ import psycopg2
 
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2
-from tests.faults.conftest import rpc_reason, wait_for
+from tests.faults.conftest import rpc_reason
+from tests.support.polling import wait_for
 
 LOCK_SECONDS = 4.0
 ALLOWED = {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.DEADLINE_EXCEEDED}

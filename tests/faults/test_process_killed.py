@@ -8,7 +8,8 @@ import grpc
 
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2
-from tests.faults.conftest import page_events, wait_for
+from tests.faults.conftest import page_events
+from tests.support.polling import wait_for
 
 PAGES = 12
 LEASE_SECONDS = 3

@@ -27,8 +27,9 @@ import pytest
 
 from planocr.storage import Storage
 from planocr.v1 import ocr_service_pb2 as pb
-from tests.faults.conftest import Stack, wait_for
+from tests.faults.conftest import Stack
 from tests.support.pdfs import text_pdf
+from tests.support.polling import wait_for
 
 PAGES = 1500
 #: Pages stored before the caller gives up, so the upload is well under way.

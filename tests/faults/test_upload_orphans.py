@@ -18,9 +18,9 @@ import grpc
 import pytest
 
 from planocr.v1 import ocr_service_pb2 as pb
-from tests.faults.conftest import wait_for
 from tests.faults.test_upload_cancel import PageWatch, upload_messages
 from tests.support.pdfs import text_pdf
+from tests.support.polling import wait_for
 
 PAGES = 1500
 #: The lease of the claim planted for a process on another machine.
@@ -111,7 +111,7 @@ def test_a_sweep_leaves_live_uploads_documents_and_foreign_objects_alone(stack, 
     assert not storage.exists(f"documents/{foreign}/pages/0001.png")
     # ... and the document and the app's object stay.
     assert storage.get("seed/app-owned/page.png") == b"written by the app"
-    kept_keys = [k for k in storage.list(f"documents/{kept.document_id}/")]
+    kept_keys = list(storage.list(f"documents/{kept.document_id}/"))
     assert any(k.endswith("pages/0001.png") for k in kept_keys)
     assert stack.count("documents") == 1
     assert stack.crash_lines(first) == [] and stack.crash_lines(second) == []

@@ -28,11 +28,11 @@ from planocr.errors import MAX_MESSAGE_BYTES
 from planocr.storage import Storage, open_storage
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
-from tests.support.drawing import draw_page
-from tests.support.pdfs import text_pdf
+from testkit.drawing import draw_page
+from testkit.ports import free_port
+from testkit.procserver import ServerProcess
 from tests.operability.helpers import scrape
-from tests.support.procserver import ServerProcess
-from tests.support.s3server import free_port
+from tests.support.pdfs import text_pdf
 
 #: Codes a server may answer to bad input. INTERNAL and UNKNOWN never.
 NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}

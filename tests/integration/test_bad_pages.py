@@ -14,9 +14,9 @@ from PIL import Image
 
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2
+from testkit.drawing import sheet
 from tests.conftest import make_settings
 from tests.integration.test_process_page import error_reason
-from tests.support.drawing import sheet
 
 
 def png_header_only(width: int, height: int) -> bytes:

@@ -14,8 +14,8 @@ import pytest
 from planocr.config import Settings
 from planocr.db import migrate
 from planocr.db.engine import create_db_engine
+from testkit.drawing import sheet
 from tests.conftest import make_settings
-from tests.support.drawing import sheet
 from tests.support.pdfs import text_pdf
 from tests.support.schema import schema_of
 

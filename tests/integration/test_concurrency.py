@@ -16,8 +16,8 @@ import grpc
 from planocr.engines.registry import EngineRegistry
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2
+from testkit.drawing import draw_page
 from tests.conftest import make_settings
-from tests.support.drawing import draw_page
 from tests.support.engines import BlockingEngine, CountingEngine
 
 

@@ -13,12 +13,12 @@ from planocr.engines.registry import EngineRegistry
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
 from planocr.v1 import page_pb2
+from testkit.drawing import draw_page, sheet
+from testkit.procserver import ServerProcess
 from tests.conftest import make_settings
 from tests.integration.test_process_page import error_reason
-from tests.support.drawing import draw_page, sheet
 from tests.support.engines import CountingEngine
 from tests.support.pdfs import text_pdf, zero_page_pdf
-from tests.support.procserver import ServerProcess
 
 
 def upload_messages(data: bytes, filename: str = "set.pdf", chunk: int = 64 * 1024, **meta):
@@ -115,7 +115,7 @@ def test_upload_with_the_same_request_id_returns_the_same_document(start_server,
     concurrent = list(ThreadPoolExecutor(4).map(lambda _: upload(running.stub, data, request_id="req-43"), range(4)))
     assert len({r.document.document_id for r in concurrent}) == 1
     assert sum(r.created for r in concurrent) == 1
-    objects = [k for k in running.server.storage.list("documents/")]
+    objects = list(running.server.storage.list("documents/"))
     assert len({k.split("/")[1] for k in objects}) == 2  # one set of objects per document, none orphaned
 
 
@@ -289,7 +289,7 @@ def test_two_server_processes_on_one_postgres_read_each_page_once(pg_url, tmp_pa
 
 def test_a_title_block_missing_from_the_text_layer_is_read_by_ocr(start_server, tmp_path):
     """Notes in the text layer, the title block only as an image: OCR completes the layer."""
-    from tests.support.sheets import PAGE_SIZES, SheetSpec, mixed_pdf
+    from testkit.sheets import PAGE_SIZES, SheetSpec, mixed_pdf
 
     spec = SheetSpec(layout="corner", sheet_number="A-204", title=["SECOND FLOOR PLAN"],
                      page_size=PAGE_SIZES["ANSI B"], distractors=False)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from grpc_status import rpc_status
 from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2
+from testkit.drawing import sheet
 from tests.conftest import make_settings
-from tests.support.drawing import sheet
 
 
 def error_reason(error: grpc.RpcError) -> str:

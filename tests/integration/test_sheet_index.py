@@ -6,9 +6,9 @@ import pytest
 
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2
+from testkit.sheets import SheetSpec, draw_pdf
 from tests.conftest import make_settings
 from tests.integration.test_documents import run_document, upload
-from tests.support.sheets import SheetSpec, draw_pdf
 
 SPECS = [
     SheetSpec(sheet_number="A-101", title=["FIRST FLOOR PLAN"], scale='1/4" = 1\'-0"', layout="corner"),

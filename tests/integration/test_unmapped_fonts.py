@@ -6,10 +6,10 @@ import pytest
 
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2
+from testkit.cidpdf import EmbeddedFont, sheet_pdf
+from testkit.sheets import PAGE_SIZES, SheetSpec
 from tests.conftest import make_settings
 from tests.integration.test_documents import upload
-from tests.support.cidpdf import EmbeddedFont, sheet_pdf
-from tests.support.sheets import PAGE_SIZES, SheetSpec
 
 
 @pytest.mark.parametrize("font", [EmbeddedFont(), EmbeddedFont(cmap=False, glyph_names=True)], ids=["cmap", "names"])

@@ -1,16 +1,10 @@
-"""Helpers for the operability tests: certificates, a `planocr serve` process, scraping metrics."""
+"""Helpers for the operability tests: certificates, scraping metrics."""
 
 from __future__ import annotations
 
 import datetime
 import ipaddress
-import json
-import os
-import signal
-import subprocess
 import sys
-import threading
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,78 +85,6 @@ def make_pki(folder: Path, prefix: str = "") -> Pki:
     return Pki(ca_path, server_cert, server_key, client_cert, client_key)
 
 
-# -- a real `planocr serve` process ------------------------------------------------
-
-
-class ServeProcess:
-    """``planocr serve`` in its own process, JSON logs captured from stderr."""
-
-    def __init__(self, env: dict[str, str]):
-        self.env = {**os.environ, "PLANOCR_LOG_FORMAT": "json", "PLANOCR_LISTEN": "127.0.0.1:0", **env}
-        self.lines: list[str] = []
-        self.port: int | None = None
-        self.metrics_port: int | None = None
-        self._ready = threading.Event()
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 60.0, command: list[str] | None = None) -> ServeProcess:
-        self.proc = subprocess.Popen(
-            command or [str(BIN / "planocr"), "serve"],
-            cwd=ROOT,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-        if not self._ready.wait(timeout) or self.port is None:
-            self.kill()
-            raise RuntimeError("planocr serve did not start:\n" + "\n".join(self.lines[-30:]))
-        return self
-
-    def _read(self) -> None:
-        for line in self.proc.stderr:
-            self.lines.append(line.rstrip("\n"))
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if record.get("message", "").startswith("planocr serving on port"):
-                self.port = record["port"]
-                self.metrics_port = record.get("metrics_port")
-                self._ready.set()
-        self._ready.set()
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def records(self) -> list[dict]:
-        """The JSON log records so far (non-JSON lines fail the calling test)."""
-        return [json.loads(line) for line in self.lines if line.strip()]
-
-    def stop(self, timeout: float = 30.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        return self.proc.returncode
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def __enter__(self) -> ServeProcess:
-        return self if self.proc is not None else self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
 # -- metrics -----------------------------------------------------------------------
 
 
@@ -175,13 +97,3 @@ def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         for sample in family.samples:
             samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
     return samples
-
-
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05) -> bool:
-    """Poll ``predicate`` until it is true or ``timeout`` passes (for state another process changes)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()

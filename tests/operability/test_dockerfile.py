@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from tests.operability.helpers import BIN, ROOT, ServeProcess
+from testkit.procserver import ServeProcess
+from tests.operability.helpers import BIN, ROOT
 
 DOCKERFILE = ROOT / "Dockerfile"
 

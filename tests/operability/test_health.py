@@ -15,7 +15,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from planocr.server import SERVICE_NAME
 from tests.conftest import make_settings
-from tests.operability.helpers import BIN, wait_until
+from tests.operability.helpers import BIN
+from tests.support.polling import wait_until
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

@@ -11,9 +11,9 @@ from sqlalchemy.engine import make_url
 
 from planocr.client import InvalidArgument, NotFound, PlanocrClient, Unauthenticated
 from planocr.logs import JsonFormatter, Masking, TextFormatter
+from testkit.procserver import ServeProcess
 from tests.conftest import make_settings
 from tests.operability.conftest import PAGE_SECRET_WORDS
-from tests.operability.helpers import ServeProcess
 from tests.support.s3server import MotoServer
 
 TOKEN = "tok-" + uuid.uuid4().hex
@@ -153,7 +153,7 @@ def test_ids_with_control_characters_cannot_forge_text_log_lines(tmp_path):
     """In the text format an id with a newline wrote a line that looked like a record of its own."""
     import re
 
-    from tests.support.procserver import ServerProcess
+    from testkit.procserver import ServerProcess
 
     log_path = tmp_path / "server.log"
     server = ServerProcess(

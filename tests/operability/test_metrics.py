@@ -10,10 +10,11 @@ import pytest
 from planocr.client import PAGE_STATE_COMPLETED, FailedPrecondition, NotFound, PlanocrClient
 from planocr.engines.registry import EngineRegistry
 from planocr.v1 import ocr_service_pb2 as pb
+from testkit.drawing import draw_page
 from tests.conftest import make_settings
-from tests.operability.helpers import scrape, wait_until
-from tests.support.drawing import draw_page
+from tests.operability.helpers import scrape
 from tests.support.engines import BlockingEngine
+from tests.support.polling import wait_until
 
 SERVICE = "planocr.v1.OcrService"
 

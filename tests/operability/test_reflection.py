@@ -129,7 +129,9 @@ def test_callers_that_go_away_are_cancelled_never_internal(tmp_path):
 
     from planocr.v1 import ocr_service_pb2 as pb
     from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
-    from tests.operability.helpers import ServeProcess, scrape, wait_until
+    from testkit.procserver import ServeProcess
+    from tests.operability.helpers import scrape
+    from tests.support.polling import wait_until
 
     env = {"PLANOCR_DATA_DIR": str(tmp_path / "data"), "PLANOCR_ENGINE": "null", "PLANOCR_METRICS_LISTEN": "127.0.0.1:0"}
     with ServeProcess(env) as server:

@@ -36,9 +36,8 @@ def test_tls(start_server, pki, tmp_path):
         plaintext.get_page(MISSING)
 
     other = make_pki(tmp_path / "other")
-    with PlanocrClient(running.address, tls=True, root_certificates=other.ca, retry=None, timeout=3) as wrong_ca:
-        with pytest.raises(Unavailable):
-            wrong_ca.get_page(MISSING)
+    with PlanocrClient(running.address, tls=True, root_certificates=other.ca, retry=None, timeout=3) as wrong_ca, pytest.raises(Unavailable):
+        wrong_ca.get_page(MISSING)
 
 
 def test_mutual_tls(start_server, pki, tmp_path):
@@ -46,20 +45,18 @@ def test_mutual_tls(start_server, pki, tmp_path):
     with PlanocrClient(running.address, tls=True, root_certificates=pki.ca, client_cert=pki.client_cert, client_key=pki.client_key, retry=None) as client:
         round_trip(client)
 
-    with PlanocrClient(running.address, tls=True, root_certificates=pki.ca, retry=None, timeout=3) as anonymous:
-        with pytest.raises(Unavailable):
-            anonymous.get_page(MISSING)
+    with PlanocrClient(running.address, tls=True, root_certificates=pki.ca, retry=None, timeout=3) as anonymous, pytest.raises(Unavailable):
+        anonymous.get_page(MISSING)
 
     stranger = make_pki(tmp_path / "stranger")  # a client certificate from a CA the server does not trust
     with PlanocrClient(running.address, tls=True, root_certificates=pki.ca, client_cert=stranger.client_cert,
-                       client_key=stranger.client_key, retry=None, timeout=3) as impostor:
-        with pytest.raises(Unavailable):
-            impostor.get_page(MISSING)
+                       client_key=stranger.client_key, retry=None, timeout=3) as impostor, pytest.raises(Unavailable):
+        impostor.get_page(MISSING)
 
 
 def test_token_over_mutual_tls(start_server, pki):
     running = start_server(tls_cert_file=pki.server_cert, tls_key_file=pki.server_key, tls_client_ca_file=pki.ca, auth_token=TOKEN)
-    common = dict(tls=True, root_certificates=pki.ca, client_cert=pki.client_cert, client_key=pki.client_key, retry=None)
+    common = {"tls": True, "root_certificates": pki.ca, "client_cert": pki.client_cert, "client_key": pki.client_key, "retry": None}
     with PlanocrClient(running.address, token=TOKEN, **common) as client:
         round_trip(client)
     with PlanocrClient(running.address, **common) as no_token, pytest.raises(Unauthenticated) as refused:
@@ -158,9 +155,8 @@ def test_rotated_certificate_is_used_without_restart(start_server, tmp_path):
     cert.write_bytes(second.server_cert.read_bytes())
     with PlanocrClient(running.address, tls=True, root_certificates=second.ca, retry=None) as client:
         round_trip(client)
-    with PlanocrClient(running.address, tls=True, root_certificates=first.ca, retry=None, timeout=3) as stale:
-        with pytest.raises(Unavailable):
-            stale.get_page(MISSING)
+    with PlanocrClient(running.address, tls=True, root_certificates=first.ca, retry=None, timeout=3) as stale, pytest.raises(Unavailable):
+        stale.get_page(MISSING)
 
 
 def test_mismatched_key_is_refused_at_start(pki, tmp_path):

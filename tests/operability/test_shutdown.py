@@ -19,9 +19,9 @@ from planocr.db.repository import Repository
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
 from planocr.v1 import page_pb2
-from tests.operability.helpers import wait_until
+from testkit.procserver import ServerProcess
 from tests.support.pdfs import text_pdf
-from tests.support.procserver import ServerProcess
+from tests.support.polling import wait_until
 
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 

@@ -12,7 +12,8 @@ from collections import Counter
 import pytest
 
 from planocr.v1 import page_pb2
-from tests.scaleout.replicas import engine_calls, page_width, replicas, tiff_document
+from testkit.documents import page_width, tiff_document
+from testkit.replicas import engine_calls, replicas
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

@@ -23,7 +23,7 @@ from planocr.uploads import Uploads
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2
 from planocr.workers import EngineRunner, OcrPool
-from tests.support.drawing import draw_page
+from testkit.drawing import draw_page
 
 SERVICE = pb.DESCRIPTOR.services_by_name["OcrService"]
 

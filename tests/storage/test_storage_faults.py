@@ -8,7 +8,6 @@ exception, and no read waits longer than the store's timeout.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from planocr.errors import FailedPrecondition, NotFound, Reason, Unavailable
 from planocr.storage.base import TimedCalls
 from planocr.storage.local import LocalStorage
 from planocr.storage.s3 import S3Storage
+from testkit.ports import free_port
 
 
 def test_a_symlink_loop_is_unreadable_and_can_be_deleted(tmp_path: Path) -> None:
@@ -123,9 +123,7 @@ class _TricklingS3(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def trickling_s3() -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = ThreadingHTTPServer(("127.0.0.1", port), _TricklingS3)
     server.stopping = threading.Event()
     server.daemon_threads = True

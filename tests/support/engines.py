@@ -8,7 +8,8 @@ import time
 
 from PIL import Image
 
-from planocr.engines.base import Box, Line, OcrEngine, OcrResult, Word
+from planocr.core.page import Box, Line, OcrResult, Word
+from planocr.engines.base import OcrEngine
 
 
 class CountingEngine(OcrEngine):

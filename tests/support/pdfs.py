@@ -1,4 +1,4 @@
-"""PDFs drawn for tests with reportlab: vector pages with text, encrypted, empty, raster."""
+"""PDFs drawn for tests with reportlab: vector pages with text, encrypted, empty (a raster one: testkit.pages.raster_pdf)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import io
 from collections.abc import Sequence
 
 from reportlab.lib.pagesizes import landscape, letter
-from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
+LANDSCAPE_LETTER = landscape(letter)
 
-def text_pdf(pages: Sequence[Sequence[str]], size=landscape(letter), encrypt: str | None = None) -> bytes:
+
+def text_pdf(pages: Sequence[Sequence[str]], size=LANDSCAPE_LETTER, encrypt: str | None = None) -> bytes:
     """One page per entry, each line of text drawn large enough to OCR; a real text layer."""
     out = io.BytesIO()
     c = canvas.Canvas(out, pagesize=size, encrypt=encrypt)
@@ -22,17 +23,6 @@ def text_pdf(pages: Sequence[Sequence[str]], size=landscape(letter), encrypt: st
             c.drawString(72, y, line)
             y -= 40
         c.rect(width - 300, 20, 280, 120)
-        c.showPage()
-    c.save()
-    return out.getvalue()
-
-
-def raster_pdf(images: Sequence[bytes], size=landscape(letter)) -> bytes:
-    """A scanned-looking PDF: each page only an image, no text layer."""
-    out = io.BytesIO()
-    c = canvas.Canvas(out, pagesize=size)
-    for data in images:
-        c.drawImage(ImageReader(io.BytesIO(data)), 0, 0, width=size[0], height=size[1])
         c.showPage()
     c.save()
     return out.getvalue()

@@ -20,16 +20,11 @@ import urllib.error
 import urllib.request
 from types import TracebackType
 
+from testkit.ports import free_port
+
 ACCESS_KEY = "planocr-test-access"
 SECRET_KEY = "planocr-test-secret-6f1d2c9a"
 REGION = "us-east-1"
-
-
-def free_port() -> int:
-    """A loopback TCP port that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class MotoServer:
@@ -44,7 +39,7 @@ class MotoServer:
         self.port = port or free_port()
         self.start_timeout = start_timeout
         self._process: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - kept for the process's life
 
     @property
     def endpoint(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from planocr.engines.base import Box, Line, Word
+from planocr.core.page import Box, Line, Word
 
 CHAR = 0.6  # glyph width per text height
 SPACE = 0.35

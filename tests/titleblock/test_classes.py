@@ -18,7 +18,7 @@ from planocr.titleblock import parse_title_block
 from planocr.titleblock.rules import rules_from_json
 from planocr.titleblock.scales import scale_key
 from planocr.titleblock.structure import PageStructure
-from tests.support import sheets
+from testkit import sheets
 from tools.eval import same
 
 SHEETS = 12

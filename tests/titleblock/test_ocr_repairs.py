@@ -39,7 +39,7 @@ def test_a_lost_space_in_one_and_a_half_inches_is_put_back():
 
 
 def test_a_mark_read_twice_over_one_glyph_leaves_the_scale_whole():
-    from planocr.engines.base import Box, Line, Word
+    from planocr.core.page import Box, Line, Word
     from planocr.titleblock.layout import build_frames
 
     # a blurred 150 DPI scale cell as tesseract delivered it: each word a line, a ghost "<" just above the "="

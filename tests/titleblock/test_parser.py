@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from planocr.engines.base import Box, Line, Word
+from planocr.core.page import Box, Line, Word
 from planocr.titleblock import parse_title_block
 from tests.titleblock.builders import Page, corner_block, drawing_noise
 
@@ -245,14 +245,15 @@ def test_ocr_split_prefix_is_joined():
     assert parse(page).value("sheet_number") == "AF101"
 
 
-def test_to_json_round_trip_keeps_fields():
-    from planocr.titleblock import TitleBlockResult
+def test_stored_title_block_round_trip_keeps_fields():
+    from planocr.core import blocks
 
     result = parse(corner_block("A-101"))
-    data = result.to_json()
-    assert data["sheet_number"] == "A-101"
-    back = TitleBlockResult.from_json(data)
+    data = blocks.with_title_block(None, result)
+    assert data["title_block"]["sheet_number"] == "A-101"
+    back = blocks.decode(data).title_block
     assert back.value("sheet_title") == result.value("sheet_title")
+    assert back.detected_sheet_numbers == result.detected_sheet_numbers
 
 
 def _scale_cell(page: Page, words: list[tuple[float, str, float]], label: str = "SCALE") -> Page:

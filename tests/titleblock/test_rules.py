@@ -1,6 +1,6 @@
 """Rules, ruled cells and number bubbles found on page images the tests draw themselves.
 
-Generated sheets (``tests.support.sheets``) are vector PDFs: the cell
+Generated sheets (``testkit.sheets``) are vector PDFs: the cell
 rectangles the generator drew are read back from the PDF's own path
 objects and compared with the cells found on the rendered page.
 """
@@ -20,7 +20,7 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 from reportlab.pdfgen import canvas as rl_canvas
 
-from planocr.engines.base import Box
+from planocr.core.page import Box
 from planocr.pdf import PDFIUM_LOCK
 from planocr.titleblock.rules import (
     Bubble,
@@ -31,7 +31,7 @@ from planocr.titleblock.rules import (
     rules_from_json,
     rules_to_json,
 )
-from tests.support import sheets
+from testkit import sheets
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -295,7 +295,7 @@ def test_thickness_and_position_are_measured_on_the_page():
     rules = find_rules(image, 300)
     horizontal = [r for r in rules if r.horizontal]
     assert len(horizontal) == len(drawn), rules
-    for rule, (y, width) in zip(horizontal, drawn):
+    for rule, (y, width) in zip(horizontal, drawn, strict=False):
         assert abs(rule.y0 - (y + (width - 1) / 2)) <= 1 and rule.y0 == rule.y1
         assert abs(rule.thickness - width) <= 1
         assert abs(rule.x0 - 300) <= 2 and abs(rule.x1 - 2500) <= 2
@@ -317,7 +317,7 @@ def test_broken_and_crossed_lines_are_one_rule():
         draw.line((x, 600, x, 800), fill=0, width=2)
     rules = [r for r in find_rules(image, 200) if r.horizontal]
     assert len(rules) == 2, rules
-    for rule, y in zip(rules, (300, 700)):
+    for rule, y in zip(rules, (300, 700), strict=False):
         assert abs(rule.y0 - y) <= 2 and abs(rule.x0 - 100) <= 3 and abs(rule.x1 - 1900) <= 3
 
 
@@ -342,7 +342,7 @@ def test_skewed_scan_lines_are_followed_end_to_end():
     horizontal = [r for r in rules if r.horizontal]
     vertical = [r for r in rules if not r.horizontal]
     assert len(horizontal) == 3 and len(vertical) == 2, rules
-    for rule, y in zip(horizontal, (401, 1000, 1599)):
+    for rule, y in zip(horizontal, (401, 1000, 1599), strict=False):
         start, end = _turn((400, y), 1.5, image.size), _turn((2600, y), 1.5, image.size)
         assert math.hypot(rule.x0 - start[0], rule.y0 - start[1]) <= 4
         assert math.hypot(rule.x1 - end[0], rule.y1 - end[1]) <= 4
@@ -456,7 +456,7 @@ def test_cells_of_a_skewed_grid_are_upright_boxes_around_them():
     corners = [turned(x, y) for x in (1800, 2300) for y in (1400, 1600)]
     expected = Box.from_corners(min(c[0] for c in corners), min(c[1] for c in corners),
                                 max(c[0] for c in corners), max(c[1] for c in corners))
-    assert all(abs(a - b) <= 2 for a, b in zip(cell.to_list(), expected.to_list())), (cell, expected)
+    assert all(abs(a - b) <= 2 for a, b in zip(cell.to_list(), expected.to_list(), strict=False)), (cell, expected)
     assert len(index.cells()) == 4
 
 

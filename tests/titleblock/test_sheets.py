@@ -11,7 +11,7 @@ from planocr import pdf
 from planocr.engines import textlayer
 from planocr.titleblock import parse_title_block
 from planocr.titleblock.scales import scale_key
-from tests.support import sheets
+from testkit import sheets
 
 
 def _parse_vector(data: bytes, page: int = 0):
@@ -179,7 +179,7 @@ def test_an_outlined_block_on_a_sheet_with_real_text():
 
 
 def test_a_registered_text_mode_draws_sheets_and_names_their_page_kind(monkeypatch, tmp_path):
-    from tests.support.sheets import text as text_modes
+    from testkit.sheets import text as text_modes
 
     drawn: list[str] = []
 

@@ -8,16 +8,17 @@ import uuid
 import pytest
 
 from planocr.config import Settings
+from planocr.core.page import OcrResult
 from planocr.db import migrate
 from planocr.db.engine import create_db_engine, create_sessionmaker
 from planocr.db.repository import NewPage, Repository
-from planocr.engines.base import OcrEngine, OcrResult
+from planocr.engines.base import OcrEngine
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import Cancelled, Reason, Unavailable
 from planocr.pipeline import CancelToken, Outcome, Pipeline, ProcessOptions
 from planocr.storage.local import LocalStorage
 from planocr.workers import EngineRunner
-from tests.support.drawing import draw_page
+from testkit.drawing import draw_page
 from tests.support.engines import CountingEngine
 
 

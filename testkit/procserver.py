@@ -1,6 +1,9 @@
-"""A planocr server in its own OS process, for multi-process, replica and fault tests.
+"""A planocr server in its own OS process, for multi-process, replica and fault tests and benchmarks.
 
-Run as ``python -m tests.support.procserver``; it reads ``PLANOCR_*`` settings
+:class:`ServerProcess` starts this module with the test engines below;
+:class:`ServeProcess` starts ``planocr serve`` itself.
+
+Run as ``python -m testkit.procserver``; it reads ``PLANOCR_*`` settings
 from the environment, prints ``PORT <n>`` once serving, and handles signals
 as ``planocr serve`` does (:func:`planocr.server.serve`): the first SIGTERM
 stops gracefully, a second one releases what it can within a second and
@@ -21,6 +24,7 @@ so retries can be counted.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -28,10 +32,14 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Self
 
 from PIL import Image
 
-from planocr.engines.base import Box, Line, OcrEngine, OcrResult, Word
+from planocr.core.page import Box, Line, OcrResult, Word
+from planocr.engines.base import OcrEngine
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class LoggingEngine(OcrEngine):
@@ -119,7 +127,12 @@ def main() -> None:
 
 
 class ServerProcess:
-    """Starts ``python -m tests.support.procserver`` and waits for its port."""
+    """Starts ``python -m testkit.procserver`` and waits for its port; its log goes to ``log_path``.
+
+    ``stop`` ends it as an orchestrator would (SIGTERM, then SIGKILL after
+    ``timeout``); as a context manager it is started (unless it already is)
+    and stopped.
+    """
 
     def __init__(self, env: dict[str, str], log_path: Path | None = None):
         self.env = {**os.environ, **env}
@@ -127,12 +140,11 @@ class ServerProcess:
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
 
-    def start(self, timeout: float = 60.0) -> int:
-        root = Path(__file__).resolve().parents[2]
+    def start(self, timeout: float = 60.0) -> Self:
         stderr = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115 - kept for the process's life
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.procserver"],
-            cwd=root,
+            [sys.executable, "-m", "testkit.procserver"],
+            cwd=ROOT,
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -143,7 +155,7 @@ class ServerProcess:
             line = self.proc.stdout.readline()
             if line.startswith("PORT "):
                 self.port = int(line.split()[1])
-                return self.port
+                return self
             if not line and self.proc.poll() is not None:
                 break
         raise RuntimeError(f"server process did not start (exit {self.proc.poll()}); see {self.log_path}")
@@ -158,14 +170,66 @@ class ServerProcess:
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                self.kill()
         return self.proc.returncode if self.proc else None
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+    def __enter__(self) -> Self:
+        return self if self.proc is not None else self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ServeProcess(ServerProcess):
+    """``planocr serve`` itself (the production command line, real engines), JSON logs captured from stderr.
+
+    ``lines`` holds every line it logged; ``port`` and ``metrics_port`` are
+    read from its "serving" record.
+    """
+
+    def __init__(self, env: dict[str, str]):
+        super().__init__({"PLANOCR_LOG_FORMAT": "json", "PLANOCR_LISTEN": "127.0.0.1:0", **env})
+        self.lines: list[str] = []
+        self.metrics_port: int | None = None
+        self._ready = threading.Event()
+
+    def start(self, timeout: float = 60.0, command: list[str] | None = None) -> Self:
+        self.proc = subprocess.Popen(
+            command or [str(Path(sys.executable).parent / "planocr"), "serve"],
+            cwd=ROOT,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self._ready.wait(timeout) or self.port is None:
+            self.kill()
+            raise RuntimeError("planocr serve did not start:\n" + "\n".join(self.lines[-30:]))
+        return self
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:
+            self.lines.append(line.rstrip("\n"))
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if record.get("message", "").startswith("planocr serving on port"):
+                self.port = record["port"]
+                self.metrics_port = record.get("metrics_port")
+                self._ready.set()
+        self._ready.set()
+
+    def records(self) -> list[dict]:
+        """The JSON log records so far (non-JSON lines fail the calling test)."""
+        return [json.loads(line) for line in self.lines if line.strip()]
 
 
 if __name__ == "__main__":

@@ -8,11 +8,11 @@ import random
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas as rl_canvas
 
-from tests.support.sheets import areas, blocks
-from tests.support.sheets.pen import Pen
-from tests.support.sheets.raster import POINTS_PER_INCH, render
-from tests.support.sheets.spec import SheetSpec
-from tests.support.sheets.text import text_mode
+from testkit.sheets import areas, blocks
+from testkit.sheets.pen import Pen
+from testkit.sheets.raster import POINTS_PER_INCH, render
+from testkit.sheets.spec import SheetSpec
+from testkit.sheets.text import text_mode
 
 _WHOLE_PAGES = {
     "drawing-list": areas.draw_drawing_list_page,

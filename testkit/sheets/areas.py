@@ -15,9 +15,9 @@ import random
 from PIL import Image, ImageDraw, ImageFilter
 from reportlab.lib.utils import ImageReader
 
-from tests.support.sheets import vocabulary as vocab
-from tests.support.sheets.pen import Pen
-from tests.support.sheets.spec import SheetSpec
+from testkit.sheets import vocabulary as vocab
+from testkit.sheets.pen import Pen
+from testkit.sheets.spec import SheetSpec
 
 Area = tuple[float, float, float, float]
 
@@ -146,7 +146,7 @@ def draw_civil_area(pen: Pen, spec: SheetSpec, rng: random.Random, area: Area, b
         pen.text(vx0 + vw / 2, vy0 - 21, f"{rng.randint(4, 60)}'-{rng.randint(0, 11)} {rng.choice(['1/4', '3/4', '1/2'])}\"", regular, 7, "center")
         pen.text(vx0 + vw + 8, vy0 + vh * 0.3 + 3, f"ELEV. {rng.randint(700, 990)}.{rng.randint(10, 99)}", regular, 6.5)
         pen.text(vx0 - 6, vy0 + vh + 14, f"STA. {rng.randint(10, 400)}+{rng.randint(0, 99):02d}.{rng.randint(0, 99):02d}", regular, 6.5)
-        for k in range(rng.randint(3, 6)):
+        for _ in range(rng.randint(3, 6)):
             mark = f"A-{rng.choice([5, 6, 7])}{rng.randint(0, 9):02d}"
             mx, my = vx0 + vw * rng.uniform(0.1, 0.9), vy0 + vh * rng.uniform(0.3, 0.9)
             pen.line(mx, my, mx + 16, my - 8, 0.4)

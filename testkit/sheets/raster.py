@@ -13,7 +13,7 @@ import time
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from tests.support.sheets.spec import POINTS_PER_INCH
+from testkit.sheets.spec import POINTS_PER_INCH
 
 SCAN_DPI = 200
 

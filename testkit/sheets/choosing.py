@@ -15,8 +15,8 @@ import random
 from collections import Counter
 from dataclasses import replace
 
-from tests.support.sheets import vocabulary as vocab
-from tests.support.sheets.spec import FONTS, LAYOUTS, LETTER_PORTRAIT, NO_BLOCK_CONTENTS, PAGE_SIZES, SheetSpec
+from testkit.sheets import vocabulary as vocab
+from testkit.sheets.spec import FONTS, LAYOUTS, LETTER_PORTRAIT, NO_BLOCK_CONTENTS, PAGE_SIZES, SheetSpec
 
 KINDS = ("labelled", "label-free", "foreign", "multi-line", "cover", "no-number", "civil", "number-in-title",
          "date-near-number", "view-scale", "drawing-list", "spec-page", "map")

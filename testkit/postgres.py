@@ -16,10 +16,8 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -27,11 +25,7 @@ import psycopg2
 from psycopg2 import sql
 from sqlalchemy.engine import make_url
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from testkit.ports import free_port
 
 
 def _pg_bin(name: str) -> str:
@@ -77,7 +71,7 @@ class PostgresCluster:
     """A private PostgreSQL server in a temporary folder, on a free loopback port."""
 
     def __init__(self, port: int | None = None):
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.root = Path(tempfile.mkdtemp(prefix="planocr-pg-"))
         self.data = self.root / "data"
         self.user = "postgres"
@@ -126,15 +120,6 @@ def create_database(admin_url: str, name: str | None = None) -> str:
 def drop_database(admin_url: str, url: str) -> None:
     name = make_url(url).database
     _admin(admin_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 class PostgresProvider:

@@ -15,7 +15,7 @@ drops its Unicode ``cmap`` and its ``post`` glyph names, so tests can build
 fonts from which the text can or cannot be recovered. ``to_unicode=True``
 writes the same file with the /ToUnicode CMap, for comparisons.
 
-:func:`sheet_pdf` draws a whole generated sheet (:class:`tests.support.sheets.SheetSpec`)
+:func:`sheet_pdf` draws a whole generated sheet (:class:`testkit.sheets.SheetSpec`)
 this way, and :func:`reportlab_truetype_pdf` makes reportlab's own kind of
 embedded TrueType subset, optionally with its /ToUnicode entries removed.
 
@@ -38,7 +38,7 @@ from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
 from fontTools.ttLib.tables.DefaultTable import DefaultTable
 
-from tests.support.pages import FONT_BOLD, FONT_REGULAR
+from testkit.pages import FONT_BOLD, FONT_REGULAR
 
 #: (text, x, y, size, angle): ``x, y`` is the start of the baseline in PDF points (origin at the
 #: bottom left, y up), ``size`` in points, ``angle`` counter-clockwise in degrees.
@@ -332,7 +332,7 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
 
 
 class _Recorder:
-    """The part of reportlab's canvas that :func:`tests.support.sheets._draw_sheet` uses, recording
+    """The part of reportlab's canvas that :func:`testkit.sheets._draw_sheet` uses, recording
     text items and line segments in page coordinates instead of drawing them."""
 
     def __init__(self) -> None:
@@ -391,18 +391,18 @@ class _Recorder:
 
     def rect(self, x: float, y: float, w: float, h: float, stroke: int = 1, fill: int = 0) -> None:
         corners = [(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)]
-        for (x0, y0), (x1, y1) in zip(corners, corners[1:]):
+        for (x0, y0), (x1, y1) in zip(corners, corners[1:], strict=False):
             self.line(x0, y0, x1, y1)
 
     def circle(self, x: float, y: float, r: float, stroke: int = 1, fill: int = 0) -> None:
         points = [(x + r * math.cos(t * math.pi / 12), y + r * math.sin(t * math.pi / 12)) for t in range(25)]
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
             self.line(x0, y0, x1, y1)
 
 
 def sheet_pdf(spec, *, font: EmbeddedFont = EmbeddedFont(), to_unicode: bool = False) -> bytes:
     """A generated sheet (a ``SheetSpec``) with every text in :func:`cid_pdf`'s font (regular Vera)."""
-    from tests.support.sheets.drawing import _draw_sheet
+    from testkit.sheets.drawing import _draw_sheet
 
     recorder = _Recorder()
     _draw_sheet(recorder, spec)

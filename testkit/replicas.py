@@ -1,15 +1,13 @@
 """Several planocr server processes on loopback sharing one database and one object folder.
 
 Used by the scale-out tests and by ``bench/scaleout.py``. Each replica is a
-``tests.support.procserver`` process with the counting engine, which appends
+``testkit.procserver`` process with the counting engine, which appends
 ``<width>x<height> <pid>`` to one shared log per engine call, so a test can
 tell which process read which page and whether any page was read twice.
 """
 
 from __future__ import annotations
 
-import io
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,42 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
-from PIL import Image, ImageDraw
 
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
-from tests.support.procserver import ServerProcess
-
-PAGE_HEIGHT = 100
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports that were free a moment ago (held open together so they differ)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def page_width(number: int) -> int:
-    """Every page has its own width, so the engine log names the page it read."""
-    return 200 + number
-
-
-def tiff_document(pages: int) -> bytes:
-    """A multi-page TIFF: small pages with no text layer, so every page goes to the engine."""
-    frames = []
-    for number in range(1, pages + 1):
-        image = Image.new("L", (page_width(number), PAGE_HEIGHT), 255)
-        ImageDraw.Draw(image).text((5, 5), f"P{number}", fill=0)
-        frames.append(image)
-    out = io.BytesIO()
-    frames[0].save(out, format="TIFF", save_all=True, append_images=frames[1:], dpi=(150, 150))
-    return out.getvalue()
+from testkit.ports import free_ports
+from testkit.procserver import ServerProcess
 
 
 @dataclass

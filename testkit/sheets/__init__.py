@@ -15,7 +15,7 @@ numbered in a corner bubble, numbers printed after the title or beside a
 date, scales only under a view title or written with the paper size, and
 pages with no title block (a drawing list, a specification page, a map).
 
-Run ``python -m tests.support.sheets --out DIR --count 200 --seed 1`` to
+Run ``python -m testkit.sheets --out DIR --count 200 --seed 1`` to
 write a set with a ``truth.json`` in the evaluation format; ``--classes
 label-free,scan`` keeps only sheets with those classes.
 
@@ -27,12 +27,12 @@ language), ``choosing`` (random specs per kind), ``text`` (text modes),
 
 from dataclasses import replace
 
-from tests.support.sheets.choosing import KINDS, random_kind, random_spec
-from tests.support.sheets.drawing import draw_pdf, mixed_pdf, sheet_image
-from tests.support.sheets.raster import bilevel_scan, degrade, image_pdf, render, turned_scan_pdf
-from tests.support.sheets.spec import FONTS, LAYOUTS, PAGE_SIZES, POINTS_PER_INCH, SheetSpec
-from tests.support.sheets.text import TEXT_MODES, TextMode, register_text_mode
-from tests.support.sheets.writing import class_counts, known_classes, main, sheet_classes, write_set
+from testkit.sheets.choosing import KINDS, random_kind, random_spec
+from testkit.sheets.drawing import draw_pdf, mixed_pdf, sheet_image
+from testkit.sheets.raster import bilevel_scan, degrade, image_pdf, render, turned_scan_pdf
+from testkit.sheets.spec import FONTS, LAYOUTS, PAGE_SIZES, POINTS_PER_INCH, SheetSpec
+from testkit.sheets.text import TEXT_MODES, TextMode, register_text_mode
+from testkit.sheets.writing import class_counts, known_classes, main, sheet_classes, write_set
 
 __all__ = [
     "FONTS", "KINDS", "LAYOUTS", "PAGE_SIZES", "POINTS_PER_INCH", "TEXT_MODES", "SheetSpec", "TextMode",

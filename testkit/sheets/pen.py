@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reportlab.pdfgen import canvas as rl_canvas
 
-from tests.support.sheets.text import TEXT_MODES, TextMode
+from testkit.sheets.text import TEXT_MODES, TextMode
 
 
 class Pen:

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from reportlab.pdfgen import canvas as rl_canvas
 
-from tests.support.sheets import vocabulary as vocab
-from tests.support.sheets.pen import Pen
-from tests.support.sheets.spec import SheetSpec
+from testkit.sheets import vocabulary as vocab
+from testkit.sheets.pen import Pen
+from testkit.sheets.spec import SheetSpec
 
 Area = tuple[float, float, float, float]
 
@@ -100,7 +100,7 @@ def _draw_vertical_strip(pen: Pen, cells: dict[str, Cell], x: float, y: float, w
     heights[0] += max(0, spare * 0.7)  # the firm/notes area takes the rest, as in real strips
     top = y + max(0, spare * 0.3) if spare > 0 else y
     pen.rect(x, y, w, h, 1.2)
-    for key, ch in zip(keys, heights):
+    for key, ch in zip(keys, heights, strict=False):
         _draw_cell(pen, cells[key], x, top, w, ch, spec)
         top += ch
 
@@ -235,7 +235,7 @@ def _draw_box(pen: Pen, box: Box, x: float, y: float, w: float, h: float, spec: 
     else:
         cursor = top
     first_baseline = None
-    for (text, font, _), size in zip(box.lines, sizes):
+    for (text, font, _), size in zip(box.lines, sizes, strict=False):
         cursor += size * 1.05
         first_baseline = first_baseline or cursor
         if box.align == "center":
@@ -396,7 +396,7 @@ def _draw_modern_vertical(pen: Pen, spec: SheetSpec, rng: random.Random, boxes: 
     for group in groups:
         natural = max(_box_height(boxes[k], spec) for k in group)
         heights.append(natural * (1.25 if group[0] in ("title", "number") else 1.0))
-    fixed = sum(hh for g, hh in zip(groups, heights) if g[0] != "<filler>")
+    fixed = sum(hh for g, hh in zip(groups, heights, strict=False) if g[0] != "<filler>")
     spare = h - fixed
     if spare < 0:
         heights = [hh * h / fixed for hh in heights]
@@ -404,7 +404,7 @@ def _draw_modern_vertical(pen: Pen, spec: SheetSpec, rng: random.Random, boxes: 
     heights[1] = spare
     pen.rect(x, y, w, h, 1.2)
     top = y
-    for group, gh in zip(groups, heights):
+    for group, gh in zip(groups, heights, strict=False):
         if group == ["title", "stamp"]:
             _draw_box(pen, boxes["title"], x, top, w * 0.62, gh, spec)
             _draw_box(pen, boxes["stamp"], x + w * 0.62, top, w * 0.38, gh, spec)
@@ -537,7 +537,7 @@ def draw_civil_block(c: rl_canvas.Canvas, pen: Pen, spec: SheetSpec, rng: random
               rng.choice(vocab.CIVIL_SIGNERS), date, spec.revision)
     cw = bw / len(heads)
     pen.line(x, top + row_h * 0.4, x + bw, top + row_h * 0.4, 0.5)
-    for i, (head, value) in enumerate(zip(heads, values)):
+    for i, (head, value) in enumerate(zip(heads, values, strict=False)):
         hx = x + i * cw
         if i:
             pen.line(hx, top, hx, y + bh, 0.5)
@@ -568,7 +568,7 @@ def draw_number_bubble(pen: Pen, spec: SheetSpec, rng: random.Random, m: float) 
     pen.rect(tx, ty, tw, th, 1.0)
     pen.line(tx, ty + th * 0.45, tx + tw, ty + th * 0.45, 0.5)
     hx = tx
-    for head, value, share in zip(heads, values, widths):
+    for head, value, share in zip(heads, values, widths, strict=False):
         cw = tw * share
         if hx > tx:
             pen.line(hx, ty, hx, ty + th, 0.5)

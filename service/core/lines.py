@@ -1,0 +1,85 @@
+"""Words grouped into lines, and pages of running text told from drawings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from planocr.core.page import Line, Word
+
+
+def group_words(words: Iterable[Word]) -> list[Line]:
+    """Group loose words into lines, ordered top to bottom, then left to right.
+
+    Words of one angle that sit on the same band (vertical overlap for
+    horizontal text, horizontal overlap for vertical text) form a line,
+    split where the gap is wider than three text heights. Words of different
+    angles never share a line.
+    """
+    by_angle: dict[int, list[Word]] = defaultdict(list)
+    for word in words:
+        by_angle[word.angle % 360].append(word)
+    lines: list[Line] = []
+    for angle, group in by_angle.items():
+        vertical = angle in (90, 270)
+        rows: list[tuple[float, float, list[Word]]] = []
+        for word in sorted(group, key=lambda w: _across(w, vertical)[0] + _across(w, vertical)[1]):
+            lo, hi = _across(word, vertical)
+            for r in range(len(rows) - 1, max(-1, len(rows) - 4), -1):
+                rlo, rhi, members = rows[r]
+                if min(hi, rhi) - max(lo, rlo) > 0.5 * min(hi - lo, rhi - rlo):
+                    members.append(word)
+                    break
+            else:
+                rows.append((lo, hi, [word]))
+        for row_lo, row_hi, members in rows:
+            lines.extend(_split_row(members, angle, max(1.0, row_hi - row_lo)))
+    lines.sort(key=lambda line: (line.box.top, line.box.left))
+    return lines
+
+
+def _across(word: Word, vertical: bool) -> tuple[int, int]:
+    b = word.box
+    return (b.left, b.right) if vertical else (b.top, b.bottom)
+
+
+def _split_row(members: list[Word], angle: int, height: float) -> list[Line]:
+    """Order a row's words in reading direction and cut it at wide gaps."""
+    if angle == 90:
+        ordered = sorted(members, key=lambda w: -w.box.bottom)
+        gaps = [a.box.top - b.box.bottom for a, b in zip(ordered, ordered[1:], strict=False)]
+    elif angle == 270:
+        ordered = sorted(members, key=lambda w: w.box.top)
+        gaps = [b.box.top - a.box.bottom for a, b in zip(ordered, ordered[1:], strict=False)]
+    elif angle == 180:
+        ordered = sorted(members, key=lambda w: -w.box.right)
+        gaps = [a.box.left - b.box.right for a, b in zip(ordered, ordered[1:], strict=False)]
+    else:
+        ordered = sorted(members, key=lambda w: w.box.left)
+        gaps = [b.box.left - a.box.right for a, b in zip(ordered, ordered[1:], strict=False)]
+    lines: list[Line] = []
+    current = [ordered[0]]
+    for word, gap in zip(ordered[1:], gaps, strict=False):
+        if gap > 3 * height:
+            lines.append(Line(tuple(current)))
+            current = []
+        current.append(word)
+    lines.append(Line(tuple(current)))
+    return lines
+
+
+#: Share of the page covered by word boxes from which it is running text, not a drawing.
+RUNNING_TEXT_SHARE = 0.08
+
+
+def is_running_text(lines: Sequence[Line], width: int, height: int) -> bool:
+    """Whether a page is mostly lines of prose (a letter, a spec page) rather than a sparse drawing."""
+    words = [w for line in lines for w in line.words if w.confidence >= 0.5]
+    if len(words) < 40:
+        return False
+    # Word boxes cover 1-5 % of real drawing sheets and 15 % or more of prose pages.
+    ink = sum(w.box.width * w.box.height for w in words)
+    return ink > RUNNING_TEXT_SHARE * width * height
+
+
+__all__ = ["RUNNING_TEXT_SHARE", "group_words", "is_running_text"]

@@ -13,10 +13,17 @@ processes; ``PLANOCR_TEST_ENGINE_DELAY`` makes each call take that long.
 the engine, picked by image width: ``crash@203,hang@205,garbage@207`` raises
 on the 203-pixel-wide page, blocks on the 205 one and returns nonsense for
 the 207 one. Kinds: ``crash`` (raises RuntimeError), ``hang`` (blocks until
-the server stops), ``garbage`` (returns a string, not a result),
-``malformed`` (a result whose words are not words), ``unavailable`` (raises
-the retryable Unavailable a remote engine would). Every call is logged first,
-so retries can be counted.
+the server stops, or its worker process is killed), ``garbage`` (returns a
+string, not a result), ``malformed`` (a result whose words are not words),
+``unavailable`` (raises the retryable Unavailable a remote engine would),
+``segfault`` (the process reading the page kills itself with SIGSEGV, the
+first time only: a marker file beside the log remembers it), ``allocate``
+(allocates memory until the process's memory limit stops it). Every call is
+logged first, so retries can be counted.
+
+The engine is registered by its module path
+(:meth:`~planocr.engines.registry.EngineRegistry.register_path`), so the
+server's engine worker processes build it too.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ class LoggingEngine(OcrEngine):
         return OcrResult(image.width, image.height, [Line((word,))], engine=self.name)
 
 
-FAULT_KINDS = ("crash", "hang", "garbage", "malformed", "unavailable")
+FAULT_KINDS = ("crash", "hang", "garbage", "malformed", "unavailable", "segfault", "allocate")
 _release_hangs = threading.Event()
 
 
@@ -76,6 +83,12 @@ class FaultyEngine(LoggingEngine):
 
     def recognize(self, image: Image.Image, *, dpi: int | None = None):
         fault = self.faults.get(image.width)
+        if fault == "segfault":
+            marker = Path(f"{self.log}.segfault-{image.width}")
+            if marker.exists():
+                fault = None
+            else:
+                marker.touch()
         if fault is None:
             return super().recognize(image, dpi=dpi)
         fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -90,6 +103,12 @@ class FaultyEngine(LoggingEngine):
             raise RuntimeError("hung engine released at shutdown")
         if fault == "garbage":
             return "\x00garbage\xff"
+        if fault == "segfault":
+            os.kill(os.getpid(), signal.SIGSEGV)
+        if fault == "allocate":
+            hoard = []
+            while True:
+                hoard.append(bytearray(16 << 20))
         if fault == "malformed":
             return OcrResult(image.width, image.height, [Line(("not a word", None))], engine=self.name)  # type: ignore[arg-type]
         from planocr.errors import Reason, Unavailable
@@ -107,11 +126,14 @@ def main() -> None:
     logs.configure(settings.log_level, "text")
     engines = None
     if os.environ.get("PLANOCR_TEST_ENGINE_LOG"):
-        engine = LoggingEngine(os.environ["PLANOCR_TEST_ENGINE_LOG"], float(os.environ.get("PLANOCR_TEST_ENGINE_DELAY", "0")))
+        options = {"log": os.environ["PLANOCR_TEST_ENGINE_LOG"], "delay": float(os.environ.get("PLANOCR_TEST_ENGINE_DELAY", "0"))}
+        target = "tests.support.procserver:LoggingEngine"
         if os.environ.get("PLANOCR_TEST_ENGINE_FAULTS"):
-            engine = FaultyEngine(engine.log, engine.delay, parse_faults(os.environ["PLANOCR_TEST_ENGINE_FAULTS"]))
-        engines = EngineRegistry(engine.name)
-        engines.register(engine)
+            options["faults"] = parse_faults(os.environ["PLANOCR_TEST_ENGINE_FAULTS"])
+            target = "tests.support.procserver:FaultyEngine"
+        engines = EngineRegistry.from_settings(settings)  # other engines a call names are built as the server's
+        engines.default = LoggingEngine.name
+        engines.register_path(LoggingEngine.name, target, **options)
     try:
         serve(settings, engines=engines, on_started=lambda server: print(f"PORT {server.port}", flush=True))
     finally:

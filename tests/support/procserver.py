@@ -138,6 +138,10 @@ def main() -> None:
         serve(settings, engines=engines, on_started=lambda server: print(f"PORT {server.port}", flush=True))
     finally:
         _release_hangs.set()
+        # An engine built by its path imported this file again as tests.support.procserver, with its own event.
+        imported = sys.modules.get("tests.support.procserver")
+        if imported is not None:
+            imported._release_hangs.set()
 
 
 class ServerProcess:

@@ -178,7 +178,7 @@ def _describe(exc: BaseException) -> tuple:
     return ("exception", type(exc).__name__, "".join(traceback.format_exception(exc)))
 
 
-def _rebuild(described: tuple, engine: str) -> PlanocrError:
+def _rebuild(described: tuple, engine: str, doing: str = "failed") -> PlanocrError:
     if described[0] == "planocr":
         _kind, code, message, reason, metadata, retryable = described
         known = reason in Reason.__members__
@@ -187,8 +187,8 @@ def _rebuild(described: tuple, engine: str) -> PlanocrError:
         error.retryable = retryable
         return error
     _kind, name, text = described
-    log.error("engine %s failed in worker process:\n%s", engine, text.rstrip())
-    return Internal(f"engine {engine!r} failed: {name}", reason=Reason.ENGINE_FAILED)
+    log.error("engine %s %s in a worker process:\n%s", engine, doing, text.rstrip())
+    return Internal(f"engine {engine!r} {doing}: {name}", reason=Reason.ENGINE_FAILED)
 
 
 # -- the server's side ----------------------------------------------------------------------------
@@ -198,6 +198,7 @@ class _Worker:
     """One child process and the server's end of its pipe."""
 
     def __init__(self, context: Any, config: WorkerConfig, number: int):
+        self.engine = config.engines.default
         ours, theirs = context.Pipe(duplex=True)
         self.process = context.Process(target=worker_main, args=(theirs, config), name=f"planocr-engine-{number}", daemon=True)
         self.process.start()
@@ -225,7 +226,7 @@ class _Worker:
                 reason=Reason.ENGINE_UNAVAILABLE,
             ) from None
         if message[0] == "failed":
-            raise _rebuild(message[1], "(starting)")
+            raise _rebuild(message[1], self.engine, "could not be built")
         self.pid = message[1]
 
     def kill(self) -> None:

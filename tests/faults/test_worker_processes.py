@@ -28,10 +28,10 @@ GIB = 1024**3
 
 
 def engine_calls_by_page(stack) -> dict[int, list[tuple[int, str]]]:
-    """(pid, fault) of every engine call, by page number, from the engine log."""
+    """(pid of the process the engine ran in, fault) of every engine call, by page number, from the engine log."""
     calls: dict[int, list[tuple[int, str]]] = {}
     for line in stack.engine_log.read_text().splitlines():
-        size, pid, *fault = line.split()
+        size, _server, pid, *fault = line.split()
         number = int(size.split("x")[0]) - BASE_WIDTH + 1
         calls.setdefault(number, []).append((int(pid), fault[0] if fault else ""))
     return calls

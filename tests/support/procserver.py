@@ -5,9 +5,12 @@ from the environment, prints ``PORT <n>`` once serving, and handles signals
 as ``planocr serve`` does (:func:`planocr.server.serve`): the first SIGTERM
 stops gracefully, a second one releases what it can within a second and
 exits. With ``PLANOCR_TEST_ENGINE_LOG`` set, it reads pages with a
-counting engine that appends one line per engine call to that file (the
-image size and the process id), so tests can count OCR calls across
-processes; ``PLANOCR_TEST_ENGINE_DELAY`` makes each call take that long.
+counting engine that appends one line per engine call to that file
+(``<width>x<height> <server pid> <reader pid>``: the server process's id and
+that of the process the engine ran in, one of its engine workers in
+process isolation, the server itself in thread isolation), so tests can
+count OCR calls across processes; ``PLANOCR_TEST_ENGINE_DELAY`` makes each
+call take that long.
 
 ``PLANOCR_TEST_ENGINE_FAULTS`` (with the log set) makes chosen pages fail in
 the engine, picked by image width: ``crash@203,hang@205,garbage@207`` raises
@@ -41,6 +44,14 @@ from PIL import Image
 from planocr.engines.base import Box, Line, OcrEngine, OcrResult, Word
 
 
+def _pids() -> str:
+    """``<server pid> <this pid>``: an engine worker's parent is the server."""
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    return f"{parent.pid if parent is not None else os.getpid()} {os.getpid()}"
+
+
 class LoggingEngine(OcrEngine):
     name = "logging"
 
@@ -52,7 +63,7 @@ class LoggingEngine(OcrEngine):
         time.sleep(self.delay)
         fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, f"{image.width}x{image.height} {os.getpid()}\n".encode())
+            os.write(fd, f"{image.width}x{image.height} {_pids()}\n".encode())
         finally:
             os.close(fd)
         word = Word("LOGGED", Box(1, 1, 10, 10), 0.9)
@@ -93,7 +104,7 @@ class FaultyEngine(LoggingEngine):
             return super().recognize(image, dpi=dpi)
         fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, f"{image.width}x{image.height} {os.getpid()} {fault}\n".encode())
+            os.write(fd, f"{image.width}x{image.height} {_pids()} {fault}\n".encode())
         finally:
             os.close(fd)
         if fault == "crash":

@@ -38,6 +38,7 @@ import queue
 import signal
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
@@ -261,6 +262,8 @@ class EngineProcesses:
         self._started = 0
         self._closed = False
         self.replaced = 0  # workers replaced after a crash, an overrun or their page quota
+        #: Called with the cause each time a worker is replaced: crashed, timeout, recycled, start_failed.
+        self.on_replace: Callable[[str], None] | None = None
         for _ in range(size):
             self._idle.put(self._spawn())
 
@@ -315,7 +318,7 @@ class EngineProcesses:
         try:
             worker.wait_ready(START_SECONDS)
         except PlanocrError:
-            self._replace(worker)
+            self._replace(worker, "start_failed")
             raise
         return self._run(worker, PageJob(name, data, dpi, layer), name or self.config.engines.default)
 
@@ -344,14 +347,14 @@ class EngineProcesses:
                 message = None
         if message is None and not ready:
             worker.kill()
-            self._replace(worker, gone=True)
+            self._replace(worker, "timeout", gone=True)
             log.warning("engine worker %s overran %g s on a page; killed and replaced", worker.pid, self.timeout)
             raise DeadlineExceeded(f"engine {engine!r} did not finish within {self.timeout:g} s", reason=Reason.ENGINE_TIMEOUT)
         if message is None:
             worker.process.join(STOP_SECONDS)
             status = worker.process.exitcode
             worker.kill()
-            self._replace(worker, gone=True)
+            self._replace(worker, "crashed", gone=True)
             if self._closed:
                 raise Cancelled("the server is stopping", reason=Reason.SHUTTING_DOWN)
             what = _exit_text(status, self.config.memory_mb)
@@ -360,20 +363,24 @@ class EngineProcesses:
         worker.pages += 1
         if self.max_pages and worker.pages >= self.max_pages:
             worker.stop()
-            self._replace(worker, gone=True)
+            self._replace(worker, "recycled", gone=True)
         else:
             self._idle.put(worker)
         if message[0] == "ok":
             return message[1]
         raise _rebuild(message[1], engine)
 
-    def _replace(self, worker: _Worker, gone: bool = False) -> None:
+    def _replace(self, worker: _Worker, cause: str, gone: bool = False) -> None:
         """Put a fresh worker in ``worker``'s place."""
         if not gone:
             worker.kill()
         with self._lock:
             self._workers.discard(worker)
+            if self._closed:
+                return
             self.replaced += 1
+        if self.on_replace is not None:
+            self.on_replace(cause)
         try:
             self._idle.put(self._spawn())
         except Cancelled:

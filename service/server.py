@@ -339,7 +339,10 @@ def create_server(
         workers=settings.ocr_workers,
         pool_in_use=db_engine.pool.checkedout,
         pool_max=settings.db_pool_size + settings.db_max_overflow,
+        pixels_in_use=lambda: pipeline.pixels.in_use / 1_000_000,
     )
+    if isinstance(runner, EngineProcesses):
+        runner.on_replace = counts.worker_replaced
 
     interceptors: list[grpc.ServerInterceptor] = [ErrorInterceptor(observe=counts.observe_rpc if metrics else None)]
     if settings.auth_token is not None:

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2
+from tests.operability.helpers import scrape
 from tests.faults.conftest import BASE_WIDTH, error_info, page_events, page_width, rpc_reason, wait_for
 
 UNAVAILABLE = grpc.StatusCode.UNAVAILABLE.value[0]
@@ -50,6 +51,12 @@ def serving(stack) -> bool:
     return health.status == health_pb2.HealthCheckResponse.SERVING
 
 
+def replaced(server) -> dict[str, float]:
+    """Engine workers the server replaced, by cause, from its metrics."""
+    return {dict(labels)["cause"]: value for (name, labels), value in scrape(server.metrics_port).items()
+            if name == "planocr_engine_workers_replaced_total" and value}
+
+
 def test_a_worker_killed_by_sigsegv_fails_its_page_alone_and_the_next_run_completes_it(stack):
     pages, crashing = 12, 5
     server = stack.start_server(PLANOCR_TEST_ENGINE_FAULTS=f"segfault@{page_width(crashing)}", PLANOCR_TEST_ENGINE_DELAY="0.2")
@@ -76,6 +83,7 @@ def test_a_worker_killed_by_sigsegv_fails_its_page_alone_and_the_next_run_comple
     dead = calls[crashing][0][0]
     assert dead != server.proc.pid and not alive(dead)
     assert server.proc.poll() is None and serving(stack)
+    assert replaced(server) == {"crashed": 1}
 
     # The fault fires once: the next run reads the page in a fresh worker and completes it, and only it.
     rerun = list(stub.ProcessDocument(pb.ProcessDocumentRequest(document_id=document_id), timeout=120))
@@ -118,6 +126,7 @@ def test_a_hung_page_times_out_and_its_worker_is_replaced(stack):
     assert after != hung, "the page after the hung one was read by the same worker"
     assert not alive(hung), "the hung worker was not killed"
     assert server.proc.poll() is None and serving(stack)
+    assert replaced(server) == {"timeout": 1}
 
 
 def test_a_worker_over_its_memory_limit_fails_its_page_alone(stack):

@@ -127,7 +127,12 @@ class EngineRegistry:
                 f"engines {sorted(self._instances)} were registered as instances and cannot be built in a worker "
                 "process; register them with register_path() or use PLANOCR_ENGINE_ISOLATION=thread"
             )
-        return RegistrySpec(self.default, self._settings, dict(self._paths))
+        settings = self._settings
+        if settings is not None:
+            # The engines need their own options only: no worker gets the database, storage or callers' secrets.
+            settings = settings.model_copy(update=dict.fromkeys(
+                ("database_url", "storage_url", "s3_access_key", "s3_secret_key", "auth_token"), None))
+        return RegistrySpec(self.default, settings, dict(self._paths))
 
     def check(self, name: str | None = None) -> None:
         """Refuse an unknown or uninstalled engine without building it."""

@@ -44,6 +44,15 @@ def test_an_engine_registered_by_path_is_built_and_read_in_the_worker(tmp_path):
         pool.shutdown()
 
 
+def test_a_worker_gets_no_database_storage_or_secrets(tmp_path):
+    settings = Settings(data_dir=tmp_path, database_url="postgresql://planocr:pw@db/planocr", storage_url="s3://pages",
+                        s3_access_key="key", s3_secret_key="secret", auth_token="token", tesseract_lang="eng+deu")
+    spec = EngineRegistry.from_settings(settings).spec()
+    assert spec.settings.tesseract_lang == "eng+deu"
+    assert (spec.settings.database_url, spec.settings.storage_url, spec.settings.s3_access_key,
+            spec.settings.s3_secret_key, spec.settings.auth_token) == (None,) * 5
+
+
 def test_an_engine_registered_as_an_instance_cannot_go_to_a_worker():
     registry = EngineRegistry("counting")
     registry.register(CountingEngine())

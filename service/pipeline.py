@@ -6,6 +6,11 @@ failures (database, storage or a remote engine unavailable) are retried with
 exponential backoff a bounded number of times; then the page fails with the
 last error. A page is never left in ``processing`` by this code: every path
 out of a claim either saves a result, saves an error or releases the claim.
+
+The recognize and parse steps of an image run in an engine worker process
+(:mod:`planocr.procworkers`) or, in thread isolation, on the engine runner's
+threads (:class:`planocr.workers.EngineRunner`); this module only reads the
+image's header, for the pixel budget.
 """
 
 from __future__ import annotations
@@ -260,8 +265,11 @@ class Pipeline:
             raise Cancelled("cancelled before OCR")
         width, height = image_size(data, self.settings.max_image_pixels)
         with self.pixels.admit(width * height, cancel) as waited:
-            if waited > self.settings.lease_seconds / 4:
-                self.repo.extend_lease(page.id, self.worker_id, self.settings.lease_seconds)
+            if waited > self.settings.lease_seconds / 4:  # the claim should not run out while the engine reads
+                try:
+                    self.repo.extend_lease(page.id, self.worker_id, self.settings.lease_seconds)
+                except PlanocrError:
+                    pass  # saving the result reports a lost lease
             return self.runner.read(self.engines, self.reader, options.engine, data, page.dpi, layer,
                                     self.settings.max_image_pixels, cancel)
 

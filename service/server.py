@@ -428,5 +428,8 @@ def serve(
     server.start()
     if on_started is not None:
         on_started(server)
-    stop_requested.wait()
+    # Woken now and then: a signal the kernel hands to another thread runs its handler only when
+    # the main thread next runs Python code.
+    while not stop_requested.wait(0.5):
+        pass
     server.stop()

@@ -163,8 +163,9 @@ Run {sh['machine']['date']}, commit {sh['machine']['planocr_commit']}, {sh['minu
 
 What moves planocr's ratio: on a vector page it reads the text layer and runs no OCR; on an outline
 page it reads what layer there is and OCRs only the title block's likely places; on a raster page it
-adds to the one pass an orientation step and the closer looks of `service/sheetreader.py` (title
-block, turned edge text, large numbers) within its reading budget (`PLANOCR_READ_BUDGET`, a share
+adds to the one pass an orientation step when the page does not read upright as it comes (tesseract's
+OSD, first on a portrait page) and the closer looks of `service/sheetreader.py` (title block, turned
+edge text, large numbers, corner bubbles) within its reading budget (`PLANOCR_READ_BUDGET`, a share
 of the first pass's pixels; 0 reads each page once).
 """]
     if "kinds" in real:
@@ -427,9 +428,10 @@ tesserocr and the title-block parser) and, for the upload, rendering the sheet a
 encoding it as PNG; reading the text layer and starting and stopping the server are small. Every
 figure here moves with the load on a shared machine.""",
     "raster": """**Against the scripted tools on raster pages.** The service reads each page with an
-orientation step (tesseract's OSD, and the page read the other way up when OSD is unsure and the
-reading is poor), a sparse-text pass at the page's own resolution (and a layout pass for a page of
-running text), then closer looks at the title block, turned edge text and large numbers within a
+sparse-text pass at the page's own resolution (a page of running text put in reading order from
+its boxes, not read again), an orientation step only when that pass does not read as upright text
+or the page is portrait (tesseract's OSD, and the bottom band read the other way up when OSD is
+unsure and the reading is poor), then closer looks at the title block, turned edge text and large numbers within a
 reading budget of half the first pass's pixels (`service/sheetreader.py`). On a scan below 250 DPI
 the title block is read again enlarged to 300 DPI, because small title-block type is unreadable at
 the scan's own resolution (docs/engines.md); the tools read the 100 DPI pixels as they are, once.

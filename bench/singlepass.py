@@ -46,7 +46,8 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     engines = EngineRegistry("tesseract")
-    engines.register(single_pass_engine(settings))
+    # by its path, so that engine worker processes build it too
+    engines.register_path("tesseract", "bench.singlepass:single_pass_engine", settings=settings)
     server, _port = create_server(settings, engines=engines)
     server.start()
     stop.wait()

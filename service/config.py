@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     )
 
     rpc_threads: int = Field(32, ge=1, le=1024, description="gRPC handler threads")
-    ocr_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256, description="OCR worker threads")
+    ocr_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256, description="OCR worker threads; in process isolation as many engine worker processes")
     queue_limit: int = Field(1000, ge=1, description="pages waiting for an OCR worker before RESOURCE_EXHAUSTED")
     max_concurrent_rpcs: int | None = Field(None, ge=1, description="calls accepted at once; more get RESOURCE_EXHAUSTED")
     peers: str | None = Field(
@@ -92,7 +92,26 @@ class Settings(BaseSettings):
         description="seconds between sweeps that delete the objects of abandoned uploads (also swept at start)",
     )
     storage_timeout: float = Field(60.0, gt=0, description="seconds one storage read (or local write) may take before it counts as UNAVAILABLE")
-    engine_timeout: float = Field(120.0, gt=0, description="seconds one page may spend in the engine")
+    engine_timeout: float = Field(
+        120.0, gt=0, description="seconds one page may spend in the engine; in process isolation its worker is then killed and replaced"
+    )
+    engine_isolation: Literal["process", "thread"] = Field(
+        "process",
+        description="where pages are read: process (the engine and title-block parser run in a pool of "
+        "PLANOCR_OCR_WORKERS child processes; a crash or overrun costs one page) or thread (in the server process)",
+    )
+    worker_memory_mb: int = Field(
+        0, ge=0, description="address-space limit of each engine worker process, in MiB (RLIMIT_AS); "
+        "a page that passes it fails UNAVAILABLE / ENGINE_CRASHED; 0: none",
+    )
+    worker_max_pages: int = Field(
+        200, ge=0, description="pages an engine worker process reads before it is replaced by a fresh one; 0: never"
+    )
+    pixel_budget: float = Field(
+        400.0, gt=0,
+        description="megapixels of pages decoded and read at once, summed; a page waits for room "
+        "(one larger than the whole budget is read alone)",
+    )
     retry_attempts: int = Field(3, ge=1, le=10, description="tries for a transient failure before a page fails")
     retry_backoff: float = Field(0.2, ge=0, description="first backoff between tries, doubled each time")
 

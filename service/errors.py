@@ -74,6 +74,7 @@ class Reason(enum.StrEnum):
     ENGINE_UNAVAILABLE = "ENGINE_UNAVAILABLE"
     ENGINE_FAILED = "ENGINE_FAILED"
     ENGINE_TIMEOUT = "ENGINE_TIMEOUT"
+    ENGINE_CRASHED = "ENGINE_CRASHED"
     QUEUE_FULL = "QUEUE_FULL"
     PAGE_BUSY = "PAGE_BUSY"
     LEASE_LOST = "LEASE_LOST"
@@ -156,6 +157,17 @@ class Unavailable(PlanocrError):
     code = Code.UNAVAILABLE
     default_reason = Reason.DATABASE_UNAVAILABLE
     retryable = True
+
+
+class EngineCrashed(Unavailable):
+    """The engine's worker process died reading a page (a signal such as SIGSEGV, or out of memory).
+
+    UNAVAILABLE, since the next attempt runs in a fresh worker, but not
+    retried within the run: a page that kills its worker may kill the next.
+    """
+
+    default_reason = Reason.ENGINE_CRASHED
+    retryable = False
 
 
 class ResourceExhausted(PlanocrError):

@@ -83,6 +83,13 @@ def _to_grey_or_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def image_size(data: bytes, max_pixels: int) -> tuple[int, int]:
+    """Width and height from the header alone; refuses images over ``max_pixels``."""
+    image = _open(data)
+    check_image_size(image.width, image.height, max_pixels)
+    return image.width, image.height
+
+
 def decode_image(data: bytes, max_pixels: int) -> Image.Image:
     """Decode the first frame of an image as L or RGB, refusing it undecoded when too large."""
     return _load(_open(data), max_pixels)

@@ -65,6 +65,14 @@ class Metrics:
         self.ocr_workers = Gauge("planocr_ocr_workers", "OCR worker threads", registry=r)
         self.db_in_use = Gauge("planocr_db_pool_connections_in_use", "Database connections checked out of the pool", registry=r)
         self.db_capacity = Gauge("planocr_db_pool_connections_max", "Database connections the pool may open (size + overflow)", registry=r)
+        self.pixels_in_use = Gauge(
+            "planocr_pixel_budget_in_use_megapixels", "Megapixels of the pages being decoded and read now (PLANOCR_PIXEL_BUDGET)",
+            registry=r,
+        )
+        self.workers_replaced = Counter(
+            "planocr_engine_workers_replaced", "Engine worker processes replaced, by cause (crashed, timeout, recycled, start_failed)",
+            ["cause"], registry=r,
+        )
         self.serving = Gauge("planocr_health_serving", "1 while the server reports SERVING, else 0", registry=r)
         self.health_failures = Counter(
             "planocr_health_check_failures", "Health checks that found the database or storage not answering",
@@ -100,8 +108,15 @@ class Metrics:
             self.page_errors.labels(str(outcome.error.reason)).inc()
         self.ocr_seconds.labels(engine, source).observe(seconds)
 
-    def watch(self, *, queue_depth: Callable[[], int], workers: int, pool_in_use: Callable[[], int], pool_max: int) -> None:
+    def worker_replaced(self, cause: str) -> None:
+        """An engine worker process was replaced (:class:`planocr.procworkers.EngineProcesses`)."""
+        self.workers_replaced.labels(cause).inc()
+
+    def watch(self, *, queue_depth: Callable[[], int], workers: int, pool_in_use: Callable[[], int], pool_max: int,
+              pixels_in_use: Callable[[], float] | None = None) -> None:
         """Gauges read at scrape time from the live pools."""
+        if pixels_in_use is not None:
+            self.pixels_in_use.set_function(pixels_in_use)
         self.queue_depth.set_function(queue_depth)
         self.ocr_workers.set(workers)
         self.db_in_use.set_function(pool_in_use)
@@ -157,7 +172,11 @@ class NoMetrics:
     def observe_page(self, outcome: PageOutcome, seconds: float) -> None:
         pass
 
-    def watch(self, *, queue_depth: Callable[[], int], workers: int, pool_in_use: Callable[[], int], pool_max: int) -> None:
+    def worker_replaced(self, cause: str) -> None:
+        pass
+
+    def watch(self, *, queue_depth: Callable[[], int], workers: int, pool_in_use: Callable[[], int], pool_max: int,
+              pixels_in_use: Callable[[], float] | None = None) -> None:
         pass
 
     def serve(self, listen: str) -> int:

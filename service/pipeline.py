@@ -6,6 +6,11 @@ failures (database, storage or a remote engine unavailable) are retried with
 exponential backoff a bounded number of times; then the page fails with the
 last error. A page is never left in ``processing`` by this code: every path
 out of a claim either saves a result, saves an error or releases the claim.
+
+The recognize and parse steps of an image run in an engine worker process
+(:mod:`planocr.procworkers`) or, in thread isolation, on the engine runner's
+threads (:class:`planocr.workers.EngineRunner`); this module only reads the
+image's header, for the pixel budget.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from planocr.config import Settings
 from planocr.core import blocks as ocr_blocks
@@ -37,13 +42,16 @@ from planocr.errors import (
     PlanocrError,
     Reason,
 )
-from planocr.imaging import decode_image
+from planocr.imaging import image_size
 from planocr.sheetreader import ReadingOptions, SheetRead, SheetReader
 from planocr.storage import Storage
 from planocr.titleblock.context import duplicate_sheet_numbers, refine_document
 from planocr.titleblock.rules import rules_from_json
 from planocr.titleblock.structure import PageStructure
-from planocr.workers import EngineRunner
+from planocr.workers import EngineRunner, PixelBudget
+
+if TYPE_CHECKING:
+    from planocr.procworkers import EngineProcesses
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -128,7 +136,7 @@ class Pipeline:
         repository: Repository,
         storage: Storage,
         engines: EngineRegistry,
-        runner: EngineRunner,
+        runner: EngineRunner | EngineProcesses,
         *,
         worker_id: str | None = None,
         observer: Callable[[PageOutcome, float], None] | None = None,
@@ -141,6 +149,7 @@ class Pipeline:
         self.worker_id = worker_id or f"planocr-{uuid.uuid4().hex[:12]}"
         self._observer = observer
         self.reader = SheetReader(reading_options(settings))
+        self.pixels = PixelBudget(settings.pixel_budget)
 
     # -- options ------------------------------------------------------------
 
@@ -148,7 +157,10 @@ class Pipeline:
         """Refuse unknown engines and modes before any page is claimed."""
         if options.text_source is not None and options.text_source not in TEXT_SOURCE_MODES:
             raise InvalidArgument(f"unknown text source mode {options.text_source!r}")
-        self.engines.get(options.engine)
+        if isinstance(self.runner, EngineRunner):
+            self.engines.get(options.engine)
+        else:
+            self.engines.check(options.engine)  # built in the worker processes, not here
 
     # -- the page job -------------------------------------------------------
 
@@ -219,21 +231,13 @@ class Pipeline:
         elif mode == "text-layer":
             raise FailedPrecondition("the page has no PDF text layer", reason=Reason.TEXT_LAYER_MISSING)
         if read is None:
-            engine = self.engines.get(options.engine)
-            engine_name = engine.name
-            image = self._image(page, cancel)
-            read = self.runner.run(engine.name, lambda: self.reader.read_image(engine, image, page.dpi))
-            del image
+            read, engine_name = self._ocr(page, options, cancel)
         elif mode == "auto" and self.reader.needs_completion(read, page.dpi):
             # CAD exports often write some text as outlines (SHX fonts) or paste the title block in
             # as an image; the layer then has the notes but not the number.
-            engine = self.engines.get(options.engine)
-            image = self._image(page, cancel)
-            layer_read = read
-            read = self.runner.run(engine.name, lambda: self.reader.complete(engine, image, page.dpi or 300, layer_read))
-            del image
+            read, name = self._ocr(page, options, cancel, read)
             if read.ocr.text_source == TextSource.TEXT_LAYER_AND_OCR:
-                engine_name = engine.name
+                engine_name = name
         ocr, title_block = read.ocr, read.title_block
         return PageResult(
             ocr_text=ocr.text,
@@ -247,11 +251,26 @@ class Pipeline:
             processing_ms=0,
         )
 
-    def _image(self, page: PageRecord, cancel: CancelToken):
+    def _ocr(self, page: PageRecord, options: ProcessOptions, cancel: CancelToken,
+             layer: SheetRead | None = None) -> tuple[SheetRead, str]:
+        """The page's image read by the engine (``layer``: a text layer's reading completed); and the engine's name.
+
+        Only the image's header is read here, for its size: the page waits
+        for that many pixels of the budget, and the runner decodes it (in a
+        worker process, or on this thread in thread isolation).
+        """
         data = self._fetch(page.image_key, "page image")
         if cancel.cancelled:
             raise Cancelled("cancelled before OCR")
-        return decode_image(data, self.settings.max_image_pixels)
+        width, height = image_size(data, self.settings.max_image_pixels)
+        with self.pixels.admit(width * height, cancel) as waited:
+            if waited > self.settings.lease_seconds / 4:  # the claim should not run out while the engine reads
+                try:
+                    self.repo.extend_lease(page.id, self.worker_id, self.settings.lease_seconds)
+                except PlanocrError:
+                    pass  # saving the result reports a lost lease
+            return self.runner.read(self.engines, self.reader, options.engine, data, page.dpi, layer,
+                                    self.settings.max_image_pixels, cancel)
 
     def _fetch(self, key: str, what: str) -> bytes:
         try:

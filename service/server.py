@@ -49,7 +49,8 @@ from planocr.engines.registry import EngineRegistry
 from planocr.errors import PlanocrError, Reason
 from planocr.interceptors import ErrorInterceptor
 from planocr.metrics import Metrics, NoMetrics
-from planocr.pipeline import CancelToken, Pipeline
+from planocr.pipeline import CancelToken, Pipeline, reading_options
+from planocr.procworkers import EngineProcesses
 from planocr.servicer import OcrServicer
 from planocr.storage import Storage, open_storage
 from planocr.uploads import Housekeeper, Uploads
@@ -170,7 +171,7 @@ class PlanocrServer:
     engines: EngineRegistry
     pipeline: Pipeline
     pool: OcrPool
-    runner: EngineRunner
+    runner: EngineRunner | EngineProcesses
     uploads: Uploads
     housekeeper: Housekeeper
     health: health.HealthServicer
@@ -205,6 +206,7 @@ class PlanocrServer:
                 "storage": security.safe_storage_url(s.resolved_storage_url),
                 "database": security.safe_database_url(s.resolved_database_url),
                 "ocr_workers": s.ocr_workers,
+                "engine_isolation": s.engine_isolation,
                 "rpc_threads": s.rpc_threads,
             },
         )
@@ -315,17 +317,30 @@ def create_server(
     access, secret = settings.s3_credentials()
     storage = open_storage(settings.resolved_storage_url, access_key=access, secret_key=secret, timeout=settings.storage_timeout)
     engines = engines or EngineRegistry.from_settings(settings)
-    engines.get()  # fail at start, not on the first page, when the default engine cannot load
+    runner: EngineRunner | EngineProcesses
+    if settings.engine_isolation == "thread":
+        engines.get()  # fail at start, not on the first page, when the default engine cannot load
+        runner = EngineRunner(settings.ocr_workers + 4, settings.engine_timeout)
+    else:
+        engines.check()
+        runner = EngineProcesses.from_settings(settings, engines, reading_options(settings))
+        try:
+            runner.wait_ready()  # each worker has built the default engine, or the start fails with its error
+        except BaseException:
+            runner.shutdown()
+            raise
     counts = Metrics() if metrics else NoMetrics()
     pool = OcrPool(settings.ocr_workers, settings.queue_limit)
-    runner = EngineRunner(settings.ocr_workers + 4, settings.engine_timeout)
     pipeline = Pipeline(settings, repository, storage, engines, runner, observer=counts.observe_page if metrics else None)
     counts.watch(
         queue_depth=lambda: pool.depth,
         workers=settings.ocr_workers,
         pool_in_use=db_engine.pool.checkedout,  # type: ignore[attr-defined]  # QueuePool's; Pool does not declare it
         pool_max=settings.db_pool_size + settings.db_max_overflow,
+        pixels_in_use=lambda: pipeline.pixels.in_use / 1_000_000,
     )
+    if isinstance(runner, EngineProcesses):
+        runner.on_replace = counts.worker_replaced
 
     interceptors: list[grpc.ServerInterceptor] = [ErrorInterceptor(observe=counts.observe_rpc if metrics else None)]
     if settings.auth_token is not None:
@@ -411,5 +426,8 @@ def serve(
     server.start()
     if on_started is not None:
         on_started(server)
-    stop_requested.wait()
+    # Woken now and then: a signal the kernel hands to another thread runs its handler only when
+    # the main thread next runs Python code.
+    while not stop_requested.wait(0.5):
+        pass
     server.stop()

@@ -1,4 +1,4 @@
-"""The two bounded pools of page work.
+"""The bounded pools of page work.
 
 * :class:`OcrPool` runs page jobs (claim, fetch, OCR, parse, save). It is
   shared by ProcessPage and ProcessDocument, sized for the engine, and
@@ -10,23 +10,45 @@
   A call that overruns keeps its thread (threads cannot be stopped), so the
   runner moves new calls to fresh threads rather than queueing them behind
   stuck ones, up to a limit of stuck calls; past it the engine is reported
-  unavailable instead of leaking more threads and images.
+  unavailable instead of leaking more threads and images. It is the
+  ``PLANOCR_ENGINE_ISOLATION=thread`` mode; the default runs the engine in
+  worker processes instead (:mod:`planocr.procworkers`), which can be killed.
+* :class:`PixelBudget` admits pages to decoding and reading by their size,
+  so the images held at once are bounded by ``PLANOCR_PIXEL_BUDGET``, not
+  by how many callers arrive.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PIL import Image
 
 from planocr.core.page import OcrResult
 from planocr.engines.base import OcrEngine
-from planocr.errors import DeadlineExceeded, Internal, PlanocrError, Reason, ResourceExhausted, Unavailable
+from planocr.errors import (
+    Cancelled,
+    DeadlineExceeded,
+    Internal,
+    PlanocrError,
+    Reason,
+    ResourceExhausted,
+    Unavailable,
+)
+from planocr.imaging import decode_image
+
+if TYPE_CHECKING:
+    from planocr.engines.registry import EngineRegistry
+    from planocr.pipeline import CancelToken
+    from planocr.sheetreader import SheetRead, SheetReader
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -103,6 +125,21 @@ class EngineRunner:
             raise Internal(f"engine {engine.name!r} returned {type(result).__name__}, not a result", reason=Reason.ENGINE_FAILED)
         return result
 
+    def read(self, engines: EngineRegistry, reader: SheetReader, name: str | None, data: bytes, dpi: int | None,
+             layer: SheetRead | None, max_pixels: int, cancel: CancelToken) -> tuple[SheetRead, str]:
+        """Decode a page here and read it with engine ``name`` on the runner's threads.
+
+        ``layer``: complete this text-layer reading instead of reading the
+        whole page. Returns the reading and the engine's name.
+        """
+        engine = engines.get(name)
+        image = decode_image(data, max_pixels)
+        if layer is None:
+            read = self.run(engine.name, lambda: reader.read_image(engine, image, dpi))
+        else:
+            read = self.run(engine.name, lambda: reader.complete(engine, image, dpi or 300, layer))
+        return read, engine.name
+
     def run(self, engine: str, fn: Callable[[], T]) -> T:
         """``fn()``, the engine calls of one page, within the timeout; ``engine`` names the engine in errors."""
         with self._lock:
@@ -143,3 +180,50 @@ class EngineRunner:
         with self._lock:
             executor = self._executor
         executor.shutdown(wait=False, cancel_futures=True)
+
+
+class PixelBudget:
+    """Admits pages to decoding and reading while the pixels admitted stay within ``megapixels``.
+
+    Pages are admitted in the order they asked; one that does not fit waits
+    (and those after it wait behind it, so a large page is not starved by
+    small ones). A page larger than the whole budget is admitted when
+    nothing else is in.
+    """
+
+    def __init__(self, megapixels: float):
+        self.limit = megapixels * 1_000_000
+        self._cond = threading.Condition()
+        self._waiting: collections.deque[object] = collections.deque()
+        self._in_use = 0
+
+    @property
+    def in_use(self) -> int:
+        """Pixels of the pages admitted now."""
+        return self._in_use
+
+    def _fits(self, pixels: int) -> bool:
+        return self._in_use == 0 or self._in_use + pixels <= self.limit
+
+    @contextlib.contextmanager
+    def admit(self, pixels: int, cancel: CancelToken | None = None) -> Iterator[float]:
+        """Hold ``pixels`` of the budget for the block; yields the seconds spent waiting for them."""
+        started = time.monotonic()
+        ticket = object()
+        with self._cond:
+            self._waiting.append(ticket)
+            try:
+                while not (self._waiting[0] is ticket and self._fits(pixels)):
+                    if cancel is not None and cancel.cancelled:
+                        raise Cancelled("cancelled while waiting to decode the page")
+                    self._cond.wait(0.1)
+            finally:
+                self._waiting.remove(ticket)
+                self._cond.notify_all()
+            self._in_use += pixels
+        try:
+            yield time.monotonic() - started
+        finally:
+            with self._cond:
+                self._in_use -= pixels
+                self._cond.notify_all()

@@ -8,18 +8,28 @@ from the environment, prints ``PORT <n>`` once serving, and handles signals
 as ``planocr serve`` does (:func:`planocr.server.serve`): the first SIGTERM
 stops gracefully, a second one releases what it can within a second and
 exits. With ``PLANOCR_TEST_ENGINE_LOG`` set, it reads pages with a
-counting engine that appends one line per engine call to that file (the
-image size and the process id), so tests can count OCR calls across
-processes; ``PLANOCR_TEST_ENGINE_DELAY`` makes each call take that long.
+counting engine that appends one line per engine call to that file
+(``<width>x<height> <server pid> <reader pid>``: the server process's id and
+that of the process the engine ran in, one of its engine workers in
+process isolation, the server itself in thread isolation), so tests can
+count OCR calls across processes; ``PLANOCR_TEST_ENGINE_DELAY`` makes each
+call take that long.
 
 ``PLANOCR_TEST_ENGINE_FAULTS`` (with the log set) makes chosen pages fail in
 the engine, picked by image width: ``crash@203,hang@205,garbage@207`` raises
 on the 203-pixel-wide page, blocks on the 205 one and returns nonsense for
 the 207 one. Kinds: ``crash`` (raises RuntimeError), ``hang`` (blocks until
-the server stops), ``garbage`` (returns a string, not a result),
-``malformed`` (a result whose words are not words), ``unavailable`` (raises
-the retryable Unavailable a remote engine would). Every call is logged first,
-so retries can be counted.
+the server stops, or its worker process is killed), ``garbage`` (returns a
+string, not a result), ``malformed`` (a result whose words are not words),
+``unavailable`` (raises the retryable Unavailable a remote engine would),
+``segfault`` (the process reading the page kills itself with SIGSEGV, the
+first time only: a marker file beside the log remembers it), ``allocate``
+(allocates memory until the process's memory limit stops it). Every call is
+logged first, so retries can be counted.
+
+The engine is registered by its module path
+(:meth:`~planocr.engines.registry.EngineRegistry.register_path`), so the
+server's engine worker processes build it too.
 """
 
 from __future__ import annotations
@@ -42,6 +52,14 @@ from planocr.engines.base import OcrEngine
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _pids() -> str:
+    """``<server pid> <this pid>``: an engine worker's parent is the server."""
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    return f"{parent.pid if parent is not None else os.getpid()} {os.getpid()}"
+
+
 class LoggingEngine(OcrEngine):
     name = "logging"
 
@@ -53,14 +71,14 @@ class LoggingEngine(OcrEngine):
         time.sleep(self.delay)
         fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, f"{image.width}x{image.height} {os.getpid()}\n".encode())
+            os.write(fd, f"{image.width}x{image.height} {_pids()}\n".encode())
         finally:
             os.close(fd)
         word = Word("LOGGED", Box(1, 1, 10, 10), 0.9)
         return OcrResult(image.width, image.height, [Line((word,))], engine=self.name)
 
 
-FAULT_KINDS = ("crash", "hang", "garbage", "malformed", "unavailable")
+FAULT_KINDS = ("crash", "hang", "garbage", "malformed", "unavailable", "segfault", "allocate")
 _release_hangs = threading.Event()
 
 
@@ -84,11 +102,17 @@ class FaultyEngine(LoggingEngine):
 
     def recognize(self, image: Image.Image, *, dpi: int | None = None):
         fault = self.faults.get(image.width)
+        if fault == "segfault":
+            marker = Path(f"{self.log}.segfault-{image.width}")
+            if marker.exists():
+                fault = None
+            else:
+                marker.touch()
         if fault is None:
             return super().recognize(image, dpi=dpi)
         fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, f"{image.width}x{image.height} {os.getpid()} {fault}\n".encode())
+            os.write(fd, f"{image.width}x{image.height} {_pids()} {fault}\n".encode())
         finally:
             os.close(fd)
         if fault == "crash":
@@ -98,6 +122,12 @@ class FaultyEngine(LoggingEngine):
             raise RuntimeError("hung engine released at shutdown")
         if fault == "garbage":
             return "\x00garbage\xff"
+        if fault == "segfault":
+            os.kill(os.getpid(), signal.SIGSEGV)
+        if fault == "allocate":
+            hoard = []
+            while True:
+                hoard.append(bytearray(16 << 20))
         if fault == "malformed":
             return OcrResult(image.width, image.height, [Line(("not a word", None))], engine=self.name)  # type: ignore[arg-type]
         from planocr.errors import Reason, Unavailable
@@ -115,15 +145,22 @@ def main() -> None:
     logs.configure(settings.log_level, "text")
     engines = None
     if os.environ.get("PLANOCR_TEST_ENGINE_LOG"):
-        engine = LoggingEngine(os.environ["PLANOCR_TEST_ENGINE_LOG"], float(os.environ.get("PLANOCR_TEST_ENGINE_DELAY", "0")))
+        options = {"log": os.environ["PLANOCR_TEST_ENGINE_LOG"], "delay": float(os.environ.get("PLANOCR_TEST_ENGINE_DELAY", "0"))}
+        target = "testkit.procserver:LoggingEngine"
         if os.environ.get("PLANOCR_TEST_ENGINE_FAULTS"):
-            engine = FaultyEngine(engine.log, engine.delay, parse_faults(os.environ["PLANOCR_TEST_ENGINE_FAULTS"]))
-        engines = EngineRegistry(engine.name)
-        engines.register(engine)
+            options["faults"] = parse_faults(os.environ["PLANOCR_TEST_ENGINE_FAULTS"])
+            target = "testkit.procserver:FaultyEngine"
+        engines = EngineRegistry.from_settings(settings)  # other engines a call names are built as the server's
+        engines.default = LoggingEngine.name
+        engines.register_path(LoggingEngine.name, target, **options)
     try:
         serve(settings, engines=engines, on_started=lambda server: print(f"PORT {server.port}", flush=True))
     finally:
         _release_hangs.set()
+        # An engine built by its path imported this file again as testkit.procserver, with its own event.
+        imported = sys.modules.get("testkit.procserver")
+        if imported is not None:
+            imported._release_hangs.set()
 
 
 class ServerProcess:

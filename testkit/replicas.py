@@ -2,8 +2,9 @@
 
 Used by the scale-out tests and by ``bench/scaleout.py``. Each replica is a
 ``testkit.procserver`` process with the counting engine, which appends
-``<width>x<height> <pid>`` to one shared log per engine call, so a test can
-tell which process read which page and whether any page was read twice.
+``<width>x<height> <server pid> <reader pid>`` to one shared log per engine
+call, so a test can tell which replica read which page and whether any page
+was read twice.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def engine_calls(log: Path) -> list[EngineCall]:
         return []
     calls = []
     for line in log.read_text().splitlines():
-        size, pid = line.split()
+        size, pid, _reader = line.split()
         calls.append(EngineCall(size, int(pid)))
     return calls
 

@@ -2,7 +2,9 @@
 
 Every engine turns one page image into words and lines with boxes in page
 pixels (:mod:`planocr.core.page`). Engines are built once per process and
-shared by all OCR worker threads, so:
+shared by all the threads that call them (the OCR worker threads in thread
+isolation; in process isolation each engine worker process builds its own
+and calls it from one thread), so:
 
 * ``recognize`` must be safe to call from several threads at once. Engines
   that wrap a thread-unsafe library keep one native handle per thread.

@@ -46,7 +46,8 @@ class LayoutHint:
     """Where a document's confident sheets keep their number and title (page fractions, 0 to 1).
 
     Built by :mod:`planocr.titleblock.context`; candidates near a hinted
-    position score higher, so an uncertain sheet is read like its siblings.
+    position score higher, and an uncertain sheet whose best number falls
+    short takes the best one at its siblings' place, so it is read like them.
     """
 
     number_at: tuple[float, float] | None = None
@@ -73,7 +74,18 @@ def rank_page(
     ranker = ranker or default_ranker()
     reading = read_page(build_frames(lines, width, height), width, height, cells, block)
     numbers = ranker.rank(number_candidates(reading), _hint_bonus(hint, "number", width, height))
-    number = numbers[0] if numbers and numbers[0].score >= ranker.threshold("sheet_number") else None
+    threshold = ranker.threshold("sheet_number")
+    if hint is not None and hint.number_at is not None and numbers and numbers[0].score < threshold:
+        # The document's confident sheets keep their number at one place: a number-shaped candidate
+        # there on an uncertain sheet is its number, reported with the least confidence that is.
+        at = hint.number_at
+        near = [c for c in numbers
+                if math.hypot(c.page_box.center[0] / width - at[0], c.page_box.center[1] / height - at[1]) <= hint.tolerance]
+        if near:
+            near[0].score = threshold
+            numbers.remove(near[0])
+            numbers.insert(0, near[0])
+    number = numbers[0] if numbers and numbers[0].score >= threshold else None
     titles = title_candidates(reading, number)
     if reading.region is None and number is None and is_running_text(lines, width, height):
         # a page of prose (a specification, a letter) with no title block: its headings are no sheet title

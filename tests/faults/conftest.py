@@ -2,8 +2,10 @@
 
 Every fault test breaks one real part on purpose: the PostgreSQL cluster is
 stopped or restarted with ``pg_ctl``, the moto process is stopped, the
-planocr process is killed with SIGKILL, or the engine in the server process
-crashes, hangs or answers garbage on chosen pages (``testkit.procserver``).
+planocr process is killed with SIGKILL, or the engine (in one of the server's
+engine worker processes, or in the server itself in thread isolation)
+crashes, hangs, answers garbage, kills its process or runs out of memory on
+chosen pages (``testkit.procserver``).
 
 Pages are told apart by their image width: page ``n`` of a document made
 by :meth:`Stack.upload` is ``page_width(n)`` pixels wide, and the

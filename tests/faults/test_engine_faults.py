@@ -33,10 +33,12 @@ FAULTS = {
 }
 
 
-def test_engine_faults_fail_only_their_page(stack):
+@pytest.mark.parametrize("isolation", ["process", "thread"])
+def test_engine_faults_fail_only_their_page(stack, isolation):
     stack.internal_expected = True  # a crashing engine is a bug of the engine: ProcessPage on its page answers INTERNAL
     spec = ",".join(f"{fault}@{page_width(n)}" for n, (fault, *_rest) in FAULTS.items())
     server = stack.start_server(
+        PLANOCR_ENGINE_ISOLATION=isolation,
         PLANOCR_TEST_ENGINE_FAULTS=spec,
         PLANOCR_ENGINE_TIMEOUT=str(ENGINE_TIMEOUT),
         PLANOCR_RETRY_ATTEMPTS=str(ATTEMPTS),
@@ -91,8 +93,9 @@ def test_engine_faults_fail_only_their_page(stack):
     assert all(calls_after[n] == 1 for n in range(1, PAGES + 1) if n not in FAULTS)
 
 
-def test_more_hung_pages_than_engine_threads_do_not_fail_the_healthy_ones(stack):
-    """Each hung call keeps its engine thread; the pages after them must still be read."""
+@pytest.mark.parametrize("isolation", ["process", "thread"])
+def test_more_hung_pages_than_engine_threads_do_not_fail_the_healthy_ones(stack, isolation):
+    """Each hung call keeps its engine thread (or has its worker process killed); the pages after them must still be read."""
     workers = 2
     hung = workers + 4 + 2  # more than the engine runner's threads (OCR workers + 4)
     pages = hung + 4
@@ -101,6 +104,7 @@ def test_more_hung_pages_than_engine_threads_do_not_fail_the_healthy_ones(stack)
         PLANOCR_TEST_ENGINE_FAULTS=spec,
         PLANOCR_ENGINE_TIMEOUT="1.5",
         PLANOCR_OCR_WORKERS=str(workers),
+        PLANOCR_ENGINE_ISOLATION=isolation,
     )
     stub = stack.stub(server)
     document_id, _ = stack.upload(stub, pages)

@@ -22,6 +22,8 @@ from tests.support.engines import BlockingEngine, CountingEngine
 
 
 def _registry(engine) -> EngineRegistry:
+    """A registry holding the test's own engine instance, whose counters and events the test reads: its
+    servers run with thread isolation, the engine in this process."""
     registry = EngineRegistry(engine.name)
     registry.register(engine)
     return registry
@@ -30,7 +32,7 @@ def _registry(engine) -> EngineRegistry:
 def test_64_concurrent_process_page_calls_on_a_small_pool(start_server, pg_url, tmp_path):
     engine = CountingEngine(delay=0.02)
     settings = make_settings(
-        tmp_path, pg_url, engine=engine.name, rpc_threads=32, ocr_workers=2, db_pool_size=2, db_max_overflow=2, db_pool_timeout=5
+        tmp_path, pg_url, engine=engine.name, engine_isolation="thread", rpc_threads=32, ocr_workers=2, db_pool_size=2, db_max_overflow=2, db_pool_timeout=5
     )
     assert settings.rpc_threads > settings.db_pool_size + settings.db_max_overflow
     running = start_server(settings, engines=_registry(engine))
@@ -61,7 +63,7 @@ def test_64_concurrent_process_page_calls_on_a_small_pool(start_server, pg_url, 
 
 def test_no_connection_is_held_while_the_engine_runs(start_server, database_url, tmp_path):
     engine = BlockingEngine()
-    running = start_server(make_settings(tmp_path, database_url, engine=engine.name), engines=_registry(engine))
+    running = start_server(make_settings(tmp_path, database_url, engine=engine.name, engine_isolation="thread"), engines=_registry(engine))
     running.server._health_stop.set()  # keep the health probe's own ping out of the count
     page_id = running.seed_page(draw_page([("HELD", 10, 10, 20)]))
     pool = running.server.db_engine.pool
@@ -82,7 +84,7 @@ def test_no_connection_is_held_while_the_engine_runs(start_server, database_url,
 def test_two_calls_on_one_page_read_it_once(start_server, database_url, tmp_path):
     """The second call waits for the first one's result (outcome PROCESSED_ELSEWHERE) instead of reading again."""
     engine = BlockingEngine()
-    running = start_server(make_settings(tmp_path, database_url, engine=engine.name), engines=_registry(engine))
+    running = start_server(make_settings(tmp_path, database_url, engine=engine.name, engine_isolation="thread"), engines=_registry(engine))
     page_id = running.seed_page(draw_page([("ONCE", 10, 10, 20)]))
     request = pb.ProcessPageRequest(page_id=page_id)
 

@@ -36,6 +36,8 @@ def run_document(stub, document_id: str, timeout: float = 300, **options):
 
 
 def _registry(engine) -> EngineRegistry:
+    """A registry holding the test's own engine instance, whose counters and events the test reads: its
+    servers run with thread isolation, the engine in this process."""
     registry = EngineRegistry(engine.name)
     registry.register(engine)
     return registry
@@ -168,7 +170,7 @@ def test_bad_uploads_leave_nothing_behind(start_server, tmp_path, case):
 
 def test_first_event_arrives_before_any_page_finishes(start_server, tmp_path):
     engine = CountingEngine(delay=1.0)
-    running = start_server(make_settings(tmp_path, engine=engine.name), engines=_registry(engine))
+    running = start_server(make_settings(tmp_path, engine=engine.name, engine_isolation="thread"), engines=_registry(engine))
     document_id, _ = running.seed_document([draw_page([("P", 5, 5, 12)], size=(200, 100))] * 4, width=200, height=100)
     t0 = time.monotonic()
     stream = running.stub.ProcessDocument(pb.ProcessDocumentRequest(document_id=document_id), timeout=60)
@@ -194,7 +196,7 @@ def _assert_nothing_processing(running, document_id: str, timeout: float = 10.0)
 
 def test_cancelled_stream_leaves_no_page_processing(start_server, database_url, tmp_path):
     engine = CountingEngine(delay=0.3)
-    running = start_server(make_settings(tmp_path, database_url, engine=engine.name), engines=_registry(engine))
+    running = start_server(make_settings(tmp_path, database_url, engine=engine.name, engine_isolation="thread"), engines=_registry(engine))
     document_id, _ = running.seed_document([draw_page([("P", 5, 5, 12)], size=(200, 100))] * 12, width=200, height=100)
     stream = running.stub.ProcessDocument(pb.ProcessDocumentRequest(document_id=document_id), timeout=60)
     seen = [next(stream), next(stream)]
@@ -217,7 +219,7 @@ def test_cancelled_stream_leaves_no_page_processing(start_server, database_url, 
 
 def test_short_deadline_leaves_no_page_processing(start_server, tmp_path):
     engine = CountingEngine(delay=0.3)
-    running = start_server(make_settings(tmp_path, engine=engine.name), engines=_registry(engine))
+    running = start_server(make_settings(tmp_path, engine=engine.name, engine_isolation="thread"), engines=_registry(engine))
     document_id, _ = running.seed_document([draw_page([("P", 5, 5, 12)], size=(200, 100))] * 10, width=200, height=100)
     with pytest.raises(grpc.RpcError) as info:
         run_document(running.stub, document_id, timeout=0.8)
@@ -227,7 +229,7 @@ def test_short_deadline_leaves_no_page_processing(start_server, tmp_path):
 
 def test_two_streams_on_one_document_in_one_server(start_server, database_url, tmp_path):
     engine = CountingEngine(delay=0.05)
-    running = start_server(make_settings(tmp_path, database_url, engine=engine.name), engines=_registry(engine))
+    running = start_server(make_settings(tmp_path, database_url, engine=engine.name, engine_isolation="thread"), engines=_registry(engine))
     images = [draw_page([("P", 5, 5, 12)], size=(200 + i, 100)) for i in range(10)]
     document_id, page_ids = running.seed_document(images, width=200, height=100)
     with ThreadPoolExecutor(2) as clients:
@@ -274,8 +276,7 @@ def test_two_server_processes_on_one_postgres_read_each_page_once(pg_url, tmp_pa
             pages = [e.page for e in events if e.WhichOneof("event") == "page"]
             assert len(pages) == 16 and len({p.page_id for p in pages}) == 16
             assert events[-1].summary.completed == 16
-        lines = calls.read_text().split()
-        sizes = lines[0::2]
+        sizes = [line.split()[0] for line in calls.read_text().splitlines()]
         assert len(sizes) == 16 and len(set(sizes)) == 16, "a page was read more than once"
         for channel in channels:
             channel.close()

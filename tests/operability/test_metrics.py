@@ -61,7 +61,7 @@ def test_queue_depth_and_pool_in_use(start_server, tmp_path):
     engine = BlockingEngine()
     registry = EngineRegistry(engine.name)
     registry.register(engine)
-    running = start_server(make_settings(tmp_path, engine=engine.name, ocr_workers=1, metrics_listen="127.0.0.1:0"), engines=registry)
+    running = start_server(make_settings(tmp_path, engine=engine.name, engine_isolation="thread", ocr_workers=1, metrics_listen="127.0.0.1:0"), engines=registry)
     port = running.server.metrics_port
     pages = [running.seed_page(draw_page([(f"Q{i}", 10, 10, 20)])) for i in range(3)]
 

@@ -80,10 +80,8 @@ LARGE_PIXELS = 40
 MOST_LARGE = 8
 #: Bands of turned text wider than this share of the page are not read again at full resolution.
 NARROW_BAND = 0.1
-#: A field found with this confidence needs no closer look. On the training pages sheet numbers
-#: reported at 0.6 or more are right 95 % of the time (96 % at 0.8), and the turned-edge reads found no
-#: field on the real sheets (docs/engines.md, closer looks), so a closer look is spent only below it.
-SURE = 0.6
+#: A field found with this confidence needs no closer look.
+SURE = 0.8
 #: A drawing-size page is at least this long on its longer side (A3/ANSI B and up).
 DRAWING_INCHES = 16.0
 #: Where a title block may be when nothing else says: along the right edge, along the bottom.

@@ -64,11 +64,6 @@ MOST_CELL = 0.08
 # --- shared measurements ---------------------------------------------------------------------------
 
 
-#: How close to a corner (``any_corner``: 1 at the corner, 0 a quarter of the page away) a number over
-#: a total must be to be the sheet's own bubble rather than a detail callout in the drawing.
-CORNER_BUBBLE = 0.6
-
-
 def _position(box: Box, reading: PageReading) -> dict[str, float]:
     """Where a box sits: page fractions, closeness to the bottom-right and any corner, and to the edge."""
     width, height = reading.width, reading.height
@@ -197,11 +192,10 @@ def number_candidates(reading: PageReading) -> list[Candidate]:
                 f["date"] = float(is_date(text))
                 f["excluded"] = float(id(token) in reading.excluded)
                 over, under = _stacked_number(piece, token, reading)
-                sheet_bubble = over and (not f["callout"] or f["any_corner"] >= CORNER_BUBBLE)
-                if f["class_digits"] and not (labelled or sheet_bubble):
+                if f["class_digits"] and not (labelled or (over and not f["callout"])):
                     # A bare number is a sheet number only under its label or over the set's total
-                    # (5 over 24 in a bubble at a corner of the sheet); elsewhere it is a grid line,
-                    # a zone, a room, a count or a detail's number over the sheet it is drawn on.
+                    # (5 over 24 in a bubble); elsewhere it is a grid line, a zone, a room, a count
+                    # or a detail's number over the sheet it is drawn on.
                     continue
                 if f["lab_other_first"]:
                     continue  # the value of another field's label (DATE, PROJECT NO., SIZE: A1) is that field's

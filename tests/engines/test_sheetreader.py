@@ -190,22 +190,3 @@ def test_an_engine_without_region_reads_and_a_page_of_prose_are_read_once():
 
 def test_every_extra_read_is_known():
     assert set(ReadingOptions().extra_reads) == set(EXTRA_READS)
-
-
-def test_old_civil_scans_are_numbered_by_their_corner_bubbles(tesseract):
-    """200 DPI 1-bit scans of highway sheets: the number is the figure over the set's total in the corner circle."""
-    import random
-
-    from testkit import sheets
-
-    got = []
-    for seed in (2, 5, 9, 11):
-        rng = random.Random(seed)
-        spec = sheets.random_spec(rng, seed, kind="civil")
-        assert spec.number_style == "bubble" and spec.sheet_number.isdigit()
-        scan = sheets.bilevel_scan(sheets.render(sheets.draw_pdf(spec), 200), rng).convert("L")
-        read = SheetReader().read_image(tesseract, scan, 200)
-        assert any(step.kind == "bubble" for step in read.steps)
-        got.append((read.title_block.value("sheet_number"), spec.sheet_number))
-    # the class's share, as tests/titleblock/test_classes.py holds vector classes to theirs
-    assert sum(found == want for found, want in got) >= 3, got

@@ -77,6 +77,10 @@ def local_server(engine: str | None) -> Iterator[PlanocrServer]:
         }
         if engine:
             overrides["engine"] = engine
+        if "PLANOCR_ENGINE_ISOLATION" not in os.environ:
+            # One short run for one caller: a worker process would cost its start (about 0.3 s) on
+            # every call and protects nothing that outlives the command.
+            overrides["engine_isolation"] = "thread"
         settings = Settings(**overrides)
         server, _port = create_server(settings, private_database=True, metrics=False)
         server.start()

@@ -147,3 +147,14 @@ def test_one_shot_creates_its_private_schema_without_alembic_metrics_or_reflecti
         assert report["schema"] == json.loads(json.dumps(schema_of(migrated)))
     finally:
         migrated.dispose()
+
+
+def test_the_one_shot_reads_on_threads_unless_told_otherwise(monkeypatch):
+    from planocr import ocr_cli
+
+    monkeypatch.delenv("PLANOCR_ENGINE_ISOLATION", raising=False)
+    with ocr_cli.local_server(None) as server:
+        assert server.settings.engine_isolation == "thread"
+    monkeypatch.setenv("PLANOCR_ENGINE_ISOLATION", "process")
+    with ocr_cli.local_server(None) as server:
+        assert server.settings.engine_isolation == "process"

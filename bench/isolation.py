@@ -32,8 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image
 
+from bench.overhead import small_page
 from bench.pages import ARCH_D, png_bytes, raster_pages, sheet_specs, vector_pdf
 from planocr.config import Settings
 from planocr.engines.registry import EngineRegistry
@@ -41,14 +42,6 @@ from planocr.pipeline import CancelToken, reading_options
 from planocr.procworkers import EngineProcesses
 from planocr.sheetreader import SheetReader
 from planocr.workers import EngineRunner
-
-
-def small_page() -> bytes:
-    image = Image.new("L", (200, 100), 255)
-    ImageDraw.Draw(image).text((10, 40), "A-101", fill=0)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
 
 
 def sheets(count: int, dpi: int) -> list[bytes]:

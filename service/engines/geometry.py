@@ -180,7 +180,8 @@ def _xy_cut(items: list[tuple[Box, Line]], gutter: float) -> list[tuple[Box, Lin
         ordered: list[tuple[Box, Line]] = []
         for heading in [*wide, None]:
             above = [item for item in narrow if heading is None or item[0].center[1] < heading[0].top]
-            narrow = [item for item in narrow if item not in above]
+            taken = {id(item) for item in above}
+            narrow = [item for item in narrow if id(item) not in taken]
             ordered += _xy_cut(above, gutter)
             if heading is not None:
                 ordered.append(heading)

@@ -78,9 +78,7 @@ def rank_page(
     if hint is not None and hint.number_at is not None and numbers and numbers[0].score < threshold:
         # The document's confident sheets keep their number at one place: a number-shaped candidate
         # there on an uncertain sheet is its number, reported with the least confidence that is.
-        at = hint.number_at
-        near = [c for c in numbers
-                if math.hypot(c.page_box.center[0] / width - at[0], c.page_box.center[1] / height - at[1]) <= hint.tolerance]
+        near = [c for c in numbers if _hint_distance(c, hint.number_at, width, height) <= hint.tolerance]
         if near:
             near[0].score = threshold
             numbers.remove(near[0])
@@ -140,11 +138,16 @@ def _hint_bonus(hint: LayoutHint | None, what: str, width: int, height: int):
     reach = hint.tolerance if what == "number" else 2 * hint.tolerance
 
     def bonus(candidate: Candidate) -> float:
-        cx, cy = candidate.page_box.center
-        d = math.hypot(cx / width - at[0], cy / height - at[1])
+        d = _hint_distance(candidate, at, width, height)
         return HINT_NEAR if d <= reach else HINT_FAR if d > 4 * reach else 0.0
 
     return bonus
+
+
+def _hint_distance(candidate: Candidate, at: tuple[float, float], width: int, height: int) -> float:
+    """How far ``candidate``'s centre is from a hinted position, in page fractions."""
+    cx, cy = candidate.page_box.center
+    return math.hypot(cx / width - at[0], cy / height - at[1])
 
 
 def _distinct(texts) -> list[str]:

@@ -30,6 +30,10 @@ from planocr.titleblock.candidates import Candidate
 FIELDS = ("sheet_number", "sheet_title", "scale")
 
 
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+
 @dataclass(frozen=True, slots=True)
 class FieldModel:
     """A logistic model for one field's candidates."""
@@ -50,8 +54,7 @@ class FieldModel:
         return total
 
     def probability(self, features: dict[str, float], bonus: float = 0.0) -> float:
-        z = self.logit(features) + bonus
-        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+        return _sigmoid(self.logit(features) + bonus)
 
     def to_json(self) -> dict:
         return {
@@ -92,8 +95,7 @@ class TreeModel:
         return total
 
     def probability(self, features: dict[str, float], bonus: float = 0.0) -> float:
-        z = self.logit(features) + bonus
-        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+        return _sigmoid(self.logit(features) + bonus)
 
     def to_json(self) -> dict:
         # Split values and leaf values to 6 decimals: the probabilities move by less than 1e-4.

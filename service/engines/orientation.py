@@ -7,7 +7,6 @@ text handle per thread, like :mod:`planocr.engines.tesseract`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +33,6 @@ class Detection:
     factor: int = 1
     lines: list[Line] | None = None
 
-Reader = Callable[[Image.Image, int], list[Line]]
 
 
 class OrientationDetector:
@@ -43,9 +41,10 @@ class OrientationDetector:
     OSD runs on a copy of about 150 DPI. On a sparse drawing it finds the
     axis of the text but often not which way up it reads (it confuses 0 and
     180), so below :data:`SURE` a copy of about 75 DPI (150 if that has too
-    little text) is read both ways up along that axis by ``read``
-    (sparse-text tesseract by default) and the way with more confidently
-    read words wins; ties keep the page as it is.
+    little text) is read both ways up along that axis in sparse-text mode,
+    and the way with more confidently read words wins; ties keep the page
+    as it is. (The tesseract engine calls :meth:`osd` alone and checks by
+    its own reading; rapidocr uses :meth:`detect`.)
 
     An unsure quarter turn is checked the same way against the page as it
     is, at about 150 DPI: a sheet with its title block along the right edge
@@ -53,7 +52,7 @@ class OrientationDetector:
     text rather than the many small upright words of the drawing.
     """
 
-    def __init__(self, tessdata: str, lang: str = "eng", read: Reader | None = None):
+    def __init__(self, tessdata: str, lang: str = "eng"):
         if not (Path(tessdata) / "osd.traineddata").exists():
             raise Unavailable(
                 f"no tesseract orientation model (osd.traineddata) in {tessdata}; the 'tessdata' package "
@@ -62,7 +61,6 @@ class OrientationDetector:
             )
         self.tessdata = tessdata
         self.lang = lang
-        self._read = read or self._read_sparse
         self._local = threading.local()
         self._handles: list[tesserocr.PyTessBaseAPI] = []
         self._lock = threading.Lock()
@@ -109,7 +107,7 @@ class OrientationDetector:
         copy = grey.reduce(factor) if factor > 1 else grey
         check_dpi = max(36, round(dpi / factor))
         turns = (0, rotation, (rotation + 180) % 360)
-        scores = {turn: score(self._read(geometry.rotate(copy, turn), check_dpi)) for turn in turns}
+        scores = {turn: score(self._read_sparse(geometry.rotate(copy, turn), check_dpi)) for turn in turns}
         best = max(turns[1:], key=lambda turn: scores[turn])
         if scores[best] > QUARTER_MARGIN * scores[0] and scores[best] >= ENOUGH:
             return best, False
@@ -126,7 +124,7 @@ class OrientationDetector:
         for check in sorted({max(1, round(dpi / 75)), factor}, reverse=True):
             copy = grey.reduce(check) if check > 1 else grey
             check_dpi = max(36, round(dpi / check))
-            reads = {turn: self._read(geometry.rotate(copy, turn), check_dpi) for turn in (rotation, (rotation + 180) % 360)}
+            reads = {turn: self._read_sparse(geometry.rotate(copy, turn), check_dpi) for turn in (rotation, (rotation + 180) % 360)}
             scores = {turn: score(lines) for turn, lines in reads.items()}
             best = max(scores, key=lambda turn: (scores[turn], turn == 0))
             if scores[best] >= ENOUGH or check == factor:

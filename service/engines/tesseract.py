@@ -102,8 +102,7 @@ class TesseractEngine(OcrEngine):
                 reason=Reason.ENGINE_UNAVAILABLE,
             )
         self._local = threading.local()
-        read = lambda image, dpi: self._read(image, dpi, PSM.SPARSE_TEXT)  # noqa: E731
-        self._orientation = OrientationDetector(self.tessdata, lang, read) if orientation else None
+        self._orientation = OrientationDetector(self.tessdata, lang) if orientation else None
         self._apis: list[tesserocr.PyTessBaseAPI] = []
         self._apis_lock = threading.Lock()
 

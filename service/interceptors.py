@@ -108,10 +108,19 @@ def _wrap_stream(behavior, method: str, observe: CallObserver | None):
     return handler
 
 
+#: gRPC's timer may end a call a little before the wall clock says its deadline passed.
+DEADLINE_SLACK = 0.1
+
+
+def deadline_passed(context: grpc.ServicerContext) -> bool:
+    """True when the call's deadline has passed (give or take :data:`DEADLINE_SLACK`)."""
+    remaining = context.time_remaining()
+    return remaining is not None and remaining <= DEADLINE_SLACK
+
+
 def _ended_code(context: grpc.ServicerContext) -> str:
     """Why a call that is no longer active ended: its deadline passed, or the caller cancelled or went away."""
-    remaining = context.time_remaining()
-    return "DEADLINE_EXCEEDED" if remaining is not None and remaining <= 0 else "CANCELLED"
+    return "DEADLINE_EXCEEDED" if deadline_passed(context) else "CANCELLED"
 
 
 def _end_quietly(context: grpc.ServicerContext, exc: Exception) -> None:

@@ -90,9 +90,17 @@ class CancelToken:
     def __init__(self, *parents: CancelToken):
         self._event = threading.Event()
         self._parents = parents
+        self._expired = False
 
-    def cancel(self) -> None:
+    def cancel(self, expired: bool = False) -> None:
+        """Cancel; ``expired`` says the call ended because its deadline passed, not because the caller left."""
+        self._expired = self._expired or expired
         self._event.set()
+
+    @property
+    def expired(self) -> bool:
+        """True when this token was cancelled because its call's deadline passed."""
+        return self._expired
 
     @property
     def cancelled(self) -> bool:

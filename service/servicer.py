@@ -22,6 +22,7 @@ from planocr.core.records import COMPLETED, ERROR
 from planocr.db.repository import Repository, parse_id
 from planocr.errors import Aborted, Cancelled, DeadlineExceeded, InvalidArgument, Reason, quote
 from planocr.fanout import PeerFanout
+from planocr.interceptors import deadline_passed
 from planocr.pipeline import CancelToken, Outcome, Pipeline, ProcessOptions, stored_error
 from planocr.scheduler import DocumentRun
 from planocr.uploads import UploadRequest, Uploads
@@ -90,7 +91,7 @@ def _deadline(context: grpc.ServicerContext) -> float | None:
 
 def _cancel_token(context: grpc.ServicerContext, parent: CancelToken) -> CancelToken:
     token = CancelToken(parent)
-    context.add_callback(token.cancel)
+    context.add_callback(lambda: token.cancel(expired=deadline_passed(context)))
     return token
 
 
@@ -105,6 +106,8 @@ def _wait(future: Future, cancel: CancelToken, deadline: float | None):
             return future.result(timeout=WAIT_SLICE if left is None else min(WAIT_SLICE, left))
         except FutureTimeout:
             if cancel.cancelled:
+                if cancel.expired:
+                    raise DeadlineExceeded("the page was not finished before the deadline") from None
                 raise Cancelled("the call was cancelled while its page was being read") from None
 
 
@@ -113,8 +116,7 @@ def _requests(request_iterator: Iterator, context: grpc.ServicerContext) -> Iter
     try:
         yield from request_iterator
     except grpc.RpcError:
-        remaining = context.time_remaining()
-        if remaining is not None and remaining <= 0:
+        if deadline_passed(context):
             raise DeadlineExceeded("the upload did not finish before the caller's deadline") from None
         raise Cancelled("the caller went away during the upload") from None
 

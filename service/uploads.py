@@ -78,6 +78,11 @@ class Stop(Protocol):
     @property
     def cancelled(self) -> bool: ...
 
+    @property
+    def expired(self) -> bool:
+        """True when it was set because the caller's deadline passed."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class UploadRequest:
@@ -246,6 +251,8 @@ class Uploads:
         if deadline is not None and time.monotonic() >= deadline:
             raise DeadlineExceeded("the upload did not finish before the caller's deadline")
         if stop is not None and stop.cancelled:
+            if stop.expired:
+                raise DeadlineExceeded("the upload did not finish before the caller's deadline")
             raise Cancelled("the upload was cancelled")
 
     def _undo(self, document_id: uuid.UUID, prefix: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -13,9 +14,11 @@ from planocr.config import Settings
 from planocr.db import migrate
 from planocr.db.engine import create_db_engine, create_sessionmaker
 from planocr.db.repository import NewPage, Repository
-from planocr.errors import Aborted, Reason
+from planocr.errors import Aborted, Cancelled, DeadlineExceeded, Reason
+from planocr.pipeline import CancelToken
 from planocr.storage.local import LocalStorage
-from planocr.uploads import ProcessIdentity, Uploads, document_prefix
+from planocr.uploads import ProcessIdentity, UploadRequest, Uploads, document_prefix
+from tests.support.pdfs import text_pdf
 
 
 @pytest.fixture
@@ -133,3 +136,22 @@ def test_only_running_uploads_are_renewed(parts):
     assert uploads.release_claims() == 1
     uploads._active.clear()
     assert uploads.sweep().deleted == [document_prefix(mine)]
+
+
+@pytest.mark.parametrize("expired, error", [(True, DeadlineExceeded), (False, Cancelled)])
+def test_an_upload_stopped_by_its_call_ends_with_the_calls_reason_and_leaves_nothing(parts, expired, error):
+    # gRPC's timer may end a call a moment before the upload's own clock reaches the deadline: the token's
+    # reason, not that clock, decides between DEADLINE_EXCEEDED and CANCELLED.
+    settings, repository, storage = parts
+    uploads = Uploads(settings, repository, storage)
+    token = CancelToken()
+    pages = [["SHEET A-1"], ["SHEET A-2"], ["SHEET A-3"]]
+
+    def chunks():
+        yield text_pdf(pages)
+        token.cancel(expired=expired)
+
+    with pytest.raises(error):
+        uploads.create(UploadRequest(filename="a.pdf"), chunks(), token, deadline=time.monotonic() + 3600)
+    assert repository.upload_claims() == []
+    assert list(storage.list("documents/")) == []

@@ -66,7 +66,7 @@ def watch_health(channel: grpc.Channel, seen: list[int]) -> None:
 
 
 def test_sigterm_mid_document_cuts_at_the_grace_period_and_releases_pages(tmp_path):
-    server, database_url = start(tmp_path, delay=0.5, grace=2.0)
+    server, database_url = start(tmp_path, delay=1.0, grace=4.0)
     try:
         with PlanocrClient(server.address, retry=None) as client:
             document = client.upload(text_pdf([[f"PAGE {n}"] for n in range(16)]), filename="sixteen.pdf")
@@ -108,10 +108,10 @@ def test_sigterm_mid_document_cuts_at_the_grace_period_and_releases_pages(tmp_pa
     finally:
         server.kill()
 
-    # Sixteen pages at 0.5 s on two workers need 4 s: the two-second grace cut the stream, as the service does it.
+    # Sixteen pages at 1 s on two workers need 8 s: the four-second grace cut the stream, as the service does it.
     assert ended and ended[0] == grpc.StatusCode.CANCELLED
     assert not any(e.HasField("summary") for e in events)
-    assert took < 2.0 + 5.0 + 3.0  # grace + drain + process exit
+    assert took < 4.0 + 5.0 + 3.0  # grace + drain + process exit
     states = page_states(tmp_path, database_url, document.document_id)
     assert "processing" not in states
     assert states.get("completed", 0) >= 1 and states.get("pending", 0) >= 1

@@ -166,7 +166,8 @@ class SheetReader:
 
     def parse(self, lines: Sequence[Line], width: int, height: int, structure: PageStructure | None = None) -> TitleBlockResult:
         structure = structure or PageStructure()
-        return parse_title_block(lines, width, height, cells=structure.cells, block=structure.block, ranker=self.ranker)
+        return parse_title_block(lines, width, height, cells=structure.cells, block=structure.block,
+                                 bubbles=structure.bubbles, ranker=self.ranker)
 
     # -- the text layer ------------------------------------------------------------------------
 
@@ -252,7 +253,8 @@ class SheetReader:
                 parsed = self.parse(lines, first.width, first.height, structure)
         if "bubble" in allowed and not _sure(parsed, "sheet_number"):
             before = len(steps)
-            lines = self._bubbles(engine, upright, dpi, lines, steps, budget)
+            lines, places = self._bubbles(engine, upright, dpi, lines, steps, budget)
+            structure = replace(structure, bubbles=places)
             if len(steps) > before:
                 parsed = self.parse(lines, first.width, first.height, structure)
         focus = find_focus(lines, first.width, first.height, parsed)
@@ -326,8 +328,13 @@ class SheetReader:
         return lines
 
     def _bubbles(self, engine: OcrEngine, upright: Image.Image, dpi: int, lines: list[Line], steps: list[Step],
-                 budget: _Budget) -> list[Line]:
-        """What is written in the corner bubbles: their writing alone (rings and bar erased), read as digits."""
+                 budget: _Budget) -> tuple[list[Line], tuple[Box, ...]]:
+        """What is written in the corner bubbles: their writing alone (rings and bar erased), read as digits.
+
+        Also returns where each bubble read holds its sheet number: above the bar of a divided one,
+        the whole of an undivided one.
+        """
+        places: list[Box] = []
         for bubble in find_bubbles(upright, dpi):
             if not budget.allows(_scaled_pixels(bubble.box, dpi, dpi)):
                 break
@@ -346,7 +353,8 @@ class SheetReader:
                               len(words)))
             budget.spend(steps[-1].pixels)
             lines = geometry.replace_in(lines, bubble.box, words)
-        return lines
+            places.append(bubble.upper if bubble.divided and bubble.upper is not None else bubble.box)
+        return lines, tuple(places)
 
     def _vertical(self, engine: OcrEngine, upright: Image.Image, dpi: int, lines: list[Line], steps: list[Step],
                   budget: _Budget) -> list[Line]:

@@ -19,7 +19,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PIL import Image
@@ -246,7 +246,7 @@ def frozen_readings(folder: Path, files: list[str], *, refresh: bool = False, op
                 by_file.setdefault(read.file, []).append({
                     "page": read.page, "kind": read.kind, "width": ocr.width, "height": ocr.height,
                     "seconds": round(read.seconds, 3), "lines": [_words_json(list(line.words)) for line in ocr.lines],
-                    "rules": rules,
+                    "rules": rules, "bubbles": [b.to_list() for b in structure.bubbles] if structure is not None else [],
                 })
             for name, pages in by_file.items():
                 (store / f"{name}.json").write_text(json.dumps(pages, separators=(",", ":")))
@@ -260,4 +260,5 @@ def frozen_readings(folder: Path, files: list[str], *, refresh: bool = False, op
 def _thaw(name: str, data: dict) -> FrozenPage:
     lines = [Line(tuple(_words_from(words))) for words in data["lines"]]
     structure = PageStructure.from_rules(rules_from_json(data.get("rules") or []), data["width"], data["height"])
+    structure = replace(structure, bubbles=tuple(Box(*b) for b in data.get("bubbles") or ()))
     return FrozenPage(name, data["page"], data["kind"], data["width"], data["height"], lines, data["seconds"], structure)

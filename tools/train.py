@@ -70,6 +70,7 @@ class Page:
     height: int
     cells: object = None
     block: object = None
+    bubbles: tuple = ()
 
 
 @dataclass
@@ -114,7 +115,8 @@ def load_pages(folder: Path, kind: str, *, refresh: bool = False) -> list[Page]:
         project = projects.get(read.file) or (kind if kind == "generated" else re.split(r"[-_.]", read.file)[0])
         structure = read.structure
         pages.append(Page(kind, project, read.file, read.page, sheet, read.lines, read.width, read.height,
-                          structure.cells if structure else None, structure.block if structure else None))
+                          structure.cells if structure else None, structure.block if structure else None,
+                          structure.bubbles if structure else ()))
     return pages
 
 
@@ -144,7 +146,7 @@ def candidates(page: Page, number_model=None) -> dict[str, list]:
     cached = _READINGS.get(id(page))
     if cached is None:
         reading = read_page(build_frames(page.lines, page.width, page.height), page.width, page.height,
-                            page.cells, page.block)
+                            page.cells, page.block, page.bubbles)
         cached = _READINGS[id(page)] = (reading, number_candidates(reading))
     reading, numbers = cached
     if number_model is None:
@@ -469,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
                      for name in FIELDS}
             for kind, pooled in compared.items():
                 print(f"leaving one project out, every field {kind + ':':<10} " + "  ".join(
-                    f"{name[:6]} {_pct(pooled[name])}" for name in FIELDS))
+                    f"{SHORT[name]} {_pct(pooled[name])}" for name in FIELDS))
             print("chosen: " + ", ".join(f"{name} {kind}" for name, kind in kinds.items()))
         table, pooled = leave_one_project_out(pages, args.real_weight, args.c, kinds, missed=held_misses)
         lopo = pooled
@@ -477,8 +479,8 @@ def main(argv: list[str] | None = None) -> int:
             print("  held out: " + line)
         print("leaving one project out (real pages of each project scored by a model fitted without it):")
         for project, result in table.items():
-            print(f"  {project:<36} " + "  ".join(f"{name[:6]} {_pct(result[name])}" for name in FIELDS))
-        print("  all real pages:                      " + "  ".join(f"{name[:6]} {_pct(pooled[name])}" for name in FIELDS))
+            print(f"  {project:<36} " + "  ".join(f"{SHORT[name]} {_pct(result[name])}" for name in FIELDS))
+        print("  all real pages:                      " + "  ".join(f"{SHORT[name]} {_pct(pooled[name])}" for name in FIELDS))
     models = fit_all(pages, everything, args.real_weight, args.c, kinds)
     fitted = evaluate(models, pages, {i for i, p in enumerate(pages) if p.set == "real"}) if n_real else {}
     generated_fit = evaluate(models, pages, {i for i, p in enumerate(pages) if p.set == "generated"})

@@ -192,9 +192,10 @@ def number_candidates(reading: PageReading) -> list[Candidate]:
                 f["date"] = float(is_date(text))
                 f["excluded"] = float(id(token) in reading.excluded)
                 over, under = _stacked_number(piece, token, reading)
-                if f["class_digits"] and not (labelled or (over and not f["callout"])):
-                    # A bare number is a sheet number only under its label or over the set's total
-                    # (5 over 24 in a bubble); elsewhere it is a grid line, a zone, a room, a count
+                f["in_bubble"] = float(any(box.centre_in(place) for place in reading.bubbles))
+                if f["class_digits"] and not (labelled or f["in_bubble"] or (over and not f["callout"])):
+                    # A bare number is a sheet number only under its label, in a corner bubble's number
+                    # place or over the set's total (5 over 24); elsewhere it is a grid line, a zone, a room, a count
                     # or a detail's number over the sheet it is drawn on.
                     continue
                 if f["lab_other_first"]:

@@ -68,11 +68,11 @@ class Ranked:
 
 def rank_page(
     lines: Sequence[Line], width: int, height: int, *, hint: LayoutHint | None = None, cells=None,
-    block: Box | None = None, ranker: Ranker | None = None,
+    block: Box | None = None, bubbles: Sequence[Box] = (), ranker: Ranker | None = None,
 ) -> Ranked:
     """Candidates for every field of one page, weighed by ``ranker`` (default: the fitted model)."""
     ranker = ranker or default_ranker()
-    reading = read_page(build_frames(lines, width, height), width, height, cells, block)
+    reading = read_page(build_frames(lines, width, height), width, height, cells, block, bubbles)
     numbers = ranker.rank(number_candidates(reading), _hint_bonus(hint, "number", width, height))
     threshold = ranker.threshold("sheet_number")
     if hint is not None and hint.number_at is not None and numbers and numbers[0].score < threshold:
@@ -95,14 +95,15 @@ def rank_page(
 
 def parse_title_block(
     lines: Sequence[Line], width: int, height: int, *, hint: LayoutHint | None = None, cells=None,
-    block: Box | None = None, ranker: Ranker | None = None,
+    block: Box | None = None, bubbles: Sequence[Box] = (), ranker: Ranker | None = None,
 ) -> TitleBlockResult:
     """Read the title block of one page.
 
     ``lines`` are the engine's (or text layer's) lines with boxes in the
     upright page frame, ``width``/``height`` the page size in the same
     pixels; ``cells`` (:class:`planocr.titleblock.rules.CellIndex`) and
-    ``block`` come from the page's ruling lines when they are known.
+    ``block`` come from the page's ruling lines when they are known, ``bubbles``
+    (where corner bubbles hold a sheet number) from a look at its corners.
     Returns the fields found, each with a confidence from 0 to 1, and every
     candidate seen, best first.
     """
@@ -110,7 +111,7 @@ def parse_title_block(
     if width <= 0 or height <= 0 or not lines:
         return result
     ranker = ranker or default_ranker()
-    ranked = rank_page(lines, width, height, hint=hint, cells=cells, block=block, ranker=ranker)
+    ranked = rank_page(lines, width, height, hint=hint, cells=cells, block=block, bubbles=bubbles, ranker=ranker)
     result.region = ranked.reading.region or block
     result.detected_sheet_numbers = _distinct(c.text for c in ranked.numbers if c.score >= 0.1)
     if ranked.number is not None:

@@ -69,6 +69,7 @@ class PageReading:
     block: Box | None = None  # the title block as the page's rules draw it, when they do
     ref_prefixes: frozenset[str] = frozenset()  # discipline letters of the sheets the page refers to ("2/S5.0")
     ref_families: frozenset[str] = frozenset()  # and those sheets' patterns, digits as 9 ("S9.9")
+    bubbles: tuple[Box, ...] = ()  # where a corner bubble holds the sheet number (PageStructure.bubbles)
     memo: dict = dataclasses.field(default_factory=dict)  # measurements of the whole page, worked out once
 
 
@@ -347,7 +348,7 @@ def _join_in_line(clusters: list[list[Label]], reach: float, width: int, height:
 
 
 def read_page(frames: Sequence[Frame], width: int, height: int, cells: CellIndex | None = None,
-              block: Box | None = None) -> PageReading:
+              block: Box | None = None, bubbles: Sequence[Box] = ()) -> PageReading:
     """Label every phrase, attach values to labels and find the title-block region."""
     labels: list[Label] = []
     pieces: list[Piece] = []
@@ -369,7 +370,7 @@ def read_page(frames: Sequence[Frame], width: int, height: int, cells: CellIndex
     text_height = statistics.median(heights) if heights else 10.0
     prefixes, families = _references(pieces)
     return PageReading(width, height, list(frames), labels, pieces, region, text_height, excluded, cells, block,
-                       prefixes, families)
+                       prefixes, families, tuple(bubbles))
 
 
 _REFERENCE = re.compile(r"^(?:\d{1,3}[A-Z]?|[A-Z])/([A-Z]{1,3})[-.]?(\d{1,3}(?:[.\-]\d{1,3})?[A-Z]?)$")

@@ -28,11 +28,14 @@ MOST_BLOCK = 0.35
 
 @dataclass(frozen=True, slots=True)
 class PageStructure:
-    """The ruled cells of a page (None when it has no rules) and the title block they draw (None when none)."""
+    """The ruled cells of a page (None when it has no rules), the title block they draw (None when none)
+    and the places inside corner bubbles where a sheet number is written (above a divided bubble's bar,
+    or a whole undivided one), when the page was looked at for them."""
 
     cells: CellIndex | None = None
     block: Box | None = None
     rules: tuple[Rule, ...] = ()
+    bubbles: tuple[Box, ...] = ()
 
     @classmethod
     def from_rules(cls, rules: Sequence[Rule], width: int, height: int) -> PageStructure:

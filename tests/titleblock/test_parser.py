@@ -329,3 +329,19 @@ def test_an_underscore_read_as_a_wide_gap_is_put_back():
     page.text(3000, 2100, "Plan-Nr.", 9).text(3000, 2125, "4821", 24)
     page.text(3000 + 4 * 0.6 * 24 + 58, 2125, "A GR_UG 473", 24)  # the phrase broke at the lost "_"
     assert parse(page).value("sheet_number") == "4821_A_GR_UG_473"
+
+
+def test_a_lone_figure_is_a_candidate_only_where_a_corner_bubble_holds_the_sheet_number():
+    # A civil sheet's corner bubble whose total under the bar was not read: the figure alone is
+    # a grid line or a count anywhere else, but in the place above a bubble's bar it is the number.
+    from planocr.titleblock.parser import rank_page
+
+    page = Page().text(3420, 60, "7", 60)
+    page.text(1200, 1000, "GRADING AND DRAINAGE PLAN", 20)
+    place = Box(3390, 40, 120, 90)
+    assert [c.text for c in rank_page(page.lines, page.width, page.height).numbers] == []
+    ranked = rank_page(page.lines, page.width, page.height, bubbles=[place])
+    assert [c.text for c in ranked.numbers] == ["7"]
+    assert ranked.numbers[0].features["in_bubble"] == 1.0
+    elsewhere = rank_page(page.lines, page.width, page.height, bubbles=[Box(40, 40, 120, 90)])
+    assert [c.text for c in elsewhere.numbers] == []

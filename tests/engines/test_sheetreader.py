@@ -190,3 +190,20 @@ def test_an_engine_without_region_reads_and_a_page_of_prose_are_read_once():
 
 def test_every_extra_read_is_known():
     assert set(ReadingOptions().extra_reads) == set(EXTRA_READS)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_civil_sheet_numbered_in_its_corner_bubble_gets_that_number(tesseract, seed):
+    import random
+
+    from testkit import sheets
+
+    spec = sheets.replace(sheets.random_spec(random.Random(seed), seed, kind="civil"), distractors=False)
+    assert spec.number_style == "bubble"
+    image = sheets.sheet_image(spec, dpi=DPI)
+    read = SheetReader().read_image(tesseract, image, DPI)
+    # The bubble the reader found is where the parser looked for the number: at the top right corner.
+    assert read.structure is not None and len(read.structure.bubbles) == 1
+    place = read.structure.bubbles[0]
+    assert place.left > 0.9 * image.width and place.bottom < 0.1 * image.height
+    assert read.title_block.value("sheet_number") == spec.sheet_number

@@ -68,9 +68,7 @@ class Page:
     lines: list
     width: int
     height: int
-    cells: object = None
-    block: object = None
-    bubbles: tuple = ()
+    structure: object = None  # its PageStructure: ruled cells, block, corner bubbles
 
 
 @dataclass
@@ -113,10 +111,8 @@ def load_pages(folder: Path, kind: str, *, refresh: bool = False) -> list[Page]:
         if sheet is None:
             continue
         project = projects.get(read.file) or (kind if kind == "generated" else re.split(r"[-_.]", read.file)[0])
-        structure = read.structure
         pages.append(Page(kind, project, read.file, read.page, sheet, read.lines, read.width, read.height,
-                          structure.cells if structure else None, structure.block if structure else None,
-                          structure.bubbles if structure else ()))
+                          read.structure))
     return pages
 
 
@@ -142,11 +138,13 @@ def candidates(page: Page, number_model=None) -> dict[str, list]:
     from planocr.titleblock.candidates import number_candidates, scale_candidates, title_candidates
     from planocr.titleblock.layout import build_frames
     from planocr.titleblock.reading import read_page
+    from planocr.titleblock.structure import PageStructure
 
     cached = _READINGS.get(id(page))
     if cached is None:
+        structure = page.structure or PageStructure()
         reading = read_page(build_frames(page.lines, page.width, page.height), page.width, page.height,
-                            page.cells, page.block, page.bubbles)
+                            structure.cells, structure.block, structure.bubbles)
         cached = _READINGS[id(page)] = (reading, number_candidates(reading))
     reading, numbers = cached
     if number_model is None:

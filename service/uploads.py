@@ -248,11 +248,9 @@ class Uploads:
 
     @staticmethod
     def _check_stop(stop: Stop | None, deadline: float | None) -> None:
-        if deadline is not None and time.monotonic() >= deadline:
+        if (deadline is not None and time.monotonic() >= deadline) or (stop is not None and stop.expired):
             raise DeadlineExceeded("the upload did not finish before the caller's deadline")
         if stop is not None and stop.cancelled:
-            if stop.expired:
-                raise DeadlineExceeded("the upload did not finish before the caller's deadline")
             raise Cancelled("the upload was cancelled")
 
     def _undo(self, document_id: uuid.UUID, prefix: str) -> None:

@@ -65,7 +65,8 @@ HEALTH_SERVICES = ("", SERVICE_NAME)
 #: After the grace period, how long running engine calls get to save their page.
 DRAIN_SECONDS = 5.0
 #: After the grace period, how long calls get to end with CANCELLED / SHUTTING_DOWN before gRPC cuts them.
-CANCEL_SECONDS = 1.0
+#: They end within milliseconds on an idle machine; this is the ceiling for a loaded one.
+CANCEL_SECONDS = 3.0
 #: On a second signal, how long the process spends releasing what it holds before it exits.
 FAST_EXIT_SECONDS = 1.0
 

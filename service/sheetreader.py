@@ -242,7 +242,13 @@ class SheetReader:
             return SheetRead(first, self.parse(first.lines, first.width, first.height, structure), steps, structure)
         budget = _Budget(self.options.budget * image.width * image.height)
         lines = list(first.lines)
-        parsed = self.parse(lines, first.width, first.height, structure)
+        last: list = []  # the lines and structure the latest parse was made from (a dense page parses in 0.5 s)
+
+        def parse(lines: list[Line], structure: PageStructure) -> TitleBlockResult:
+            last[:] = [lines, structure]
+            return self.parse(lines, first.width, first.height, structure)
+
+        parsed = parse(lines, structure)
 
         # The first reading decides what else is worth reading: nothing more where it found the
         # sheet number and title with confidence.
@@ -250,19 +256,20 @@ class SheetReader:
             before = len(steps)
             lines = self._large(engine, upright, dpi, lines, steps, budget)
             if len(steps) > before:
-                parsed = self.parse(lines, first.width, first.height, structure)
+                parsed = parse(lines, structure)
         if "vertical" in allowed and not (_sure(parsed, "sheet_number", SURE_ENOUGH_NUMBER)
                                           and _sure(parsed, "sheet_title")):
             before = len(steps)
             lines = self._vertical(engine, upright, dpi, lines, steps, budget)
             if len(steps) > before:
-                parsed = self.parse(lines, first.width, first.height, structure)
+                parsed = parse(lines, structure)
         if "bubble" in allowed and not _sure(parsed, "sheet_number"):
             before = len(steps)
             lines, places = self._bubbles(engine, upright, dpi, lines, steps, budget)
-            structure = replace(structure, bubbles=places)
+            if places != structure.bubbles:
+                structure = replace(structure, bubbles=places)
             if len(steps) > before:
-                parsed = self.parse(lines, first.width, first.height, structure)
+                parsed = parse(lines, structure)
         focus = find_focus(lines, first.width, first.height, parsed)
 
         unsure = not all(_sure(parsed, name) for name in ("sheet_number", "sheet_title", "scale"))
@@ -276,7 +283,7 @@ class SheetReader:
                 words = self._region(engine, upright, grown, dpi, "block", steps, target_dpi=READ_DPI)
                 budget.spend(steps[-1].pixels)
                 lines = geometry.replace_in(lines, region, words)
-                parsed = self.parse(lines, first.width, first.height, structure)
+                parsed = parse(lines, structure)
                 focus = find_focus(lines, first.width, first.height, parsed)
 
         if "cells" in allowed and focus.cells:
@@ -299,9 +306,9 @@ class SheetReader:
                 lines = geometry.replace_in(lines, region, words)
 
         result = replace(first, lines=lines)
-        if len(steps) == 1:
+        if last[0] is lines and last[1] is structure:  # nothing read since the last parse
             return SheetRead(result, parsed, steps, structure)
-        return SheetRead(result, self.parse(result.lines, result.width, result.height, structure), steps, structure)
+        return SheetRead(result, parse(lines, structure), steps, structure)
 
     def _large(self, engine: OcrEngine, upright: Image.Image, dpi: int, lines: list[Line], steps: list[Step],
                budget: _Budget) -> list[Line]:

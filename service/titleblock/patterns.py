@@ -25,7 +25,7 @@ _MONTHS = re.compile(
 _PROJECT_NUMBER = re.compile(r"(?:19|20)\d{2}[-_.]\d{1,4}(?:[-_.]\d{1,4})?|\d{3,}[-.]\d{2,}[-.]\d{2,}|\d{5,}(?:\.\d+)?")
 _DIMENSION_CHARS = set("'\"+±°%$@\\/=:,()[]{}<>")
 
-_STRIP = " \t.,;:()[]{}|\u2022*"
+_STRIP = " \t.,;:()[]{}|\\\u2022*"
 
 
 def clean_token(text: str) -> str:

@@ -245,6 +245,13 @@ def test_ocr_split_prefix_is_joined():
     assert parse(page).value("sheet_number") == "AF101"
 
 
+@pytest.mark.parametrize("read", ["\\W 8", "|W 8", "W8 |"])
+def test_a_cell_border_read_beside_a_number_is_not_part_of_it(read):
+    """On a scan the rule at the edge of the number cell comes back as a stray \\ or | on the number."""
+    page = corner_block(read, number_label="SHEET:")
+    assert parse(page).value("sheet_number") == "W8"
+
+
 def test_stored_title_block_round_trip_keeps_fields():
     from planocr.core import blocks
 

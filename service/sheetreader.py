@@ -242,10 +242,12 @@ class SheetReader:
             return SheetRead(first, self.parse(first.lines, first.width, first.height, structure), steps, structure)
         budget = _Budget(self.options.budget * image.width * image.height)
         lines = list(first.lines)
-        last: list = []  # the lines and structure the latest parse was made from (a dense page parses in 0.5 s)
+        # What the latest parse was made from: a dense page takes 0.5 s to parse, so it is not parsed twice.
+        parsed_from: tuple[list[Line], PageStructure] | None = None
 
         def parse(lines: list[Line], structure: PageStructure) -> TitleBlockResult:
-            last[:] = [lines, structure]
+            nonlocal parsed_from
+            parsed_from = (lines, structure)
             return self.parse(lines, first.width, first.height, structure)
 
         parsed = parse(lines, structure)
@@ -306,7 +308,7 @@ class SheetReader:
                 lines = geometry.replace_in(lines, region, words)
 
         result = replace(first, lines=lines)
-        if last[0] is lines and last[1] is structure:  # nothing read since the last parse
+        if parsed_from is not None and parsed_from[0] is lines and parsed_from[1] is structure:  # nothing read since
             return SheetRead(result, parsed, steps, structure)
         return SheetRead(result, parse(lines, structure), steps, structure)
 

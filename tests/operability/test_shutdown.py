@@ -141,9 +141,9 @@ def test_sigterm_lets_a_call_in_flight_finish(tmp_path):
     assert page_states(tmp_path, database_url, document.document_id) == {"completed": 1}
 
 
-def reason_of(error: grpc.RpcError) -> str:
+def reason_of(error: grpc.RpcError, call: str) -> str:
     status = rpc_status.from_call(error)
-    assert status is not None, f"{error.code().name} without a rich status: {error.details()}"
+    assert status is not None, f"{call} ended {error.code().name} without a rich status: {error.details()}"
     for detail in status.details:
         info = error_details_pb2.ErrorInfo()
         if detail.Unpack(info):
@@ -201,8 +201,7 @@ def test_calls_cut_at_the_end_of_the_grace_period_are_cancelled_with_a_reason(tm
     for name in calls:
         error = outcomes[name]
         assert isinstance(error, grpc.RpcError), f"{name} was not cut: {error}"
-        assert rpc_status.from_call(error) is not None, f"{name} ended {error.code().name} without a reason: {error.details()}"
-        assert (error.code(), reason_of(error)) == (grpc.StatusCode.CANCELLED, "SHUTTING_DOWN"), (name, error.details())
+        assert (error.code(), reason_of(error, name)) == (grpc.StatusCode.CANCELLED, "SHUTTING_DOWN"), (name, error.details())
     assert 1.0 <= cut_after < 1.0 + CANCEL_SECONDS + 1.0  # the grace period, then the calls end themselves (reasons checked above)
     # The cut upload left nothing behind; the other two documents kept their pages, none processing.
     assert sorted(p.parent.parent.name for p in objects.glob("*/pages/*.png")) == sorted(

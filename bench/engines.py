@@ -105,7 +105,7 @@ def run_eval(engine, folder: Path) -> dict:
     from PIL import Image
     from rapidfuzz.distance import Levenshtein
 
-    from planocr import pdf
+    from planocr.media import pdf
 
     out: dict = {"cer": {}}
     for sample in json.loads((folder / "truth.json").read_text())["text"]:

@@ -6,9 +6,9 @@ For each engine (null, tesseract) and page (a 200 x 100 PNG; generated ARCH D
 raster sheets at ``--dpi``), the same page bytes are read the way the
 pipeline reads them, in a loop on one caller:
 
-* thread: :meth:`planocr.workers.EngineRunner.read` decodes the image on the
+* thread: :meth:`planocr.jobs.workers.EngineRunner.read` decodes the image on the
   calling thread and runs the sheet reader on the runner's thread;
-* process: :meth:`planocr.procworkers.EngineProcesses.read` sends the bytes
+* process: :meth:`planocr.jobs.procworkers.EngineProcesses.read` sends the bytes
   to a worker process, which decodes, reads and parses and sends the
   reading back.
 
@@ -38,10 +38,10 @@ from bench.overhead import small_page
 from bench.pages import ARCH_D, png_bytes, raster_pages, sheet_specs, vector_pdf
 from planocr.config import Settings
 from planocr.engines.registry import EngineRegistry
-from planocr.pipeline import CancelToken, reading_options
-from planocr.procworkers import EngineProcesses
-from planocr.sheetreader import SheetReader
-from planocr.workers import EngineRunner
+from planocr.jobs.pipeline import CancelToken, reading_options
+from planocr.jobs.procworkers import EngineProcesses
+from planocr.jobs.workers import EngineRunner
+from planocr.reading.sheetreader import SheetReader
 
 
 def sheets(count: int, dpi: int) -> list[bytes]:
@@ -95,7 +95,7 @@ def serve_pages(isolation: str, calls: int, clients: int, folder: Path) -> tuple
     import grpc
 
     from planocr.db.repository import NewPage
-    from planocr.server import create_server
+    from planocr.rpc.server import create_server
     from planocr.v1 import ocr_service_pb2 as pb
     from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
 

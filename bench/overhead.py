@@ -37,12 +37,12 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from PIL import Image, ImageDraw
 
 from bench import harness
-from planocr import servicer as servicer_module
-from planocr import sheetreader as sheetreader_module
-from planocr import workers as workers_module
 from planocr.config import Settings
 from planocr.db.engine import create_db_engine, create_sessionmaker
 from planocr.db.repository import NewPage, Repository
+from planocr.jobs import workers as workers_module
+from planocr.reading import sheetreader as sheetreader_module
+from planocr.rpc import servicer as servicer_module
 from planocr.storage import open_storage
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
@@ -197,7 +197,7 @@ def breakdown(database_url: str, calls: int = 500) -> dict:
     (``time.thread_time``), so waiting (for PostgreSQL, another thread, the
     GIL) shows as the difference.
     """
-    from planocr.server import create_server
+    from planocr.rpc.server import create_server
 
     spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
     restore: list[tuple[object, str, object]] = []

@@ -164,7 +164,7 @@ Run {sh['machine']['date']}, commit {sh['machine']['planocr_commit']}, {sh['minu
 What moves planocr's ratio: on a vector page it reads the text layer and runs no OCR; on an outline
 page it reads what layer there is and OCRs only the title block's likely places; on a raster page it
 adds to the one pass an orientation step when the page does not read upright as it comes (tesseract's
-OSD, first on a portrait page) and the closer looks of `service/sheetreader.py` (title block, turned
+OSD, first on a portrait page) and the closer looks of `service/reading/sheetreader.py` (title block, turned
 edge text, large numbers, corner bubbles) within its reading budget (`PLANOCR_READ_BUDGET`, a share
 of the first pass's pixels; 0 reads each page once).
 """]
@@ -432,7 +432,7 @@ sparse-text pass at the page's own resolution (a page of running text put in rea
 its boxes, not read again), an orientation step only when that pass does not read as upright text
 or the page is portrait (tesseract's OSD, and the bottom band read the other way up when OSD is
 unsure and the reading is poor), then closer looks at the title block, turned edge text and large numbers within a
-reading budget of half the first pass's pixels (`service/sheetreader.py`). On a scan below 250 DPI
+reading budget of half the first pass's pixels (`service/reading/sheetreader.py`). On a scan below 250 DPI
 the title block is read again enlarged to 300 DPI, because small title-block type is unreadable at
 the scan's own resolution (docs/engines.md); the tools read the 100 DPI pixels as they are, once.
 The *one-pass engine* row runs the service with the CLI's single pass at the page's own resolution

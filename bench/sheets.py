@@ -12,7 +12,7 @@ other, by:
 
 * **planocr**: the service's reading of a page in this process
   (:func:`tools.sheetcache.read_sheets`: the page rendered or decoded as
-  the upload does, then :class:`planocr.sheetreader.SheetReader` with the
+  the upload does, then :class:`planocr.reading.sheetreader.SheetReader` with the
   default settings); its time is the reading's, from the decoded page to
   the fields;
 * **one engine pass** (the floor): the same engine library and model,
@@ -94,8 +94,7 @@ def guess_kind(folder: Path, sheet: dict, render_dpi: int = 36) -> str:
     kind = evaluation.page_classes(sheet, {"kind": "?", "lines": []})["kind"] if sheet.get("classes") else "?"
     if kind in evaluation.KINDS:
         return kind
-    from planocr import imaging, pdf
-    from planocr.engines import textlayer
+    from planocr.media import imaging, pdf, textlayer
     from tools.sheetcache import pdf_has_images
 
     data = (folder / sheet["file"]).read_bytes()
@@ -116,7 +115,7 @@ def guess_kind(folder: Path, sheet: dict, render_dpi: int = 36) -> str:
     if not (words and textlayer.assess(words, *size)[0]):
         return "outline"
     # A layer that reads but lacks the title block on a drawing-size page is completed by OCR: outline.
-    from planocr.sheetreader import SheetReader
+    from planocr.reading.sheetreader import SheetReader
 
     reader = SheetReader()
     read = reader.read_layer(textlayer.result_from_words(words, *size))
@@ -152,7 +151,7 @@ def write_alone(page: Page, out: Path, index: int) -> Path:
     """The page as a file of its own: a one-page PDF (vector content and text layer kept), or the image frame."""
     from PIL import Image, ImageSequence
 
-    from planocr import imaging, pdf
+    from planocr.media import imaging, pdf
 
     data = (page.folder / page.sheet["file"]).read_bytes()
     number = int(page.sheet.get("page", 1))
@@ -185,7 +184,7 @@ def write_alone(page: Page, out: Path, index: int) -> Path:
 
 def page_image(path: Path, settings):
     """The page as the upload stores it: a PDF rendered at the service's DPI, an image decoded; and its DPI."""
-    from planocr import imaging, pdf
+    from planocr.media import imaging, pdf
 
     data = path.read_bytes()
     if imaging.sniff_media_type(data[:1024]) == imaging.PDF:
@@ -266,7 +265,7 @@ def measure(pages: list[Page], scratch: Path, *, engine: str = "tesseract", tool
 
     from planocr.config import Settings
     from planocr.engines.registry import EngineRegistry, build_engine
-    from planocr.sheetreader import ReadingOptions
+    from planocr.reading.sheetreader import ReadingOptions
     from tools.sheetcache import CachingEngine, read_sheets
 
     settings = settings or Settings(_env_file=None)

@@ -2,7 +2,7 @@
 
 The default service reads a page with an orientation step, a sparse-text
 pass (and a layout pass for running text), then closer looks at the title
-block within its reading budget (:mod:`planocr.sheetreader`). To tell the
+block within its reading budget (:mod:`planocr.reading.sheetreader`). To tell the
 service's own cost apart from that extra reading, the comparison with the
 command line is also run against this server: one automatic-layout pass
 (PSM 3, the command line's default) of an upright page, and a reading
@@ -39,7 +39,7 @@ def single_pass_settings(**overrides):
 def main() -> None:
     from planocr import logs
     from planocr.engines.registry import EngineRegistry
-    from planocr.server import create_server
+    from planocr.rpc.server import create_server
 
     settings = single_pass_settings()
     logs.configure(settings.log_level, settings.log_format)

@@ -29,7 +29,7 @@ from bench import harness
 from bench.pages import PageSet, tiff_bytes
 from planocr.config import Settings
 from planocr.engines.registry import build_engine
-from planocr.imaging import decode_image
+from planocr.media.imaging import decode_image
 
 COMMAND = "python -m bench throughput"
 REPEATS = 3

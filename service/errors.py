@@ -1,7 +1,7 @@
 """Domain errors: each carries a canonical status code and a stable reason.
 
 The pipeline, storage, engines and database layers raise these; only the
-servicer turns them into gRPC statuses (``planocr.grpc_errors``). The reason
+servicer turns them into gRPC statuses (``planocr.rpc.grpc_errors``). The reason
 strings are part of the API: callers branch on them, so they never change.
 """
 

@@ -5,7 +5,7 @@
 
 Run as ``python -m testkit.procserver``; it reads ``PLANOCR_*`` settings
 from the environment, prints ``PORT <n>`` once serving, and handles signals
-as ``planocr serve`` does (:func:`planocr.server.serve`): the first SIGTERM
+as ``planocr serve`` does (:func:`planocr.rpc.server.serve`): the first SIGTERM
 stops gracefully, a second one releases what it can within a second and
 exits. With ``PLANOCR_TEST_ENGINE_LOG`` set, it reads pages with a
 counting engine that appends one line per engine call to that file
@@ -139,7 +139,7 @@ def main() -> None:
     from planocr import logs
     from planocr.config import Settings
     from planocr.engines.registry import EngineRegistry
-    from planocr.server import serve
+    from planocr.rpc.server import serve
 
     settings = Settings()
     logs.configure(settings.log_level, "text")

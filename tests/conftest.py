@@ -12,7 +12,7 @@ import pytest
 from planocr.config import Settings
 from planocr.db.repository import NewPage
 from planocr.engines.registry import EngineRegistry
-from planocr.server import PlanocrServer, create_server
+from planocr.rpc.server import PlanocrServer, create_server
 from planocr.v1 import ocr_service_pb2_grpc
 from testkit.postgres import PostgresProvider
 

@@ -264,7 +264,7 @@ ABLATION = ("large", "vertical", "bubble", "block", "cells", "lang", "complete")
 
 def ablation(folder: Path, files: list[str], sheets: list[dict], engine: str) -> list[str]:
     """Accuracy and engine seconds with one engine pass a page, then with each extra read added."""
-    from planocr.sheetreader import ReadingOptions
+    from planocr.reading.sheetreader import ReadingOptions
 
     rows = []
     previous = None
@@ -318,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         return 0
     if args.in_process:
-        from planocr.sheetreader import EXTRA_READS, ReadingOptions
+        from planocr.reading.sheetreader import EXTRA_READS, ReadingOptions
 
         reads = frozenset(EXTRA_READS) if args.reads is None else frozenset(r for r in args.reads.split(",") if r)
         options = ReadingOptions(**({"budget": args.budget} if args.budget is not None else {}), extra_reads=reads)

@@ -10,7 +10,7 @@ milliseconds and still reports what the engine time was.
 ``read_sheets(folder, files)`` yields, for every page of every file, what
 the service would store and read: PDF pages rendered at the service's DPI
 with their text layer, image frames decoded as the upload does, then the
-:class:`planocr.sheetreader.SheetReader` run on them.
+:class:`planocr.reading.sheetreader.SheetReader` run on them.
 """
 
 from __future__ import annotations
@@ -24,13 +24,12 @@ from pathlib import Path
 
 from PIL import Image
 
-from planocr import imaging, pdf
 from planocr.config import Settings
 from planocr.core.page import Box, Line, OcrResult, Word
-from planocr.engines import textlayer
 from planocr.engines.base import SPARSE, OcrEngine
-from planocr.sheetreader import ReadingOptions, SheetRead, SheetReader
-from planocr.titleblock.rules import rules_from_json, rules_to_json
+from planocr.media import imaging, pdf, textlayer
+from planocr.reading.sheetreader import ReadingOptions, SheetRead, SheetReader
+from planocr.titleblock.rules import find_rules, rules_from_json, rules_to_json
 from planocr.titleblock.structure import PageStructure
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,7 +160,7 @@ def read_sheets(folder: Path, files: list[str], engine: CachingEngine, options: 
             completed = False
             if usable:
                 # as the upload stores them: the rules of the rendered page beside its text layer
-                rules = rules_from_json(rendered.rules())
+                rules = rules_from_json(rules_to_json(find_rules(rendered.image, rendered.dpi)))
                 structure = PageStructure.from_rules(rules, image.width, image.height)
                 read = reader.read_layer(textlayer.result_from_words(words, image.width, image.height), structure)
                 if reader.needs_completion(read, dpi):

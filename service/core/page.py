@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from planocr.core.records import TextSource
+from planocr.errors import InvalidArgument, Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,4 +192,17 @@ class OcrResult:
         return "\n".join(line.text for line in self.lines)
 
 
-__all__ = ["Box", "Line", "OcrResult", "Word"]
+
+def check_image_size(width: int, height: int, max_pixels: int) -> None:
+    """Refuse an empty image or one over ``max_pixels`` (``InvalidArgument``, ``IMAGE_TOO_LARGE``)."""
+    if width <= 0 or height <= 0:
+        raise InvalidArgument(f"image has no pixels ({width} x {height})", reason=Reason.IMAGE_UNREADABLE)
+    if width * height > max_pixels:
+        raise InvalidArgument(
+            f"image of {width} x {height} pixels is larger than the limit of {max_pixels:,} pixels",
+            reason=Reason.IMAGE_TOO_LARGE,
+            metadata={"width": str(width), "height": str(height), "max_pixels": str(max_pixels)},
+        )
+
+
+__all__ = ["Box", "Line", "OcrResult", "Word", "check_image_size"]

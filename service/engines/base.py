@@ -26,8 +26,7 @@ import functools
 
 from PIL import Image
 
-from planocr.core.page import Box, OcrResult, Word
-from planocr.imaging import check_image_size
+from planocr.core.page import Box, OcrResult, Word, check_image_size
 
 #: Layouts :meth:`OcrEngine.read_region` reads a region in.
 SPARSE = "sparse"

@@ -20,7 +20,7 @@ drawing needs it:
 :meth:`TesseractEngine.read_region` reads a part of a page (a title block,
 a cell, an edge band of turned text) turned and enlarged as asked, with no
 orientation step. Which parts are worth reading again is decided by the
-sheet reader (:mod:`planocr.sheetreader`) within its time budget, not here.
+sheet reader (:mod:`planocr.reading.sheetreader`) within its time budget, not here.
 
 All reading uses one ``PyTessBaseAPI`` per worker thread and model set (the
 handle is not thread-safe, but each call releases the GIL, so N threads read

@@ -22,7 +22,7 @@ def render(pdf: bytes, dpi: int, page: int = 0) -> Image.Image:
     """One page of ``pdf`` as a greyscale image at ``dpi``."""
     import pypdfium2 as pdfium
 
-    from planocr.pdf import PDFIUM_LOCK
+    from planocr.media.pdf import PDFIUM_LOCK
 
     with PDFIUM_LOCK:
         document = pdfium.PdfDocument(pdf)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from planocr import convert
 from planocr.core.records import PageState, TextSource, TextSourceMode
+from planocr.rpc import convert
 from planocr.v1 import page_pb2
 
 

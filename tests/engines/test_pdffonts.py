@@ -8,9 +8,8 @@ import time
 import pypdfium2.raw as pdfium_c
 import pytest
 
-from planocr import pdf, pdffonts
 from planocr.core.page import Word
-from planocr.engines import textlayer
+from planocr.media import pdf, pdffonts, textlayer
 from testkit import pages
 from testkit.cidpdf import EmbeddedFont, cid_pdf, reportlab_truetype_pdf, sheet_pdf
 from testkit.sheets import PAGE_SIZES, SheetSpec

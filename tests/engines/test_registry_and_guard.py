@@ -120,7 +120,7 @@ def test_a_missing_second_language_is_named(tmp_path):
 
 
 def test_tesseract_settings_reach_the_engine_and_the_reader(tmp_path):
-    from planocr.pipeline import reading_options
+    from planocr.jobs.pipeline import reading_options
     from tests.conftest import make_settings
 
     settings = make_settings(tmp_path, tesseract_lang="eng", tesseract_auto_lang="", tesseract_enlarge_below=0,
@@ -147,7 +147,7 @@ def test_tesseract_settings_reach_the_engine_and_the_reader(tmp_path):
 
 def test_german_pages_are_recognized_by_their_title_block_words():
     from planocr.core.page import Box, Word
-    from planocr.sheetreader import speaks
+    from planocr.reading.sheetreader import speaks
 
     def words(*texts):
         return [Word(t, Box(0, 0, 10, 10), 0.9) for t in texts]

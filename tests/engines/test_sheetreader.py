@@ -8,7 +8,7 @@ from PIL import Image
 from planocr.core.page import Box, Line, OcrResult, Word
 from planocr.engines.base import CELL, SPARSE, OcrEngine
 from planocr.engines.tesseract import TesseractEngine
-from planocr.sheetreader import EXTRA_READS, ReadingOptions, SheetReader
+from planocr.reading.sheetreader import EXTRA_READS, ReadingOptions, SheetReader
 from testkit import pages
 
 DPI = 150

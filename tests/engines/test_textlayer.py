@@ -7,9 +7,8 @@ import io
 import pytest
 from PIL import ImageStat
 
-from planocr import pdf
 from planocr.core.page import Box, Word
-from planocr.engines import textlayer
+from planocr.media import pdf, textlayer
 from testkit import pages
 
 DPI = 72

@@ -13,9 +13,9 @@ from PIL import Image
 from planocr.core.page import OcrResult
 from planocr.engines.base import OcrEngine
 from planocr.errors import DeadlineExceeded, Reason, Unavailable
+from planocr.jobs.workers import EngineRunner
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2
-from planocr.workers import EngineRunner
 from testkit.documents import page_width
 from tests.faults.conftest import error_info, page_events, rpc_reason
 from tests.support.polling import wait_for

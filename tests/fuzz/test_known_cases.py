@@ -5,8 +5,8 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from planocr import imaging
 from planocr.errors import MAX_MESSAGE_BYTES, InvalidArgument, Reason
+from planocr.media import imaging
 from planocr.v1 import ocr_service_pb2 as pb
 from tests.fuzz.conftest import MAX_PIXELS, check_status, seed_files
 

@@ -115,7 +115,8 @@ def test_against_a_running_server(start_server, files, tmp_path):
 NO_ALEMBIC = textwrap.dedent(
     """
     import contextlib, gc, io, json, sys
-    from planocr import cli, ocr_cli
+    from planocr import cli
+    from planocr.cli import ocr as ocr_cli
     from tests.support.schema import schema_of
 
     with ocr_cli.local_server(None) as server:
@@ -150,7 +151,7 @@ def test_one_shot_creates_its_private_schema_without_alembic_metrics_or_reflecti
 
 
 def test_the_one_shot_reads_on_threads_unless_told_otherwise(monkeypatch):
-    from planocr import ocr_cli
+    from planocr.cli import ocr as ocr_cli
 
     monkeypatch.delenv("PLANOCR_ENGINE_ISOLATION", raising=False)
     with ocr_cli.local_server(None) as server:

@@ -6,8 +6,8 @@ import importlib.util
 import os
 import re
 
+from planocr.cli.healthcheck import HealthCheckSettings
 from planocr.config import Settings
-from planocr.healthcheck import HealthCheckSettings
 from tests.operability.helpers import ROOT, make_pki
 
 README = ROOT / "README.md"

@@ -13,7 +13,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from planocr.server import SERVICE_NAME
+from planocr.rpc.server import SERVICE_NAME
 from tests.conftest import make_settings
 from tests.operability.helpers import BIN
 from tests.support.polling import wait_until

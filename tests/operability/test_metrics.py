@@ -104,7 +104,7 @@ def test_metrics_endpoint_closes_with_the_server(start_server):
 
 
 def test_a_server_built_without_metrics_serves_and_refuses_an_endpoint(tmp_path):
-    from planocr.server import create_server
+    from planocr.rpc.server import create_server
 
     with pytest.raises(ValueError, match="METRICS_LISTEN"):
         create_server(make_settings(tmp_path / "a", metrics_listen="127.0.0.1:0"), metrics=False)

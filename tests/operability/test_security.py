@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2
 
 from planocr.client import NotFound, PlanocrClient, Unauthenticated, Unavailable
 from planocr.config import Settings
-from planocr.security import TlsConfigError, server_credentials
+from planocr.rpc.security import TlsConfigError, server_credentials
 from tests.operability.helpers import BIN, issue, make_pki
 from tests.operability.test_health import planocr_health
 

@@ -16,7 +16,7 @@ from planocr.client import PlanocrClient
 from planocr.config import Settings
 from planocr.db.engine import create_db_engine, create_sessionmaker
 from planocr.db.repository import Repository
-from planocr.server import CANCEL_SECONDS
+from planocr.rpc.server import CANCEL_SECONDS
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
 from planocr.v1 import page_pb2

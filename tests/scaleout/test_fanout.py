@@ -6,8 +6,8 @@ import grpc
 import pytest
 
 from planocr.errors import Code, FailedPrecondition, Reason, ResourceExhausted, Unavailable
-from planocr.fanout import _worth_retrying, count_peers, domain_error
-from planocr.grpc_errors import grpc_status
+from planocr.jobs.fanout import _worth_retrying, count_peers, domain_error
+from planocr.rpc.grpc_errors import grpc_status
 from tests.support.rpc_errors import FakeRpcError
 
 

@@ -15,14 +15,14 @@ from planocr.db import migrate
 from planocr.db.engine import create_db_engine, create_sessionmaker
 from planocr.db.repository import NewPage, Repository
 from planocr.engines.registry import EngineRegistry
-from planocr.interceptors import _wrap_stream, _wrap_unary
-from planocr.pipeline import CancelToken, Pipeline
-from planocr.servicer import OcrServicer, decode_page_token, encode_page_token
+from planocr.jobs.pipeline import CancelToken, Pipeline
+from planocr.jobs.uploads import Uploads
+from planocr.jobs.workers import EngineRunner, OcrPool
+from planocr.rpc.interceptors import _wrap_stream, _wrap_unary
+from planocr.rpc.servicer import OcrServicer, decode_page_token, encode_page_token
 from planocr.storage.local import LocalStorage
-from planocr.uploads import Uploads
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import page_pb2
-from planocr.workers import EngineRunner, OcrPool
 from testkit.drawing import draw_page
 
 SERVICE = pb.DESCRIPTOR.services_by_name["OcrService"]

@@ -12,10 +12,9 @@ import random
 
 import pytest
 
-from planocr import pdf
-from planocr.engines import textlayer
+from planocr.media import pdf, textlayer
 from planocr.titleblock import parse_title_block
-from planocr.titleblock.rules import rules_from_json
+from planocr.titleblock.rules import find_rules, rules_from_json, rules_to_json
 from planocr.titleblock.scales import scale_key
 from planocr.titleblock.structure import PageStructure
 from testkit import sheets
@@ -29,7 +28,7 @@ def _read(spec: sheets.SheetSpec):
     rendered = next(iter(pdf.render_pages(sheets.draw_pdf(spec), 100, 50_000_000)))
     width, height = rendered.image.size
     ocr = textlayer.result_from_words(rendered.words, width, height)
-    structure = PageStructure.from_rules(rules_from_json(rendered.rules()), width, height)
+    structure = PageStructure.from_rules(rules_from_json(rules_to_json(find_rules(rendered.image, rendered.dpi))), width, height)
     return parse_title_block(ocr.lines, width, height, cells=structure.cells, block=structure.block)
 
 

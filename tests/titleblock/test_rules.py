@@ -21,7 +21,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 from reportlab.pdfgen import canvas as rl_canvas
 
 from planocr.core.page import Box
-from planocr.pdf import PDFIUM_LOCK
+from planocr.media.pdf import PDFIUM_LOCK
 from planocr.titleblock.rules import (
     Bubble,
     CellIndex,

@@ -7,8 +7,7 @@ import random
 
 import pytest
 
-from planocr import pdf
-from planocr.engines import textlayer
+from planocr.media import pdf, textlayer
 from planocr.titleblock import parse_title_block
 from planocr.titleblock.scales import scale_key
 from testkit import sheets

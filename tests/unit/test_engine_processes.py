@@ -13,9 +13,9 @@ from PIL import Image
 from planocr.config import Settings
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import Cancelled, InvalidArgument, Reason
-from planocr.pipeline import CancelToken, reading_options
-from planocr.procworkers import EngineProcesses
-from planocr.workers import PixelBudget
+from planocr.jobs.pipeline import CancelToken, reading_options
+from planocr.jobs.procworkers import EngineProcesses
+from planocr.jobs.workers import PixelBudget
 from tests.support.engines import CountingEngine
 
 

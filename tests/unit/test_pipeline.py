@@ -15,9 +15,9 @@ from planocr.db.repository import NewPage, Repository
 from planocr.engines.base import OcrEngine
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import Cancelled, Reason, Unavailable
-from planocr.pipeline import CancelToken, Outcome, Pipeline, ProcessOptions
+from planocr.jobs.pipeline import CancelToken, Outcome, Pipeline, ProcessOptions
+from planocr.jobs.workers import EngineRunner
 from planocr.storage.local import LocalStorage
-from planocr.workers import EngineRunner
 from testkit.drawing import draw_page
 from tests.support.engines import CountingEngine
 

@@ -12,7 +12,7 @@
   stuck ones, up to a limit of stuck calls; past it the engine is reported
   unavailable instead of leaking more threads and images. It is the
   ``PLANOCR_ENGINE_ISOLATION=thread`` mode; the default runs the engine in
-  worker processes instead (:mod:`planocr.procworkers`), which can be killed.
+  worker processes instead (:mod:`planocr.jobs.procworkers`), which can be killed.
 * :class:`PixelBudget` admits pages to decoding and reading by their size,
   so the images held at once are bounded by ``PLANOCR_PIXEL_BUDGET``, not
   by how many callers arrive.
@@ -43,12 +43,12 @@ from planocr.errors import (
     ResourceExhausted,
     Unavailable,
 )
-from planocr.imaging import decode_image
+from planocr.media.imaging import decode_image
 
 if TYPE_CHECKING:
     from planocr.engines.registry import EngineRegistry
-    from planocr.pipeline import CancelToken
-    from planocr.sheetreader import SheetRead, SheetReader
+    from planocr.jobs.pipeline import CancelToken
+    from planocr.reading.sheetreader import SheetRead, SheetReader
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

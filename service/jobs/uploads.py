@@ -41,11 +41,9 @@ from typing import Protocol
 from pypdfium2 import PdfiumError
 from sqlalchemy import exc as sa_exc
 
-from planocr import imaging, pdf
 from planocr.config import Settings
 from planocr.db.models import utcnow
 from planocr.db.repository import DocumentRecord, NewPage, Repository, UploadClaimRecord
-from planocr.engines import textlayer
 from planocr.errors import (
     Cancelled,
     DeadlineExceeded,
@@ -56,7 +54,9 @@ from planocr.errors import (
     ResourceExhausted,
     quote,
 )
+from planocr.media import imaging, pdf, textlayer
 from planocr.storage import Storage, clean_key
+from planocr.titleblock.rules import find_rules, rules_to_json
 
 log = logging.getLogger(__name__)
 
@@ -401,7 +401,7 @@ class Uploads:
                 words_key = None
                 if rendered.words:
                     words_key = f"{prefix}pages/{number:04d}.words.json"
-                    layer = textlayer.layer_to_json(rendered.words, rendered.rules())
+                    layer = textlayer.layer_to_json(rendered.words, rules_to_json(find_rules(rendered.image, rendered.dpi)))
                     self.storage.put(words_key, layer, "application/json")
                 yield NewPage(number, image_key, rendered.image.width, rendered.image.height, rendered.dpi, words_key)
             return

@@ -26,7 +26,7 @@ import grpc
 from google.protobuf.message import Message
 
 from planocr.errors import Internal, PlanocrError
-from planocr.grpc_errors import grpc_status
+from planocr.rpc.grpc_errors import grpc_status
 
 log = logging.getLogger("planocr.rpc")
 

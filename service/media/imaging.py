@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
+from planocr.core.page import check_image_size
 from planocr.errors import InvalidArgument, Reason
 
 PDF = "application/pdf"
@@ -40,18 +41,6 @@ def sniff_media_type(head: bytes) -> str | None:
         if stripped.startswith(magic):
             return media_type
     return None
-
-
-def check_image_size(width: int, height: int, max_pixels: int) -> None:
-    """Refuse an empty image or one over ``max_pixels`` (``InvalidArgument``, ``IMAGE_TOO_LARGE``)."""
-    if width <= 0 or height <= 0:
-        raise InvalidArgument(f"image has no pixels ({width} x {height})", reason=Reason.IMAGE_UNREADABLE)
-    if width * height > max_pixels:
-        raise InvalidArgument(
-            f"image of {width} x {height} pixels is larger than the limit of {max_pixels:,} pixels",
-            reason=Reason.IMAGE_TOO_LARGE,
-            metadata={"width": str(width), "height": str(height), "max_pixels": str(max_pixels)},
-        )
 
 
 def _open(data: bytes) -> Image.Image:

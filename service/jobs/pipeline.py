@@ -8,8 +8,8 @@ last error. A page is never left in ``processing`` by this code: every path
 out of a claim either saves a result, saves an error or releases the claim.
 
 The recognize and parse steps of an image run in an engine worker process
-(:mod:`planocr.procworkers`) or, in thread isolation, on the engine runner's
-threads (:class:`planocr.workers.EngineRunner`); this module only reads the
+(:mod:`planocr.jobs.procworkers`) or, in thread isolation, on the engine runner's
+threads (:class:`planocr.jobs.workers.EngineRunner`); this module only reads the
 image's header, for the pixel budget.
 """
 
@@ -29,7 +29,6 @@ from planocr.config import Settings
 from planocr.core import blocks as ocr_blocks
 from planocr.core.records import COMPLETED, ERROR, PENDING, PROCESSING, TextSource, TextSourceMode
 from planocr.db.repository import PageRecord, PageResult, Repository
-from planocr.engines import textlayer
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import (
     Aborted,
@@ -42,16 +41,17 @@ from planocr.errors import (
     PlanocrError,
     Reason,
 )
-from planocr.imaging import image_size
-from planocr.sheetreader import ReadingOptions, SheetRead, SheetReader
+from planocr.jobs.workers import EngineRunner, PixelBudget
+from planocr.media import textlayer
+from planocr.media.imaging import image_size
+from planocr.reading.sheetreader import ReadingOptions, SheetRead, SheetReader
 from planocr.storage import Storage
 from planocr.titleblock.context import duplicate_sheet_numbers, refine_document
 from planocr.titleblock.rules import rules_from_json
 from planocr.titleblock.structure import PageStructure
-from planocr.workers import EngineRunner, PixelBudget
 
 if TYPE_CHECKING:
-    from planocr.procworkers import EngineProcesses
+    from planocr.jobs.procworkers import EngineProcesses
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -8,7 +8,7 @@ the ``round_robin`` policy. The replicas share one database, whose page
 claims keep every page to exactly one OCR however the calls land; nothing
 here coordinates replicas beyond that.
 
-:class:`PeerFanout` plugs into :class:`planocr.scheduler.DocumentRun` as its
+:class:`PeerFanout` plugs into :class:`planocr.jobs.scheduler.DocumentRun` as its
 page submitter: each future resolves to the same :class:`PageOutcome` a
 local page job returns, read back from the shared database after the call,
 and RPC failures become the domain errors the scheduler already handles.
@@ -28,12 +28,12 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from planocr import convert
 from planocr.config import Settings
 from planocr.core.records import ERROR
 from planocr.db.repository import Repository
 from planocr.errors import Cancelled, Code, PlanocrError, Reason, Unavailable, error_for
-from planocr.pipeline import CancelToken, Outcome, PageOutcome, ProcessOptions
+from planocr.jobs.pipeline import CancelToken, Outcome, PageOutcome, ProcessOptions
+from planocr.rpc import convert
 from planocr.v1 import ocr_service_pb2, ocr_service_pb2_grpc, page_pb2
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ The server process keeps the gRPC threads, the page jobs and the one
 database engine; it fetches a page's bytes from storage and hands them, with
 the page's DPI (and, to complete a text layer, that layer's reading), to one
 of ``PLANOCR_OCR_WORKERS`` child processes. The child decodes the image,
-runs the engine passes of :class:`~planocr.sheetreader.SheetReader` and the
+runs the engine passes of :class:`~planocr.reading.sheetreader.SheetReader` and the
 title-block parser, and sends back the plain reading. A child never opens a
 database connection or touches storage.
 
@@ -58,8 +58,8 @@ from planocr.errors import (
 if TYPE_CHECKING:
     from planocr.config import Settings
     from planocr.engines.registry import EngineRegistry, RegistrySpec
-    from planocr.pipeline import CancelToken
-    from planocr.sheetreader import ReadingOptions, SheetRead, SheetReader
+    from planocr.jobs.pipeline import CancelToken
+    from planocr.reading.sheetreader import ReadingOptions, SheetRead, SheetReader
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ START_SECONDS = 120.0
 #: How long a worker asked to stop gets before it is killed.
 STOP_SECONDS = 2.0
 #: Modules the fork server imports once, so that workers forked from it start with them loaded.
-PRELOAD = ["__main__", "planocr.procworkers", "planocr.sheetreader", "planocr.imaging"]
+PRELOAD = ["__main__", "planocr.jobs.procworkers", "planocr.reading.sheetreader", "planocr.media.imaging"]
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def worker_main(conn: Connection, config: WorkerConfig) -> None:
 
     logs.configure(config.log_level, config.log_format)
     try:
-        from planocr.sheetreader import SheetReader
+        from planocr.reading.sheetreader import SheetReader
 
         engines = config.engines.build()
         engines.get()
@@ -140,7 +140,7 @@ def worker_main(conn: Connection, config: WorkerConfig) -> None:
 
 
 def _read(engines: EngineRegistry, reader: SheetReader, job: PageJob, max_pixels: int) -> tuple[SheetRead, str]:
-    from planocr.imaging import decode_image
+    from planocr.media.imaging import decode_image
 
     engine = engines.get(job.engine)
     image = decode_image(job.data, max_pixels)

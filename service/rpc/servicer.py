@@ -1,7 +1,7 @@
 """The OcrService servicer: validate, call the pipeline, convert to protobuf.
 
 It holds no error handling of its own: domain errors raised here propagate
-to :class:`planocr.interceptors.ErrorInterceptor`, the one place that turns
+to :class:`planocr.rpc.interceptors.ErrorInterceptor`, the one place that turns
 them into statuses.
 """
 
@@ -17,17 +17,17 @@ from contextlib import contextmanager
 
 import grpc
 
-from planocr import convert
 from planocr.core.records import COMPLETED, ERROR
 from planocr.db.repository import Repository, parse_id
 from planocr.errors import Aborted, Cancelled, DeadlineExceeded, InvalidArgument, Reason, quote
-from planocr.fanout import PeerFanout
-from planocr.interceptors import deadline_passed
-from planocr.pipeline import CancelToken, Outcome, Pipeline, ProcessOptions, stored_error
-from planocr.scheduler import DocumentRun
-from planocr.uploads import UploadRequest, Uploads
+from planocr.jobs.fanout import PeerFanout
+from planocr.jobs.pipeline import CancelToken, Outcome, Pipeline, ProcessOptions, stored_error
+from planocr.jobs.scheduler import DocumentRun
+from planocr.jobs.uploads import UploadRequest, Uploads
+from planocr.jobs.workers import OcrPool
+from planocr.rpc import convert
+from planocr.rpc.interceptors import deadline_passed
 from planocr.v1 import ocr_service_pb2, ocr_service_pb2_grpc, page_pb2
-from planocr.workers import OcrPool
 
 log = logging.getLogger(__name__)
 

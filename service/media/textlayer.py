@@ -61,7 +61,7 @@ def assess(words: Sequence[Word], width: int, height: int) -> tuple[bool, str]:
     """Whether the text layer is usable, and why not when it is not.
 
     Refused: no words; glyph soup (characters neither PDFium nor the
-    embedded font program maps to Unicode, see :mod:`planocr.pdffonts`;
+    embedded font program maps to Unicode, see :mod:`planocr.media.pdffonts`;
     private-use code points, ``(cid:N)`` placeholders); a layer that
     is mostly punctuation and symbols; a layer whose words lie outside the
     page. Invisible text (the OCR layer of a searchable scan) is accepted:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from planocr.core.records import TextSource, TextSourceMode
 
 if TYPE_CHECKING:
-    from planocr.server import PlanocrServer
+    from planocr.rpc.server import PlanocrServer
 
 EXIT_OK, EXIT_FAILED_PAGES, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -59,7 +59,7 @@ def local_server(engine: str | None) -> Iterator[PlanocrServer]:
     it, so it has no reflection, metrics, token or TLS either.
     """
     from planocr.config import Settings
-    from planocr.server import create_server
+    from planocr.rpc.server import create_server
 
     with tempfile.TemporaryDirectory(prefix="planocr-ocr-") as data_dir:
         overrides: dict[str, Any] = {

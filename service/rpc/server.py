@@ -39,23 +39,23 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from sqlalchemy import Engine
 
-from planocr import security
-from planocr.auth import TokenAuthInterceptor
 from planocr.config import Settings
 from planocr.db import migrate
 from planocr.db.engine import create_db_engine, create_sessionmaker
 from planocr.db.repository import Repository
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import PlanocrError, Reason
-from planocr.interceptors import ErrorInterceptor
-from planocr.metrics import Metrics, NoMetrics
-from planocr.pipeline import CancelToken, Pipeline, reading_options
-from planocr.procworkers import EngineProcesses
-from planocr.servicer import OcrServicer
+from planocr.jobs.pipeline import CancelToken, Pipeline, reading_options
+from planocr.jobs.procworkers import EngineProcesses
+from planocr.jobs.uploads import Housekeeper, Uploads
+from planocr.jobs.workers import EngineRunner, OcrPool
+from planocr.rpc import security
+from planocr.rpc.auth import TokenAuthInterceptor
+from planocr.rpc.interceptors import ErrorInterceptor
+from planocr.rpc.metrics import Metrics, NoMetrics
+from planocr.rpc.servicer import OcrServicer
 from planocr.storage import Storage, open_storage
-from planocr.uploads import Housekeeper, Uploads
 from planocr.v1 import ocr_service_pb2, ocr_service_pb2_grpc
-from planocr.workers import EngineRunner, OcrPool
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +302,7 @@ def create_server(
     migrations, so Alembic is neither imported nor run, and its commits do
     not wait for the disk (``create_db_engine(private=True)``).
 
-    ``metrics=False``: nothing is counted (:class:`planocr.metrics.NoMetrics`),
+    ``metrics=False``: nothing is counted (:class:`planocr.rpc.metrics.NoMetrics`),
     for a server whose counts nobody reads; it cannot have
     ``PLANOCR_METRICS_LISTEN``.
     """

@@ -52,10 +52,11 @@ from PIL import Image
 
 from planocr.core.lines import group_words, is_running_text
 from planocr.core.page import Box, Line, OcrResult, Word
-from planocr.engines import geometry, textlayer
+from planocr.engines import geometry
 from planocr.engines.base import BLOCK, CELL, DIGITS, SPARSE, OcrEngine
 from planocr.engines.vertical import one_direction, vertical_bands, vertical_words
 from planocr.errors import Internal, Reason
+from planocr.media import textlayer
 from planocr.titleblock import TitleBlockResult, parse_title_block
 from planocr.titleblock.focus import find_focus
 from planocr.titleblock.ranker import Ranker

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer
 
-    from planocr.pipeline import PageOutcome
+    from planocr.jobs.pipeline import PageOutcome
 
 RPC_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 PAGE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
@@ -109,7 +109,7 @@ class Metrics:
         self.ocr_seconds.labels(engine, source).observe(seconds)
 
     def worker_replaced(self, cause: str) -> None:
-        """An engine worker process was replaced (:class:`planocr.procworkers.EngineProcesses`)."""
+        """An engine worker process was replaced (:class:`planocr.jobs.procworkers.EngineProcesses`)."""
         self.workers_replaced.labels(cause).inc()
 
     def watch(self, *, queue_depth: Callable[[], int], workers: int, pool_in_use: Callable[[], int], pool_max: int,

@@ -18,9 +18,9 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from planocr import pdffonts
 from planocr.core.page import Box, Word
 from planocr.errors import InvalidArgument, Reason
+from planocr.media import pdffonts
 
 PDFIUM_LOCK = threading.RLock()
 
@@ -36,12 +36,6 @@ class RenderedPage:
     image: Image.Image
     dpi: int
     words: list[Word]
-
-    def rules(self) -> list[list[int]]:
-        """The page's ruling lines (``[x0, y0, x1, y1, thickness]`` in image pixels), found in the rendered image."""
-        from planocr.titleblock.rules import find_rules, rules_to_json
-
-        return rules_to_json(find_rules(self.image, self.dpi))
 
 
 @contextmanager
@@ -114,8 +108,8 @@ def text_layer_words(page: pdfium.PdfPage, scale: float, size: tuple[int, int] |
     gap to the next character is wider than about half the font height
     (drawings place labels next to each other without spaces). Characters
     whose font has no Unicode mapping are read from the embedded font
-    program (:func:`planocr.pdffonts.recover_unmapped`); those it cannot
-    identify become U+FFFD so that :func:`planocr.engines.textlayer.assess`
+    program (:func:`planocr.media.pdffonts.recover_unmapped`); those it cannot
+    identify become U+FFFD so that :func:`planocr.media.textlayer.assess`
     can see glyph soup.
     ``Word.angle`` is the direction the text runs in the rendered image.
     """

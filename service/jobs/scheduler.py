@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from planocr.core.records import COMPLETED, ERROR, PENDING
 from planocr.db.repository import PageRecord
 from planocr.errors import Aborted, Cancelled, PlanocrError, Reason, ResourceExhausted
-from planocr.pipeline import (
+from planocr.jobs.pipeline import (
     CancelToken,
     Outcome,
     PageOutcome,
@@ -42,7 +42,7 @@ from planocr.pipeline import (
     lease_expired,
     stored_error,
 )
-from planocr.workers import OcrPool
+from planocr.jobs.workers import OcrPool
 
 log = logging.getLogger(__name__)
 

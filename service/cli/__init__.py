@@ -20,8 +20,9 @@ def _settings():
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from planocr import logs, security
-    from planocr.server import serve
+    from planocr import logs
+    from planocr.rpc import security
+    from planocr.rpc.server import serve
 
     settings = _settings()
     logs.configure(settings.log_level, settings.log_format, secrets=security.secrets_of(settings))
@@ -47,7 +48,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_health(args: argparse.Namespace) -> int:
-    from planocr import healthcheck
+    from planocr.cli import healthcheck
     from planocr.config import Settings
 
     try:
@@ -105,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument("--key-file", type=Path, help="client key for mutual TLS")
     health.add_argument("--server-name", help="name to verify in the server certificate")
     health.set_defaults(func=cmd_health)
-    from planocr.ocr_cli import add_parser as add_ocr_parser
+    from planocr.cli.ocr import add_parser as add_ocr_parser
 
     add_ocr_parser(sub)
     return parser
@@ -115,6 +116,3 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return args.func(args)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -21,11 +21,11 @@ a reading is trusted only when it explains at least half of a font's codes.
 A code whose glyph does not fit its box (another CIDToGIDMap, a wrong
 reading) or has no Unicode in the program stays U+FFFD, so a layer that
 cannot be read still looks like glyph soup to
-:func:`planocr.engines.textlayer.assess`.
+:func:`planocr.media.textlayer.assess`.
 
 What a font program tells is cached by the digest of its bytes, so a page's
 thousands of characters, and every page sharing the font, parse it once.
-All functions here call PDFium: the caller holds ``planocr.pdf.PDFIUM_LOCK``.
+All functions here call PDFium: the caller holds ``planocr.media.pdf.PDFIUM_LOCK``.
 """
 
 from __future__ import annotations

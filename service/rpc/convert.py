@@ -10,9 +10,9 @@ from planocr.core import blocks as ocr_blocks
 from planocr.core.fields import FIELD_NAMES, TitleBlockResult
 from planocr.core.records import COMPLETED, ERROR, PENDING, PROCESSING, PageState, TextSource, TextSourceMode
 from planocr.db.repository import DocumentRecord, PageRecord
-from planocr.grpc_errors import status_proto
-from planocr.pipeline import Outcome, stored_error
-from planocr.scheduler import PageDone, Started, Summary
+from planocr.jobs.pipeline import Outcome, stored_error
+from planocr.jobs.scheduler import PageDone, Started, Summary
+from planocr.rpc.grpc_errors import status_proto
 from planocr.v1 import document_pb2, ocr_service_pb2, page_pb2
 
 OUTCOME = {

@@ -38,7 +38,8 @@ from bench.overhead import small_page
 from bench.pages import ARCH_D, png_bytes, raster_pages, sheet_specs, vector_pdf
 from planocr.config import Settings
 from planocr.engines.registry import EngineRegistry
-from planocr.jobs.pipeline import CancelToken, reading_options
+from planocr.jobs.cancel import CancelToken
+from planocr.jobs.pipeline import reading_options
 from planocr.jobs.procworkers import EngineProcesses
 from planocr.jobs.workers import EngineRunner
 from planocr.reading.sheetreader import SheetReader

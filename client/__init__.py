@@ -39,7 +39,7 @@ from planocr.client.errors import (
     from_status,
 )
 from planocr.client.retry import RetryPolicy
-from planocr.client.sync import PlanocrClient, ProcessDocumentStream
+from planocr.client.sync import PendingCall, PlanocrClient, ProcessDocumentStream
 from planocr.v1.document_pb2 import Document, PageCounts
 from planocr.v1.ocr_service_pb2 import (
     PROCESS_OUTCOME_ALREADY_COMPLETED,
@@ -88,6 +88,7 @@ __all__ = [
     "PlanocrClient",
     "AsyncPlanocrClient",
     "ProcessDocumentStream",
+    "PendingCall",
     "AsyncProcessDocumentStream",
     "RetryPolicy",
     # errors

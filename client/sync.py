@@ -5,17 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from planocr.client import _channel, _requests
-from planocr.client.errors import Unavailable, from_grpc_error
+from planocr.client.errors import Cancelled, Unavailable, from_grpc_error
 from planocr.client.retry import DEFAULT_RETRY, RetryPolicy
 from planocr.v1 import document_pb2, ocr_service_pb2, ocr_service_pb2_grpc, page_pb2
 
-__all__ = ["PlanocrClient", "ProcessDocumentStream"]
+__all__ = ["PendingCall", "PlanocrClient", "ProcessDocumentStream"]
 
 _T = TypeVar("_T")
 DEFAULT = _channel.DEFAULT
@@ -253,6 +253,32 @@ class PlanocrClient:
         )
         return self._unary(self._stub.ProcessPage, request, timeout)
 
+    def process_page_future(
+        self,
+        page_id: str,
+        *,
+        force: bool = False,
+        engine: str = "",
+        text_source: int | str | None = None,
+        full: bool = True,
+        timeout: float | None = DEFAULT,
+    ) -> PendingCall[ocr_service_pb2.ProcessPageResponse]:
+        """Start :meth:`process_page` and return at once with a :class:`PendingCall`.
+
+        For sending many pages from one thread, or for giving up on a page
+        early: :meth:`PendingCall.cancel` tells the server, which then saves
+        the page if it was already read or gives it back otherwise.
+        """
+        request = ocr_service_pb2.ProcessPageRequest(
+            page_id=page_id,
+            options=_requests.process_options(force, engine, text_source),
+            view=_requests.page_view(full),
+        )
+        call = self._stub.ProcessPage.future(
+            request, timeout=_channel.resolve_timeout(timeout, self.timeout), metadata=self._metadata
+        )
+        return PendingCall(call)
+
     def process_document(
         self,
         document_id: str,
@@ -320,6 +346,41 @@ class PlanocrClient:
                 if delay is None or (deadline is not None and time.monotonic() + delay >= deadline):
                     raise error from exc
             time.sleep(delay)
+
+
+class PendingCall(Generic[_T]):
+    """A unary call in flight: wait for its response, cancel it, or be called back when it ends.
+
+    :meth:`result` returns the response or raises the call's
+    :class:`planocr.client.errors.PlanocrError` (``Cancelled`` after
+    :meth:`cancel`). Safe to use from several threads.
+    """
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+
+    def done(self) -> bool:
+        """Whether the call has ended (answered, failed or cancelled)."""
+        return bool(self._call.done())
+
+    def cancel(self) -> bool:
+        """Cancel the call; False when it had already ended."""
+        return bool(self._call.cancel())
+
+    def add_done_callback(self, fn: Callable[[PendingCall[_T]], None]) -> None:
+        """Call ``fn(self)`` when the call ends, at once if it already has (on a gRPC thread otherwise)."""
+        self._call.add_done_callback(lambda _call: fn(self))
+
+    def result(self, timeout: float | None = None) -> _T:
+        """The response, waiting up to ``timeout`` seconds (``TimeoutError`` after that; the call goes on)."""
+        try:
+            return self._call.result(timeout=timeout)
+        except grpc.FutureTimeoutError:
+            raise TimeoutError(f"the call did not end within {timeout} s") from None
+        except grpc.FutureCancelledError:
+            raise Cancelled("the call was cancelled") from None
+        except grpc.RpcError as exc:
+            raise from_grpc_error(exc) from exc
 
 
 class ProcessDocumentStream(Iterator[ocr_service_pb2.ProcessDocumentResponse]):

@@ -1,4 +1,4 @@
-"""ProcessDocument over several replicas: each page becomes a ProcessPage call on a load-balanced channel.
+"""ProcessDocument over several replicas: each page becomes a ProcessPage call through :mod:`planocr.client`.
 
 With ``PLANOCR_PEERS`` set (a gRPC target naming every replica, e.g. a
 Kubernetes headless Service ``dns:///planocr-headless:50051`` or a fixed
@@ -16,7 +16,6 @@ and RPC failures become the domain errors the scheduler already handles.
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
 import threading
@@ -25,23 +24,21 @@ import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import grpc
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
+from planocr import client as planocr_client
 from planocr.config import Settings
 from planocr.core.records import ERROR
 from planocr.db.repository import Repository
 from planocr.errors import Cancelled, Code, PlanocrError, Reason, Unavailable, error_for
-from planocr.jobs.pipeline import CancelToken, Outcome, PageOutcome, ProcessOptions
-from planocr.rpc import convert
-from planocr.v1 import ocr_service_pb2, ocr_service_pb2_grpc, page_pb2
+from planocr.jobs.cancel import CancelToken
+from planocr.jobs.pipeline import Outcome, PageOutcome, ProcessOptions
 
 log = logging.getLogger(__name__)
 
 _OUTCOMES = {
-    ocr_service_pb2.PROCESS_OUTCOME_PROCESSED: Outcome.PROCESSED,
-    ocr_service_pb2.PROCESS_OUTCOME_ALREADY_COMPLETED: Outcome.ALREADY_COMPLETED,
-    ocr_service_pb2.PROCESS_OUTCOME_PROCESSED_ELSEWHERE: Outcome.PROCESSED_ELSEWHERE,
+    planocr_client.PROCESS_OUTCOME_PROCESSED: Outcome.PROCESSED,
+    planocr_client.PROCESS_OUTCOME_ALREADY_COMPLETED: Outcome.ALREADY_COMPLETED,
+    planocr_client.PROCESS_OUTCOME_PROCESSED_ELSEWHERE: Outcome.PROCESSED_ELSEWHERE,
 }
 # How often a waiting call checks whether its document run was cancelled.
 _CANCEL_POLL_SECONDS = 0.05
@@ -82,10 +79,8 @@ def _split_host_port(name: str) -> tuple[str, int | None]:
 
 
 def channel_options(settings: Settings) -> list[tuple[str, object]]:
-    """Round-robin over every resolved address; message limits as the server's own."""
-    service_config: dict[str, object] = {"loadBalancingConfig": [{"round_robin": {}}]}
+    """Message limits as the server's own; quick re-resolution and reconnection (the client balances round-robin)."""
     options: list[tuple[str, object]] = [
-        ("grpc.service_config", json.dumps(service_config)),
         ("grpc.max_receive_message_length", settings.max_message_bytes),
         ("grpc.max_send_message_length", settings.max_message_bytes),
         # Re-resolve a headless Service soon after a replica appears or goes,
@@ -100,43 +95,48 @@ def channel_options(settings: Settings) -> list[tuple[str, object]]:
     return options
 
 
-def peer_credentials(settings: Settings) -> grpc.ChannelCredentials | None:
-    """TLS to the peers when this server serves TLS: they share its certificate setup.
+def peer_client(settings: Settings) -> planocr_client.PlanocrClient:
+    """A client of the replicas, with this server's TLS and token.
 
-    The peers' certificates are checked against PLANOCR_PEER_CA_FILE, else the
-    client CA (mutual TLS), else the server's own certificate (one
-    self-signed certificate for all replicas). With mutual TLS this replica
-    presents its own certificate and key.
+    TLS when this server serves TLS: the peers' certificates are checked
+    against PLANOCR_PEER_CA_FILE, else the client CA (mutual TLS), else the
+    server's own certificate (one self-signed certificate for all replicas);
+    with mutual TLS this replica presents its own certificate and key.
+    Retries are the fan-out's own (:func:`_worth_retrying`): a page that
+    crashed its engine worker must not be sent to the next replica by gRPC.
     """
-    if settings.tls_cert_file is None or settings.tls_key_file is None:
-        return None
-    ca = settings.peer_ca_file or settings.tls_client_ca_file or settings.tls_cert_file
-    client_cert = client_key = None
-    if settings.tls_client_ca_file is not None:
-        client_cert, client_key = settings.tls_cert_file.read_bytes(), settings.tls_key_file.read_bytes()
-    return grpc.ssl_channel_credentials(root_certificates=ca.read_bytes(), private_key=client_key, certificate_chain=client_cert)
-
-
-def open_channel(settings: Settings) -> grpc.Channel:
-    credentials = peer_credentials(settings)
-    if credentials is None:
-        return grpc.insecure_channel(settings.peers, options=channel_options(settings))
-    return grpc.secure_channel(settings.peers, credentials, options=channel_options(settings))
+    if not settings.peers:
+        raise ValueError("a peer client needs PLANOCR_PEERS")
+    token = settings.auth_token.get_secret_value() if settings.auth_token else None
+    tls = settings.tls_cert_file is not None and settings.tls_key_file is not None
+    ca = client_cert = client_key = None
+    if tls:
+        ca = settings.peer_ca_file or settings.tls_client_ca_file or settings.tls_cert_file
+        if settings.tls_client_ca_file is not None:
+            client_cert, client_key = settings.tls_cert_file, settings.tls_key_file
+    return planocr_client.PlanocrClient(
+        settings.peers,
+        timeout=None,
+        tls=tls,
+        root_certificates=ca,
+        client_cert=client_cert,
+        client_key=client_key,
+        token=token,
+        options=channel_options(settings),
+        retry=None,
+    )
 
 
 class PeerFanout:
     """Sends pages to the replicas named by ``settings.peers``; one per process, shared by all runs."""
 
-    def __init__(self, settings: Settings, repository: Repository, *, channel: grpc.Channel | None = None):
+    def __init__(self, settings: Settings, repository: Repository, *, client: planocr_client.PlanocrClient | None = None):
         if not settings.peers:
             raise ValueError("PeerFanout needs PLANOCR_PEERS")
         self.settings = settings
         self.target = settings.peers
         self.repo = repository
-        self._channel = channel or open_channel(settings)
-        self._stub = ocr_service_pb2_grpc.OcrServiceStub(self._channel)
-        token = settings.auth_token.get_secret_value() if settings.auth_token else None
-        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self._client = client or peer_client(settings)
         # One thread per page in flight; threads only wait on calls. Runs beyond
         # the first queue here, still bounded by each run's window.
         self._executor = ThreadPoolExecutor(max_workers=max(16, 4 * self.window()), thread_name_prefix="planocr-fanout")
@@ -160,26 +160,16 @@ class PeerFanout:
         if not self._closed:
             self._closed = True
             self._executor.shutdown(wait=False, cancel_futures=True)
-            self._channel.close()
+            self._client.close()
 
     # -- one page -------------------------------------------------------------
 
     def process(self, page_id: uuid.UUID, options: ProcessOptions, cancel: CancelToken, deadline: float | None = None) -> PageOutcome:
         """Process one page on whichever replica the balancer picks; blocks until it is done."""
-        request = ocr_service_pb2.ProcessPageRequest(
-            page_id=str(page_id),
-            options=ocr_service_pb2.ProcessOptions(
-                force=options.force,
-                engine=options.engine or "",
-                text_source_mode=convert.text_source_mode_message(options.text_source),
-            ),
-            # The page is read back from the database; no need to ship its text twice.
-            view=page_pb2.PAGE_VIEW_BASIC,
-        )
         attempts = self.settings.retry_attempts
         for attempt in range(attempts):
             try:
-                response = self._call(request, cancel, deadline)
+                response = self._call(page_id, options, cancel, deadline)
             except PlanocrError as error:
                 if not _worth_retrying(error) or attempt == attempts - 1:
                     return self._failed(page_id, error)
@@ -190,11 +180,18 @@ class PeerFanout:
             return PageOutcome(page, _OUTCOMES.get(response.outcome, Outcome.PROCESSED))
         raise AssertionError("unreachable")
 
-    def _call(self, request, cancel: CancelToken, deadline: float | None) -> ocr_service_pb2.ProcessPageResponse:
+    def _call(self, page_id: uuid.UUID, options: ProcessOptions, cancel: CancelToken, deadline: float | None):
         if cancel.cancelled:
             raise Cancelled("cancelled before the page was sent")
-        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-        call = self._stub.ProcessPage.future(request, timeout=timeout, metadata=self._metadata)
+        call = self._client.process_page_future(
+            str(page_id),
+            force=options.force,
+            engine=options.engine or "",
+            text_source=options.text_source.value if options.text_source else None,
+            # The page is read back from the database; no need to ship its text twice.
+            full=False,
+            timeout=None if deadline is None else max(0.0, deadline - time.monotonic()),
+        )
         finished = threading.Event()
         call.add_done_callback(lambda _call: finished.set())
         while not finished.wait(_CANCEL_POLL_SECONDS):
@@ -204,7 +201,7 @@ class PeerFanout:
                 raise Cancelled("the document run was cancelled")
         try:
             return call.result()
-        except grpc.RpcError as error:
+        except planocr_client.PlanocrError as error:
             if cancel.cancelled:
                 raise Cancelled("the document run was cancelled") from None
             raise domain_error(error) from None
@@ -231,26 +228,14 @@ def _worth_retrying(error: PlanocrError) -> bool:
     return error.reason == Reason.QUEUE_FULL or error.metadata == _UNREACHABLE
 
 
-def domain_error(error: grpc.RpcError) -> PlanocrError:
-    """The domain error a peer's status carries, read from its ErrorInfo; transport errors become UNAVAILABLE."""
-    code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
-    details = (error.details() if hasattr(error, "details") else None) or code.name
-    reason = None
-    try:
-        status = rpc_status.from_call(error)
-    except ValueError:
-        status = None
-    if status is not None:
-        for detail in status.details:
-            info = error_details_pb2.ErrorInfo()
-            if detail.Is(info.DESCRIPTOR) and detail.Unpack(info):
-                reason = Reason(info.reason) if info.reason in Reason.__members__ else None
-                break
-    if reason is None and code is grpc.StatusCode.UNAVAILABLE:
+def domain_error(error: planocr_client.PlanocrError) -> PlanocrError:
+    """The domain error a peer's status carries, read by the client from its ErrorInfo; transport errors become UNAVAILABLE."""
+    reason = Reason(error.reason) if error.reason in Reason.__members__ else None
+    if reason is None and error.code is grpc.StatusCode.UNAVAILABLE:
         # No ErrorInfo: gRPC itself failed to reach a replica (or it went away mid-call).
-        return Unavailable(f"no replica answered: {details}", reason=Reason.ENGINE_UNAVAILABLE, metadata=_UNREACHABLE)
+        return Unavailable(f"no replica answered: {error.message}", reason=Reason.ENGINE_UNAVAILABLE, metadata=_UNREACHABLE)
     try:
-        domain_code = Code[code.name]
+        domain_code = Code[error.code.name]
     except KeyError:
         domain_code = Code.INTERNAL
-    return error_for(domain_code, details, reason)
+    return error_for(domain_code, error.message, reason)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import enum
 import logging
 import math
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -27,13 +26,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from planocr.config import Settings
 from planocr.core import blocks as ocr_blocks
-from planocr.core.records import COMPLETED, ERROR, PENDING, PROCESSING, TextSource, TextSourceMode
+from planocr.core.records import COMPLETED, PENDING, TextSource, TextSourceMode
 from planocr.db.repository import PageRecord, PageResult, Repository
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import (
     Aborted,
     Cancelled,
-    DeadlineExceeded,
     FailedPrecondition,
     Internal,
     InvalidArgument,
@@ -41,6 +39,7 @@ from planocr.errors import (
     PlanocrError,
     Reason,
 )
+from planocr.jobs.cancel import CancelToken
 from planocr.jobs.workers import EngineRunner, PixelBudget
 from planocr.media import textlayer
 from planocr.media.imaging import image_size
@@ -72,7 +71,7 @@ class Outcome(enum.Enum):
 class ProcessOptions:
     force: bool = False
     engine: str | None = None
-    text_source: str | None = None
+    text_source: TextSourceMode | None = None
 
 
 @dataclass(slots=True)
@@ -82,39 +81,6 @@ class PageOutcome:
     page: PageRecord
     outcome: Outcome
     error: PlanocrError | None = None
-
-
-class CancelToken:
-    """Set when the caller went away or the server is stopping; checked between steps."""
-
-    def __init__(self, *parents: CancelToken):
-        self._event = threading.Event()
-        self._parents = parents
-        self._expired = False
-
-    def cancel(self, expired: bool = False) -> None:
-        """Cancel; ``expired`` says the call ended because its deadline passed, not because the caller left."""
-        self._expired = self._expired or expired
-        self._event.set()
-
-    @property
-    def expired(self) -> bool:
-        """True when this token was cancelled because its call's deadline passed."""
-        return self._expired
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set() or any(p.cancelled for p in self._parents)
-
-    def sleep(self, seconds: float) -> bool:
-        """Sleep up to ``seconds``; True if cancelled meanwhile."""
-        deadline = time.monotonic() + seconds
-        while not self.cancelled:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            self._event.wait(min(left, 0.05))
-        return True
 
 
 def reading_options(settings: Settings) -> ReadingOptions:
@@ -337,40 +303,8 @@ class Pipeline:
         final = [new or old for (old, *_), new in zip(inputs, refined, strict=True)]
         return duplicate_sheet_numbers(final)
 
-    # -- waiting for another worker -------------------------------------------
-
-    def wait_for_page(self, page_id: uuid.UUID, cancel: CancelToken, deadline: float | None) -> PageRecord:
-        """Poll until a page leased elsewhere is completed, failed or claimable again.
-
-        Returns the page once it is no longer held by a live lease. Raises
-        DEADLINE_EXCEEDED at ``deadline`` (a ``time.monotonic()`` value).
-        """
-        delay = 0.05
-        while True:
-            page = self.repo.get_page(page_id)
-            if page.status in (COMPLETED, ERROR, PENDING) or lease_expired(page):
-                return page
-            if deadline is not None and time.monotonic() + delay > deadline:
-                raise DeadlineExceeded("the page is still being processed by another worker", reason=Reason.PAGE_BUSY)
-            if cancel.sleep(delay):
-                raise Cancelled("cancelled while waiting for another worker")
-            delay = min(delay * 1.5, 0.5)
-
-
-def lease_expired(page: PageRecord) -> bool:
-    from planocr.db.models import utcnow
-
-    if page.status != PROCESSING or page.lease_expires_at is None:
-        return False
-    expires = page.lease_expires_at
-    now = utcnow()
-    if expires.tzinfo is None:
-        now = now.replace(tzinfo=None)
-    return expires < now
-
 
 __all__ = [
-    "CancelToken",
     "Outcome",
     "PageOutcome",
     "Pipeline",

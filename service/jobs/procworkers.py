@@ -58,7 +58,7 @@ from planocr.errors import (
 if TYPE_CHECKING:
     from planocr.config import Settings
     from planocr.engines.registry import EngineRegistry, RegistrySpec
-    from planocr.jobs.pipeline import CancelToken
+    from planocr.jobs.cancel import CancelToken
     from planocr.reading.sheetreader import ReadingOptions, SheetRead, SheetReader
 
 log = logging.getLogger(__name__)

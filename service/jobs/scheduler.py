@@ -30,18 +30,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from planocr.core.records import COMPLETED, ERROR, PENDING
+from planocr.core.records import COMPLETED, ERROR
 from planocr.db.repository import PageRecord
 from planocr.errors import Aborted, Cancelled, PlanocrError, Reason, ResourceExhausted
-from planocr.jobs.pipeline import (
-    CancelToken,
-    Outcome,
-    PageOutcome,
-    Pipeline,
-    ProcessOptions,
-    lease_expired,
-    stored_error,
-)
+from planocr.jobs.cancel import CancelToken
+from planocr.jobs.pipeline import Outcome, PageOutcome, Pipeline, ProcessOptions, stored_error
+from planocr.jobs.waiting import Held, holder_state
 from planocr.jobs.workers import OcrPool
 
 log = logging.getLogger(__name__)
@@ -273,13 +267,11 @@ class DocumentRun:
             page = states.get(page_id)
             if page is None:
                 continue
-            if page.status == COMPLETED:
+            state = holder_state(page)
+            if state is Held.FINISHED:
                 waiting.discard(page_id)
-                yield PageDone(page, Outcome.PROCESSED_ELSEWHERE, None, 0, 0)
-            elif page.status == ERROR:
-                waiting.discard(page_id)
-                yield PageDone(page, Outcome.PROCESSED_ELSEWHERE, stored_error(page), 0, 0)
-            elif page.status == PENDING or lease_expired(page):
+                yield PageDone(page, Outcome.PROCESSED_ELSEWHERE, stored_error(page) if page.status == ERROR else None, 0, 0)
+            elif state is Held.FREE:
                 waiting.discard(page_id)
                 todo.appendleft(page_id)
 

@@ -47,7 +47,7 @@ from planocr.media.imaging import decode_image
 
 if TYPE_CHECKING:
     from planocr.engines.registry import EngineRegistry
-    from planocr.jobs.pipeline import CancelToken
+    from planocr.jobs.cancel import CancelToken
     from planocr.reading.sheetreader import SheetRead, SheetReader
 
 log = logging.getLogger(__name__)

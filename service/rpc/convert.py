@@ -44,13 +44,6 @@ def text_source_mode(mode: page_pb2.TextSourceMode) -> TextSourceMode | None:
     return TextSourceMode.from_proto_name(page_pb2.TextSourceMode.Name(mode))
 
 
-def text_source_mode_message(mode: str | None) -> page_pb2.TextSourceMode:
-    """A text-source mode (None: the server's default) as a ``planocr.v1.TextSourceMode``."""
-    if mode is None:
-        return page_pb2.TEXT_SOURCE_MODE_UNSPECIFIED
-    return page_pb2.TextSourceMode.Value(TextSourceMode(mode).proto_name)
-
-
 def timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
     if value is None:
         return None

@@ -45,7 +45,8 @@ from planocr.db.engine import create_db_engine, create_sessionmaker
 from planocr.db.repository import Repository
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import PlanocrError, Reason
-from planocr.jobs.pipeline import CancelToken, Pipeline, reading_options
+from planocr.jobs.cancel import CancelToken
+from planocr.jobs.pipeline import Pipeline, reading_options
 from planocr.jobs.procworkers import EngineProcesses
 from planocr.jobs.uploads import Housekeeper, Uploads
 from planocr.jobs.workers import EngineRunner, OcrPool

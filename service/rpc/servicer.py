@@ -1,4 +1,4 @@
-"""The OcrService servicer: validate, call the pipeline, convert to protobuf.
+"""The OcrService servicer: validate, call the job layer, convert to protobuf.
 
 It holds no error handling of its own: domain errors raised here propagate
 to :class:`planocr.rpc.interceptors.ErrorInterceptor`, the one place that turns
@@ -11,18 +11,16 @@ import base64
 import logging
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 
 import grpc
 
-from planocr.core.records import COMPLETED, ERROR
 from planocr.db.repository import Repository, parse_id
-from planocr.errors import Aborted, Cancelled, DeadlineExceeded, InvalidArgument, Reason, quote
+from planocr.errors import Cancelled, DeadlineExceeded, InvalidArgument, Reason, quote
+from planocr.jobs.cancel import CancelToken
 from planocr.jobs.fanout import PeerFanout
-from planocr.jobs.pipeline import CancelToken, Outcome, Pipeline, ProcessOptions, stored_error
-from planocr.jobs.scheduler import DocumentRun
+from planocr.jobs.pages import PageJobs
+from planocr.jobs.pipeline import Pipeline, ProcessOptions
 from planocr.jobs.uploads import UploadRequest, Uploads
 from planocr.jobs.workers import OcrPool
 from planocr.rpc import convert
@@ -35,8 +33,6 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 #: Engine names are short words; a longer one is refused before it reaches the registry.
 MAX_ENGINE_NAME = 64
-#: How often a call waiting for its page job checks whether it was cancelled.
-WAIT_SLICE = 0.1
 
 
 def encode_page_token(document_id: str, after: int) -> str:
@@ -95,22 +91,6 @@ def _cancel_token(context: grpc.ServicerContext, parent: CancelToken) -> CancelT
     return token
 
 
-def _wait(future: Future, cancel: CancelToken, deadline: float | None):
-    """The job's result; stops waiting at the deadline or as soon as the call is cancelled (the job goes on)."""
-    while True:
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:
-            # The job goes on and saves its result; this caller just stops waiting.
-            raise DeadlineExceeded("the page was not finished before the deadline")
-        try:
-            return future.result(timeout=WAIT_SLICE if left is None else min(WAIT_SLICE, left))
-        except FutureTimeout:
-            if cancel.cancelled:
-                if cancel.expired:
-                    raise DeadlineExceeded("the page was not finished before the deadline") from None
-                raise Cancelled("the call was cancelled while its page was being read") from None
-
-
 def _requests(request_iterator: Iterator, context: grpc.ServicerContext) -> Iterator:
     """The request stream; gRPC ends it with a bare RpcError when the caller goes away or its deadline passes."""
     try:
@@ -133,14 +113,10 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
         fanout: PeerFanout | None = None,
     ):
         self.repo = repository
-        self.pipeline = pipeline
-        self.pool = pool
         self.uploads = uploads
         self.stopping = stopping
         # With PLANOCR_PEERS, ProcessDocument spreads pages over the replicas.
-        if fanout is None and pipeline.settings.peers:
-            fanout = PeerFanout(pipeline.settings, repository)
-        self.fanout = fanout
+        self.jobs = PageJobs(pipeline, pool, fanout=fanout)
 
     @contextmanager
     def _shutdown_reason(self) -> Iterator[None]:
@@ -213,51 +189,21 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
         page_id = parse_id(request.page_id, "page_id")
         options = _options(request.options)
         full = _full(request.view, default_full=True)
-        self.pipeline.check_options(options)
+        self.jobs.check_options(options)
         cancel = _cancel_token(context, self.stopping)
         with self._shutdown_reason():
-            return self._process_page(page_id, options, full, cancel, _deadline(context))
-
-    def _process_page(self, page_id, options: ProcessOptions, full: bool, cancel: CancelToken, deadline: float | None):
-        waited = False
-        while True:
-            future = self.pool.submit(self.pipeline.run_page, page_id, options, cancel)
-            try:
-                result = _wait(future, cancel, deadline)
-            except Aborted as error:
-                if error.reason != Reason.LEASE_LOST:
-                    raise
-                result = None
-            if result is not None and result.outcome is not Outcome.BUSY:
-                break
-            # Another worker holds the page: wait for its result rather than read the page twice.
-            waited = True
-            page = self.pipeline.wait_for_page(page_id, cancel, deadline)
-            if page.status in (COMPLETED, ERROR):
-                if page.status == ERROR:
-                    raise stored_error(page)
-                return ocr_service_pb2.ProcessPageResponse(
-                    page=convert.page_message(page, full=full),
-                    outcome=ocr_service_pb2.PROCESS_OUTCOME_PROCESSED_ELSEWHERE,
-                )
+            result = self.jobs.process_page(page_id, options, cancel, _deadline(context))
         if result.error is not None:
             raise result.error
-        outcome = result.outcome
-        if waited and outcome is Outcome.ALREADY_COMPLETED:
-            outcome = Outcome.PROCESSED_ELSEWHERE
         return ocr_service_pb2.ProcessPageResponse(
-            page=convert.page_message(result.page, full=full), outcome=convert.OUTCOME[outcome]
+            page=convert.page_message(result.page, full=full), outcome=convert.OUTCOME[result.outcome]
         )
 
     def ProcessDocument(self, request, context):  # noqa: N802
         document_id = parse_id(request.document_id, "document_id")
         options = _options(request.options)
-        self.pipeline.check_options(options)
+        self.jobs.check_options(options)
         cancel = _cancel_token(context, self.stopping)
-        spread = {}
-        if self.fanout is not None:
-            spread = {"submit": self.fanout.submitter(_deadline(context)), "window": self.fanout.window()}
-        run = DocumentRun(self.pipeline, self.pool, document_id, options, cancel, **spread)
         with self._shutdown_reason():
-            for event in run.events():
+            for event in self.jobs.process_document(document_id, options, cancel, _deadline(context)):
                 yield convert.document_event(event)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 import time
 
 import grpc
@@ -328,6 +329,47 @@ def test_per_call_timeout_overrides_the_default(client: PlanocrClient, fake: Fak
 
     with pytest.raises(DeadlineExceeded):
         client.process_page(page.page_id, timeout=0.2)
+
+
+def test_process_page_future_returns_at_once_and_calls_back(client: PlanocrClient, fake: FakeOcrService) -> None:
+    page = fake.pages_of(fake.add_document(1).document_id)[0]
+    fake.delays["ProcessPage"] = 0.5
+    ended = threading.Event()
+
+    started = time.monotonic()
+    call = client.process_page_future(page.page_id, engine="tesseract", full=False)
+    assert time.monotonic() - started < 0.4 and not call.done()
+    call.add_done_callback(lambda finished: ended.set() if finished is call else None)
+    with pytest.raises(TimeoutError):
+        call.result(timeout=0.05)
+
+    response = call.result(timeout=5)
+    assert ended.wait(5) and call.done()
+    assert response.outcome == ocr_service_pb2.PROCESS_OUTCOME_PROCESSED
+    assert response.page.page_id == page.page_id and response.page.engine == "tesseract"
+    assert response.page.text == ""  # the BASIC view was asked for
+    [sent] = fake.calls_to("ProcessPage")
+    assert sent.request.view == page_pb2.PAGE_VIEW_BASIC
+
+
+def test_process_page_future_raises_the_calls_error_and_can_be_cancelled(
+    client: PlanocrClient, fake: FakeOcrService
+) -> None:
+    with pytest.raises(InvalidArgument):
+        client.process_page_future("not-a-uuid").result(timeout=5)
+
+    page = fake.pages_of(fake.add_document(1).document_id)[0]
+    fake.delays["ProcessPage"] = 10.0
+    call = client.process_page_future(page.page_id)
+    waited = time.monotonic() + 5
+    while len(fake.calls_to("ProcessPage")) < 2 and time.monotonic() < waited:
+        time.sleep(0.01)  # until the server holds the call
+    assert call.cancel()
+    with pytest.raises(planocr_client.Cancelled):
+        call.result(timeout=5)
+    sent = fake.calls_to("ProcessPage")[-1]
+    assert sent.request.page_id == page.page_id
+    assert sent.ended_early.wait(5), "the server should see the call cancelled"
 
 
 # -- auth ---------------------------------------------------------------------

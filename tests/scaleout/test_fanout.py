@@ -1,10 +1,11 @@
-"""The fan-out's pure parts: counting peers in a target, turning a peer's status into a domain error."""
+"""The fan-out's pure parts: counting peers in a target, turning the client's error for a peer's status into a domain error."""
 
 from __future__ import annotations
 
 import grpc
 import pytest
 
+from planocr.client.errors import from_grpc_error
 from planocr.errors import Code, FailedPrecondition, Reason, ResourceExhausted, Unavailable
 from planocr.jobs.fanout import _worth_retrying, count_peers, domain_error
 from planocr.rpc.grpc_errors import grpc_status
@@ -27,9 +28,10 @@ def test_count_peers(target, peers):
     assert count_peers(target) == peers
 
 
-def _from_peer(error) -> FakeRpcError:
+def _from_peer(error):
+    """What the client raises for a peer's failed call."""
     status = grpc_status(error)
-    return FakeRpcError(status.code, status.details, status.trailing_metadata)
+    return from_grpc_error(FakeRpcError(status.code, status.details, status.trailing_metadata))
 
 
 def test_a_peers_domain_error_keeps_its_code_and_reason():
@@ -39,7 +41,7 @@ def test_a_peers_domain_error_keeps_its_code_and_reason():
 
 
 def test_a_peer_that_cannot_be_reached_is_retried_elsewhere():
-    error = domain_error(FakeRpcError(grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses"))
+    error = domain_error(from_grpc_error(FakeRpcError(grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses")))
     assert isinstance(error, Unavailable) and _worth_retrying(error)
 
 

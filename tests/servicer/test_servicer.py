@@ -15,7 +15,8 @@ from planocr.db import migrate
 from planocr.db.engine import create_db_engine, create_sessionmaker
 from planocr.db.repository import NewPage, Repository
 from planocr.engines.registry import EngineRegistry
-from planocr.jobs.pipeline import CancelToken, Pipeline
+from planocr.jobs.cancel import CancelToken
+from planocr.jobs.pipeline import Pipeline
 from planocr.jobs.uploads import Uploads
 from planocr.jobs.workers import EngineRunner, OcrPool
 from planocr.rpc.interceptors import _wrap_stream, _wrap_unary

@@ -13,7 +13,8 @@ from PIL import Image
 from planocr.config import Settings
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import Cancelled, InvalidArgument, Reason
-from planocr.jobs.pipeline import CancelToken, reading_options
+from planocr.jobs.cancel import CancelToken
+from planocr.jobs.pipeline import reading_options
 from planocr.jobs.procworkers import EngineProcesses
 from planocr.jobs.workers import PixelBudget
 from tests.support.engines import CountingEngine

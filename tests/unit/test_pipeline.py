@@ -15,7 +15,8 @@ from planocr.db.repository import NewPage, Repository
 from planocr.engines.base import OcrEngine
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import Cancelled, Reason, Unavailable
-from planocr.jobs.pipeline import CancelToken, Outcome, Pipeline, ProcessOptions
+from planocr.jobs.cancel import CancelToken
+from planocr.jobs.pipeline import Outcome, Pipeline, ProcessOptions
 from planocr.jobs.workers import EngineRunner
 from planocr.storage.local import LocalStorage
 from testkit.drawing import draw_page

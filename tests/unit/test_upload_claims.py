@@ -15,7 +15,7 @@ from planocr.db import migrate
 from planocr.db.engine import create_db_engine, create_sessionmaker
 from planocr.db.repository import NewPage, Repository
 from planocr.errors import Aborted, Cancelled, DeadlineExceeded, Reason
-from planocr.jobs.pipeline import CancelToken
+from planocr.jobs.cancel import CancelToken
 from planocr.jobs.uploads import ProcessIdentity, UploadRequest, Uploads, document_prefix
 from planocr.storage.local import LocalStorage
 from tests.support.pdfs import text_pdf

@@ -16,11 +16,9 @@ from planocr.errors import Cancelled, DeadlineExceeded, Reason
 from planocr.jobs.cancel import CancelToken
 from planocr.jobs.waiting import Held, holder_state, wait_for_job, wait_for_page
 
-NOW = dt.datetime.now(dt.UTC)
-
 
 def page(status: str, lease_seconds: float | None = None) -> PageRecord:
-    expires = None if lease_seconds is None else NOW + dt.timedelta(seconds=lease_seconds)
+    expires = None if lease_seconds is None else dt.datetime.now(dt.UTC) + dt.timedelta(seconds=lease_seconds)
     return PageRecord(uuid.uuid4(), uuid.uuid4(), 1, "k", 10, 10, status, lease_owner="w", lease_expires_at=expires)
 
 
@@ -31,7 +29,7 @@ def page(status: str, lease_seconds: float | None = None) -> PageRecord:
         (page(ERROR), Held.FINISHED),
         (page(PENDING), Held.FREE),
         (page(PROCESSING, lease_seconds=-5), Held.FREE),  # its holder's lease ran out
-        (page(PROCESSING, lease_seconds=60), Held.HELD),
+        (page(PROCESSING, lease_seconds=3600), Held.HELD),
         (page(PROCESSING), Held.HELD),  # no lease time recorded: taken as live
     ],
 )
@@ -58,14 +56,14 @@ class Repo:
 
 
 def test_wait_for_page_returns_once_the_holder_finishes():
-    held, done = page(PROCESSING, 60), page(COMPLETED)
+    held, done = page(PROCESSING, 3600), page(COMPLETED)
     repo = Repo(held, held, done)
     assert wait_for_page(repo, done.id, CancelToken(), None) is done
     assert repo.calls == 3
 
 
 def test_wait_for_page_stops_at_the_deadline_with_page_busy():
-    repo = Repo(page(PROCESSING, 60))
+    repo = Repo(page(PROCESSING, 3600))
     started = time.monotonic()
     with pytest.raises(DeadlineExceeded) as caught:
         wait_for_page(repo, uuid.uuid4(), CancelToken(), time.monotonic() + 0.3)
@@ -77,7 +75,7 @@ def test_wait_for_page_stops_when_cancelled():
     token = CancelToken()
     token.cancel()
     with pytest.raises(Cancelled):
-        wait_for_page(Repo(page(PROCESSING, 60)), uuid.uuid4(), token, None)
+        wait_for_page(Repo(page(PROCESSING, 3600)), uuid.uuid4(), token, None)
 
 
 def test_wait_for_job_returns_the_result_or_stops_waiting_while_the_job_goes_on():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
@@ -33,7 +34,10 @@ def group_words(words: Iterable[Word]) -> list[Line]:
             else:
                 rows.append((lo, hi, [word]))
         for row_lo, row_hi, members in rows:
-            lines.extend(_split_row(members, angle, max(1.0, row_hi - row_lo)))
+            for stacked in _unstack(members, vertical):
+                # Gaps are judged by the line's own text height, not by the band a speck may have set.
+                height = max(row_hi - row_lo, statistics.median(b - a for a, b in (_across(w, vertical) for w in stacked)))
+                lines.extend(_split_row(stacked, angle, max(1.0, height)))
     lines.sort(key=lambda line: (line.box.top, line.box.left))
     return lines
 
@@ -41,6 +45,31 @@ def group_words(words: Iterable[Word]) -> list[Line]:
 def _across(word: Word, vertical: bool) -> tuple[int, int]:
     b = word.box
     return (b.left, b.right) if vertical else (b.top, b.bottom)
+
+
+def _unstack(members: list[Word], vertical: bool) -> list[list[Word]]:
+    """A band's words as the lines stacked in it: words that cover each other along the line are on different ones.
+
+    Boxes drawn too tall (a small label over a large value) put two lines in one band; words of one
+    line never overlap by half their length.
+    """
+    stacks: list[list[Word]] = []
+    # Longest words first: a speck read as a letter never splits a line.
+    for word in sorted(members, key=lambda w: _along(w, vertical)[0] - _along(w, vertical)[1]):
+        lo, hi = _along(word, vertical)
+        for stack in stacks:
+            spans = [_along(w, vertical) for w in stack]
+            if all(min(hi, b) - max(lo, a) <= 0.5 * min(hi - lo, b - a) for a, b in spans):
+                stack.append(word)
+                break
+        else:
+            stacks.append([word])
+    return stacks
+
+
+def _along(word: Word, vertical: bool) -> tuple[int, int]:
+    b = word.box
+    return (b.top, b.bottom) if vertical else (b.left, b.right)
 
 
 def _split_row(members: list[Word], angle: int, height: float) -> list[Line]:

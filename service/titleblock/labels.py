@@ -88,7 +88,47 @@ def _match(words: Sequence[str]) -> tuple[str, str, int, bool] | None:
         found = _field_of(key)
         if found is not None:
             return found[0], found[1], count, raw.rstrip().endswith(":")
+    # A scan's label with a letter misread (DRAWNG NAME): its long words mended, if it has two words or more.
+    mended = [_mended(label_key(w)) or w for w in words[:4]]
+    if mended != list(words[:4]):
+        for count in range(min(4, len(mended)), 1, -1):
+            found = _field_of(label_key(" ".join(mended[:count])))
+            if found is not None:
+                return found[0], found[1], count, " ".join(words[:count]).rstrip().endswith(":")
     return None
+
+
+#: Label words this long are still recognised with one letter missing, extra or misread.
+MENDED_LETTERS = 6
+
+
+@functools.cache
+def _label_words() -> frozenset[str]:
+    """The long plain words of the vocabulary's labels (DRAWING, DESCRIPTION, MASSSTAB...)."""
+    found: set[str] = set()
+    for _, _, pattern in _compiled():
+        found.update(re.findall(rf"(?<![A-Z\\])[A-Z]{{{MENDED_LETTERS},}}", pattern.pattern))
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _mended(word: str) -> str | None:
+    """The one label word that ``word`` (a :func:`label_key`) is a letter away from; None when none or several."""
+    if len(word) < MENDED_LETTERS - 1 or not word.isalpha() or word in _label_words():
+        return None
+    near = [w for w in _label_words() if _one_letter_apart(word, w)]
+    return near[0] if len(near) == 1 else None
+
+
+def _one_letter_apart(a: str, b: str) -> bool:
+    """Whether one letter left out, added or changed turns ``a`` into ``b``."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k, (x, y) in enumerate(zip(short, long_, strict=False)) if x != y), len(short))
+    return short[i:] == long_[i + 1 :]
 
 
 def match_label(words: Sequence[str]) -> tuple[str, int, bool] | None:

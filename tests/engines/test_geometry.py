@@ -115,6 +115,23 @@ def test_group_words_builds_lines_in_reading_order():
     assert [line.text for line in lines] == ["FIRST FLOOR PLAN", "FAR", "PROJECT 2024-118", "NOTES"]
 
 
+def test_a_label_over_a_value_in_one_band_is_two_lines():
+    """OCR boxes drawn too tall (a small label above a large value) share a band; words covering each other do not share a line."""
+    found = [
+        Word("DRAWING", Box(1519, 911, 90, 62)),
+        Word("FOUNDATION", Box(1526, 908, 516, 134)),  # its box reaches up over the label
+        Word("NAME", Box(1625, 914, 57, 59)),
+        Word("N", Box(1634, 915, 2, 2)),  # a speck read as a letter
+    ]
+    texts = sorted(line.text for line in group_words(found))
+    assert texts == ["DRAWING NAME", "FOUNDATION", "N"]
+
+
+def test_words_side_by_side_stay_one_line_even_when_their_boxes_touch():
+    found = [Word("STEEL", Box(0, 10, 100, 20)), Word("STUD", Box(95, 10, 80, 20)), Word("DETAILS", Box(170, 9, 140, 22))]
+    assert [line.text for line in group_words(found)] == ["STEEL STUD DETAILS"]
+
+
 def _line(text: str, x: int, y: int, width: int, height: int = 20) -> Line:
     return Line((Word(text, Box(x, y, width, height), 0.9),))
 

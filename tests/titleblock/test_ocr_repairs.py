@@ -100,3 +100,28 @@ def test_an_o_where_a_zero_belongs(read, number):
     from planocr.titleblock.patterns import repair_ocr_number
 
     assert repair_ocr_number(read) == number
+
+
+@pytest.mark.parametrize(
+    ("words", "field"),
+    [
+        (["DRAWNG", "NAME", "2ND", "FLOOR"], "sheet_title"),  # a letter lost
+        (["ORAWING", "NUMBER"], "sheet_number"),  # a letter misread
+        (["DRAWINGG", "TITLE"], "sheet_title"),  # a letter too many
+    ],
+)
+def test_a_scanned_label_with_one_letter_wrong_is_still_a_label(words, field):
+    found = match_label(words)
+    assert found is not None and found[0] == field and found[1] == 2
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["CHECKD"],  # one word alone is never mended: too many drawing words are a letter from a label
+        ["FOUNDATON", "PLAN"],  # no label word is a letter away
+        ["DRAWNG", "PLAN"],  # mended, the phrase is still no label
+    ],
+)
+def test_words_a_letter_from_a_label_are_not_taken_for_one_alone(words):
+    assert match_label(words) is None

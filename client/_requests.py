@@ -52,6 +52,15 @@ def process_options(
     )
 
 
+def process_page_request(
+    page_id: str, force: bool, engine: str, text_source: int | str | None, full: bool
+) -> ocr_service_pb2.ProcessPageRequest:
+    """The ProcessPage request of the sync and asyncio clients."""
+    return ocr_service_pb2.ProcessPageRequest(
+        page_id=page_id, options=process_options(force, engine, text_source), view=page_view(full)
+    )
+
+
 def upload_metadata(
     *,
     filename: str,

@@ -217,11 +217,7 @@ class AsyncPlanocrClient:
         timeout: float | None = DEFAULT,
     ) -> ocr_service_pb2.ProcessPageResponse:
         """Read one page now; see :meth:`PlanocrClient.process_page`."""
-        request = ocr_service_pb2.ProcessPageRequest(
-            page_id=page_id,
-            options=_requests.process_options(force, engine, text_source),
-            view=_requests.page_view(full),
-        )
+        request = _requests.process_page_request(page_id, force, engine, text_source, full)
         return await self._unary(self._stub.ProcessPage, request, timeout)
 
     def process_document(

@@ -246,11 +246,7 @@ class PlanocrClient:
         ``TextSourceMode`` or one of ``"auto"``, ``"ocr"``, ``"text_layer"``.
         A page whose reading fails raises the error (and is stored as failed).
         """
-        request = ocr_service_pb2.ProcessPageRequest(
-            page_id=page_id,
-            options=_requests.process_options(force, engine, text_source),
-            view=_requests.page_view(full),
-        )
+        request = _requests.process_page_request(page_id, force, engine, text_source, full)
         return self._unary(self._stub.ProcessPage, request, timeout)
 
     def process_page_future(
@@ -269,11 +265,7 @@ class PlanocrClient:
         early: :meth:`PendingCall.cancel` tells the server, which then saves
         the page if it was already read or gives it back otherwise.
         """
-        request = ocr_service_pb2.ProcessPageRequest(
-            page_id=page_id,
-            options=_requests.process_options(force, engine, text_source),
-            view=_requests.page_view(full),
-        )
+        request = _requests.process_page_request(page_id, force, engine, text_source, full)
         call = self._stub.ProcessPage.future(
             request, timeout=_channel.resolve_timeout(timeout, self.timeout), metadata=self._metadata
         )

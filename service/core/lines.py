@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -53,18 +54,21 @@ def _unstack(members: list[Word], vertical: bool) -> list[list[Word]]:
     Boxes drawn too tall (a small label over a large value) put two lines in one band; words of one
     line never overlap by half their length.
     """
-    stacks: list[list[Word]] = []
+    # Each stack's words and their spans along the line, kept in order: a new word is checked against its neighbours.
+    stacks: list[tuple[list[Word], list[tuple[int, int]]]] = []
     # Longest words first: a speck read as a letter never splits a line.
     for word in sorted(members, key=lambda w: _along(w, vertical)[0] - _along(w, vertical)[1]):
         lo, hi = _along(word, vertical)
-        for stack in stacks:
-            spans = [_along(w, vertical) for w in stack]
-            if all(min(hi, b) - max(lo, a) <= 0.5 * min(hi - lo, b - a) for a, b in spans):
+        for stack, spans in stacks:
+            at = bisect.bisect_left(spans, (lo, hi))
+            near = spans[max(0, at - 1) : at + 2]
+            if all(min(hi, b) - max(lo, a) <= 0.5 * min(hi - lo, b - a) for a, b in near):
                 stack.append(word)
+                spans.insert(at, (lo, hi))
                 break
         else:
-            stacks.append([word])
-    return stacks
+            stacks.append(([word], [(lo, hi)]))
+    return [stack for stack, _ in stacks]
 
 
 def _along(word: Word, vertical: bool) -> tuple[int, int]:

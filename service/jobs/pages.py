@@ -24,12 +24,11 @@ from planocr.jobs.workers import OcrPool
 class PageJobs:
     """Page jobs on this process's OCR pool (and, with peers, on the replicas')."""
 
-    def __init__(self, pipeline: Pipeline, pool: OcrPool, *, fanout: PeerFanout | None = None):
+    def __init__(self, pipeline: Pipeline, pool: OcrPool):
         self.pipeline = pipeline
         self.pool = pool
-        if fanout is None and pipeline.settings.peers:
-            fanout = PeerFanout(pipeline.settings, pipeline.repo)
-        self.fanout = fanout
+        # With PLANOCR_PEERS, a document's pages are spread over the replicas.
+        self.fanout = PeerFanout(pipeline.settings, pipeline.repo) if pipeline.settings.peers else None
 
     def check_options(self, options: ProcessOptions) -> None:
         self.pipeline.check_options(options)

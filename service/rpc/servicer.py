@@ -18,7 +18,6 @@ import grpc
 from planocr.db.repository import Repository, parse_id
 from planocr.errors import Cancelled, DeadlineExceeded, InvalidArgument, Reason, quote
 from planocr.jobs.cancel import CancelToken
-from planocr.jobs.fanout import PeerFanout
 from planocr.jobs.pages import PageJobs
 from planocr.jobs.pipeline import Pipeline, ProcessOptions
 from planocr.jobs.uploads import UploadRequest, Uploads
@@ -109,14 +108,11 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
         pool: OcrPool,
         uploads: Uploads,
         stopping: CancelToken,
-        *,
-        fanout: PeerFanout | None = None,
     ):
         self.repo = repository
         self.uploads = uploads
         self.stopping = stopping
-        # With PLANOCR_PEERS, ProcessDocument spreads pages over the replicas.
-        self.jobs = PageJobs(pipeline, pool, fanout=fanout)
+        self.jobs = PageJobs(pipeline, pool)
 
     @contextmanager
     def _shutdown_reason(self) -> Iterator[None]:

@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     migrate_on_start: bool | None = Field(None, description="run migrations at start; default: only for SQLite")
 
     lease_seconds: float = Field(300.0, gt=0, description="how long a claim on a page lasts before others may take it")
+    background_work: bool = Field(
+        True, description="this replica's idle OCR workers read the pages StartDocument asked for, any replica's, also after a restart"
+    )
+    background_poll_seconds: float = Field(
+        1.0, gt=0, description="how often idle workers look in the database for pages other replicas' StartDocument asked for"
+    )
     upload_lease_seconds: float = Field(
         60.0, ge=1,
         description="how long the objects of an upload in progress are kept from the sweeper; renewed every third of it while it runs",

@@ -3,8 +3,10 @@
     python tools/gen_protos.py          write the stubs
     python tools/gen_protos.py --check  exit 1 when the committed stubs are stale
 
-Also places google/rpc/status.proto from googleapis-common-protos under
-build/proto-deps so that buf can resolve it without a network registry.
+Also places the googleapis protos the contract imports (google.rpc.Status,
+google.longrunning.Operations and the google.api annotations they use),
+from googleapis-common-protos, under build/proto-deps, so that protoc and
+buf resolve them without a network registry.
 """
 
 from __future__ import annotations
@@ -26,13 +28,27 @@ OUT = ROOT / "service" / "v1"
 DEPS = ROOT / "build" / "proto-deps"
 
 
+#: Where each imported googleapis proto is, relative to googleapis-common-protos' ``google`` folder.
+#: The package ships google/longrunning/operations.proto under another file name.
+PROTO_DEPS = {
+    "google/rpc/status.proto": "rpc/status.proto",
+    "google/longrunning/operations.proto": "longrunning/operations_proto.proto",
+    "google/api/annotations.proto": "api/annotations.proto",
+    "google/api/client.proto": "api/client.proto",
+    "google/api/field_behavior.proto": "api/field_behavior.proto",
+    "google/api/http.proto": "api/http.proto",
+    "google/api/launch_stage.proto": "api/launch_stage.proto",
+}
+
+
 def place_proto_deps() -> Path:
-    """Copy the google.rpc protos that the contract imports to build/proto-deps."""
-    source = Path(google.rpc.__path__[0]) / "status.proto"
-    target = DEPS / "google" / "rpc" / "status.proto"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
-    return Path(google.rpc.__path__[0]).parent.parent
+    """Copy the googleapis protos that the contract imports to build/proto-deps; returns that folder."""
+    google_root = Path(google.rpc.__path__[0]).parent
+    for name, source in PROTO_DEPS.items():
+        target = DEPS / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(google_root / source, target)
+    return DEPS
 
 
 def generate(into: Path) -> None:

@@ -74,6 +74,8 @@ def local_server(engine: str | None) -> Iterator[PlanocrServer]:
             "tls_key_file": None,
             "tls_client_ca_file": None,
             "grace_seconds": 1.0,
+            # Its pages are read by this command's own call; nothing is left for the background.
+            "background_work": False,
         }
         if engine:
             overrides["engine"] = engine

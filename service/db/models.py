@@ -4,7 +4,8 @@ Column names and the ``ocr_blocks`` JSON keys (``blocks``, ``detected_scales``,
 ``detected_sheet_numbers``, ``detected_titles``, ``title_block``) are what the
 existing FastAPI app reads; keep them. Columns after the comment "service's
 own" are planocr's bookkeeping, and so is the ``upload_claims`` table, which
-the app need not read. Schema changes go through Alembic migrations
+the app need not read, and so is the ``operations`` table (background
+work). Schema changes go through Alembic migrations
 (``planocr/db/migrations``), never ``create_all``; the one exception is a new
 database private to one process (``migrate.create_schema``), which is why the
 models also carry the migrations' server defaults.
@@ -18,6 +19,7 @@ import uuid
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -27,6 +29,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -82,6 +85,7 @@ class Page(Base):
     __table_args__ = (
         UniqueConstraint("document_id", "page_number", name="uq_pages_document_page"),
         Index("ix_pages_document_status", "document_id", "status"),
+        Index("ix_pages_wanted", "operation_id", "page_number", postgresql_where=text("wanted"), sqlite_where=text("wanted")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -112,6 +116,54 @@ class Page(Base):
     processing_ms: Mapped[int | None] = mapped_column(Integer)
     error_code: Mapped[str | None] = mapped_column(String(32))
     error_reason: Mapped[str | None] = mapped_column(String(64))
+    # The background operation that last asked for the page, and whether it still waits for it:
+    # ``wanted`` is set when the operation starts and cleared when the page is saved, by whoever reads it.
+    operation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("operations.id", ondelete="SET NULL"))
+    wanted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+#: ``operations.state``
+RUNNING, DONE, CANCELLED = "running", "done", "cancelled"
+
+
+class Operation(Base):
+    """A document read in the background (StartDocument), whoever reads its pages.
+
+    Its pages carry ``operation_id`` and ``wanted``; the operation is done
+    when none of them is wanted any more. Replicas take turns between
+    running operations by ``served_at`` (the last time one of its pages was
+    claimed), higher ``priority`` first. At most one operation per document
+    runs at a time (a partial unique index).
+    """
+
+    __tablename__ = "operations"
+    __table_args__ = (
+        Index(
+            "uq_operations_running_document",
+            "document_id",
+            unique=True,
+            postgresql_where=text("state = 'running'"),
+            sqlite_where=text("state = 'running'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    document_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(256), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default=RUNNING, server_default=RUNNING)
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    force: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    engine: Mapped[str | None] = mapped_column(String(64))
+    text_source: Mapped[str | None] = mapped_column(String(32))
+    total_pages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    to_process: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The outcome, written when the operation ends: completed, failed, duplicate_sheet_numbers.
+    summary: Mapped[dict | None] = mapped_column(JSONType())
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    served_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class UploadClaim(Base):

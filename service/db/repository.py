@@ -97,6 +97,8 @@ class PageRecord:
     processing_ms: int | None = None
     error_code: str | None = None
     error_reason: str | None = None
+    operation_id: uuid.UUID | None = None
+    wanted: bool = False
 
 
 @dataclass(slots=True)
@@ -204,9 +206,9 @@ def _held(statement):
 
 
 def _finish_statement(**values: Any):
-    """Store a page's end state if the given owner still holds its lease."""
+    """Store a page's end state if the given owner still holds its lease; no background operation waits for it any more."""
     return _held(update(_PAGES)).values(
-        lease_owner=None, lease_expires_at=None, processed_at=bindparam("p_now"), updated_at=bindparam("p_now"), **values
+        lease_owner=None, lease_expires_at=None, processed_at=bindparam("p_now"), updated_at=bindparam("p_now"), wanted=False, **values
     ).returning(*_PAGES.c)
 
 
@@ -292,6 +294,10 @@ class Repository:
         lazy = _asynchronous if self._postgres else (lambda statement: statement)
         self._claim = {force: lazy(statement) for force, statement in _CLAIM.items()}
         self._extend, self._release = lazy(_EXTEND), lazy(_RELEASE)
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self._sessions
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:

@@ -8,25 +8,29 @@ ProcessDocument. A page leased by another worker is waited for here (see
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 
 from planocr.core.records import ERROR
+from planocr.db.operations import OperationStore
 from planocr.errors import Aborted, Reason
 from planocr.jobs.cancel import CancelToken
 from planocr.jobs.fanout import PeerFanout
 from planocr.jobs.pipeline import Outcome, PageOutcome, Pipeline, ProcessOptions, stored_error
-from planocr.jobs.scheduler import DocumentRun, Event
+from planocr.jobs.scheduler import DocumentRun, Event, PageDone, Summary
 from planocr.jobs.waiting import Held, holder_state, wait_for_job, wait_for_page
+from planocr.jobs.watch import Snapshot, watch_document
 from planocr.jobs.workers import OcrPool
 
 
 class PageJobs:
     """Page jobs on this process's OCR pool (and, with peers, on the replicas')."""
 
-    def __init__(self, pipeline: Pipeline, pool: OcrPool):
+    def __init__(self, pipeline: Pipeline, pool: OcrPool, operations: OperationStore):
         self.pipeline = pipeline
         self.pool = pool
+        self.operations = operations
         # With PLANOCR_PEERS, a document's pages are spread over the replicas.
         self.fanout = PeerFanout(pipeline.settings, pipeline.repo) if pipeline.settings.peers else None
 
@@ -70,3 +74,7 @@ class PageJobs:
             spread = {"submit": self.fanout.submitter(deadline), "window": self.fanout.window()}
         run = DocumentRun(self.pipeline, self.pool, document_id, options, cancel, **spread)
         return run.events()
+
+    def watch_document(self, document_id: uuid.UUID, since: dt.datetime | None, cancel: CancelToken) -> Iterator[Snapshot | PageDone | Summary]:
+        """A document's progress wherever its pages are read (see :mod:`planocr.jobs.watch`)."""
+        return watch_document(self.pipeline.repo, self.operations, self.pipeline.page_saved, document_id, since, cancel)

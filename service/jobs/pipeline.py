@@ -40,6 +40,7 @@ from planocr.errors import (
     Reason,
 )
 from planocr.jobs.cancel import CancelToken
+from planocr.jobs.waiting import Signal
 from planocr.jobs.workers import EngineRunner, PixelBudget
 from planocr.media import textlayer
 from planocr.media.imaging import image_size
@@ -56,8 +57,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 TEXT_SOURCE_MODES = tuple(TextSourceMode)
-#: A page with a side this long (inches) or longer is a drawing; a text-layer page without a
-#: sheet number is then OCRed for text the layer lacks.
 
 
 class Outcome(enum.Enum):
@@ -122,6 +121,8 @@ class Pipeline:
         self.runner = runner
         self.worker_id = worker_id or f"planocr-{uuid.uuid4().hex[:12]}"
         self._observer = observer
+        #: Notified each time a page job of this process saves its page (watchers and background work listen).
+        self.page_saved = Signal()
         self.reader = SheetReader(reading_options(settings))
         self.pixels = PixelBudget(settings.pixel_budget)
 
@@ -147,9 +148,10 @@ class Pipeline:
             if claim.page.status == COMPLETED:
                 return PageOutcome(claim.page, Outcome.ALREADY_COMPLETED)
             return PageOutcome(claim.page, Outcome.BUSY)
-        return self._process_claimed(claim.page, options, cancel)
+        return self.process_claimed(claim.page, options, cancel)
 
-    def _process_claimed(self, page: PageRecord, options: ProcessOptions, cancel: CancelToken) -> PageOutcome:
+    def process_claimed(self, page: PageRecord, options: ProcessOptions, cancel: CancelToken) -> PageOutcome:
+        """Process a page this worker has claimed: save its result or its error, or give it back if cancelled."""
         started = time.monotonic()
         try:
             result = self._retry(lambda: self._read_page(page, options, cancel), cancel, page)
@@ -187,6 +189,7 @@ class Pipeline:
             log.warning("could not release page %s; its lease will expire", page.id)
 
     def _observe(self, outcome: PageOutcome, started: float) -> None:
+        self.page_saved.notify()
         if self._observer is not None:
             self._observer(outcome, time.monotonic() - started)
 

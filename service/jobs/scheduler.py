@@ -54,7 +54,7 @@ class Started:
 @dataclass(slots=True)
 class PageDone:
     page: PageRecord
-    outcome: Outcome
+    outcome: Outcome | None  # None: reported by WatchDocument, which does not know how the page was read
     error: PlanocrError | None
     done: int
     total: int

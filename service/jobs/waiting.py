@@ -11,6 +11,7 @@ once with the same judgement.
 from __future__ import annotations
 
 import enum
+import threading
 import time
 import uuid
 from concurrent.futures import Future
@@ -26,6 +27,34 @@ T = TypeVar("T")
 
 #: How often a caller waiting for its page job checks whether it was cancelled.
 WAIT_SLICE = 0.1
+
+
+class Signal:
+    """Tells threads in this process that something changed (a page job saved its page); they re-read the database.
+
+    :meth:`wait` returns when the count moved past the one a waiter last
+    saw, or after ``timeout``: changes made by other replicas are found by
+    polling, so a waiter never depends on being told.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._count = 0
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def notify(self) -> None:
+        with self._cond:
+            self._count += 1
+            self._cond.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """Wait until the count is past ``seen`` or ``timeout`` passes; the count then."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._count != seen, timeout)
+            return self._count
 
 
 class Held(enum.Enum):

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
+from google.longrunning import operations_pb2
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from planocr.core import blocks as ocr_blocks
 from planocr.core.fields import FIELD_NAMES, TitleBlockResult
 from planocr.core.records import COMPLETED, ERROR, PENDING, PROCESSING, PageState, TextSource, TextSourceMode
+from planocr.db.models import CANCELLED
+from planocr.db.operations import OperationRecord
 from planocr.db.repository import DocumentRecord, PageRecord
+from planocr.errors import Cancelled, Reason
 from planocr.jobs.pipeline import Outcome, stored_error
 from planocr.jobs.scheduler import PageDone, Started, Summary
+from planocr.jobs.watch import Snapshot
 from planocr.rpc.grpc_errors import status_proto
 from planocr.v1 import document_pb2, ocr_service_pb2, page_pb2
 
@@ -143,6 +149,40 @@ def document_message(document: DocumentRecord) -> document_pb2.Document:
     )
 
 
+def page_event(event: PageDone) -> ocr_service_pb2.PageProcessed:
+    page = event.page
+    message = ocr_service_pb2.PageProcessed(
+        page_id=str(page.id),
+        page_number=page.page_number,
+        state=page_state(page.status),
+        sheet_number=page.sheet_number or "",
+        title=page.title or "",
+        scale_text=page.scale_text or "",
+        outcome=OUTCOME[event.outcome] if event.outcome is not None else ocr_service_pb2.PROCESS_OUTCOME_UNSPECIFIED,
+        done=event.done,
+        total=event.total,
+        finish_time=timestamp(page.processed_at),
+    )
+    if event.error is not None:
+        message.state = page_pb2.PAGE_STATE_FAILED
+        message.error.CopyFrom(status_proto(event.error))
+    if page.processing_ms is not None:
+        message.processing_time.CopyFrom(duration(page.processing_ms / 1000))
+    return message
+
+
+def summary_message(event: Summary) -> ocr_service_pb2.DocumentSummary:
+    return ocr_service_pb2.DocumentSummary(
+        document_id=str(event.document_id),
+        total_pages=event.total_pages,
+        completed=event.completed,
+        failed=event.failed,
+        skipped=event.skipped,
+        elapsed=duration(event.elapsed),
+        duplicate_sheet_numbers=event.duplicate_sheet_numbers,
+    )
+
+
 def document_event(event: Started | PageDone | Summary) -> ocr_service_pb2.ProcessDocumentResponse:
     if isinstance(event, Started):
         return ocr_service_pb2.ProcessDocumentResponse(
@@ -154,32 +194,60 @@ def document_event(event: Started | PageDone | Summary) -> ocr_service_pb2.Proce
             )
         )
     if isinstance(event, PageDone):
-        page = event.page
-        message = ocr_service_pb2.PageProcessed(
-            page_id=str(page.id),
-            page_number=page.page_number,
-            state=page_state(page.status),
-            sheet_number=page.sheet_number or "",
-            title=page.title or "",
-            scale_text=page.scale_text or "",
-            outcome=OUTCOME[event.outcome],
-            done=event.done,
-            total=event.total,
+        return ocr_service_pb2.ProcessDocumentResponse(page=page_event(event))
+    return ocr_service_pb2.ProcessDocumentResponse(summary=summary_message(event))
+
+
+def watch_event(event: Snapshot | PageDone | Summary) -> ocr_service_pb2.WatchDocumentResponse:
+    if isinstance(event, Snapshot):
+        return ocr_service_pb2.WatchDocumentResponse(
+            snapshot=ocr_service_pb2.DocumentSnapshot(
+                document=document_message(event.document),
+                operation=operation_name(event.operation.id) if event.operation is not None else "",
+            )
         )
-        if event.error is not None:
-            message.state = page_pb2.PAGE_STATE_FAILED
-            message.error.CopyFrom(status_proto(event.error))
-        if page.processing_ms is not None:
-            message.processing_time.CopyFrom(duration(page.processing_ms / 1000))
-        return ocr_service_pb2.ProcessDocumentResponse(page=message)
-    return ocr_service_pb2.ProcessDocumentResponse(
-        summary=ocr_service_pb2.DocumentSummary(
-            document_id=str(event.document_id),
-            total_pages=event.total_pages,
-            completed=event.completed,
-            failed=event.failed,
-            skipped=event.skipped,
-            elapsed=duration(event.elapsed),
-            duplicate_sheet_numbers=event.duplicate_sheet_numbers,
-        )
+    if isinstance(event, PageDone):
+        return ocr_service_pb2.WatchDocumentResponse(page=page_event(event))
+    return ocr_service_pb2.WatchDocumentResponse(summary=summary_message(event))
+
+
+OPERATION_PREFIX = "operations/"
+
+
+def operation_name(operation_id: uuid.UUID) -> str:
+    return f"{OPERATION_PREFIX}{operation_id}"
+
+
+def operation_message(operation: OperationRecord) -> operations_pb2.Operation:
+    """An operation as google.longrunning.Operation: DocumentProgress metadata; a DocumentSummary or an error once done."""
+    progress = ocr_service_pb2.DocumentProgress(
+        document_id=str(operation.document_id),
+        total_pages=operation.total_pages,
+        to_process=operation.to_process,
+        done=operation.done,
+        completed=operation.completed,
+        failed=operation.failed,
+        skipped=operation.skipped,
+        priority=operation.priority,
+        create_time=timestamp(operation.created_at),
+        end_time=timestamp(operation.ended_at),
+        cancel_requested=operation.cancel_requested,
     )
+    message = operations_pb2.Operation(name=operation_name(operation.id), done=not operation.running)
+    message.metadata.Pack(progress)
+    if operation.state == CANCELLED:
+        message.error.CopyFrom(status_proto(Cancelled(
+            f"the operation was cancelled after {operation.done} of {operation.to_process} pages", reason=Reason.CANCELLED
+        )))
+    elif not operation.running:
+        elapsed = (operation.ended_at - operation.created_at).total_seconds() if operation.ended_at else 0.0
+        message.response.Pack(summary_message(Summary(
+            document_id=operation.document_id,
+            total_pages=operation.total_pages,
+            completed=operation.completed,
+            failed=operation.failed,
+            skipped=operation.skipped,
+            elapsed=elapsed,
+            duplicate_sheet_numbers=operation.duplicate_sheet_numbers,
+        )))
+    return message

@@ -42,14 +42,18 @@ from sqlalchemy import Engine
 from planocr.config import Settings
 from planocr.db import migrate
 from planocr.db.engine import create_db_engine, create_sessionmaker
+from planocr.db.operations import OperationStore
 from planocr.db.repository import Repository
 from planocr.engines.registry import EngineRegistry
 from planocr.errors import PlanocrError, Reason
+from planocr.jobs.background import BackgroundWork
 from planocr.jobs.cancel import CancelToken
+from planocr.jobs.operations import Operations
 from planocr.jobs.pipeline import Pipeline, reading_options
 from planocr.jobs.procworkers import EngineProcesses
 from planocr.jobs.uploads import Housekeeper, Uploads
 from planocr.jobs.workers import EngineRunner, OcrPool
+from planocr.rpc import operations as lro
 from planocr.rpc import security
 from planocr.rpc.auth import TokenAuthInterceptor
 from planocr.rpc.interceptors import ErrorInterceptor
@@ -62,7 +66,7 @@ log = logging.getLogger(__name__)
 
 SERVICE_NAME = ocr_service_pb2.DESCRIPTOR.services_by_name["OcrService"].full_name
 #: Services whose health status is reported ("" is the server as a whole).
-HEALTH_SERVICES = ("", SERVICE_NAME)
+HEALTH_SERVICES = ("", SERVICE_NAME, lro.SERVICE_NAME)
 #: After the grace period, how long running engine calls get to save their page.
 DRAIN_SECONDS = 5.0
 #: After the grace period, how long calls get to end with CANCELLED / SHUTTING_DOWN before gRPC cuts them.
@@ -181,6 +185,7 @@ class PlanocrServer:
     metrics: Metrics | NoMetrics
     db_engine: Engine
     stopping: CancelToken = field(default_factory=CancelToken)
+    background: BackgroundWork | None = None
     metrics_port: int | None = None
     _stop_lock: threading.Lock = field(default_factory=threading.Lock)
     _stopped: threading.Event = field(default_factory=threading.Event)
@@ -190,6 +195,8 @@ class PlanocrServer:
         self.grpc_server.start()
         self.monitor.start()
         self.housekeeper.start()
+        if self.background is not None:
+            self.background.start()
         if self.settings.metrics_listen:
             self.metrics_port = self.metrics.serve(self.settings.metrics_listen)
         s = self.settings
@@ -243,6 +250,8 @@ class PlanocrServer:
                 finished.wait()
             # Calls are over; jobs still running see the token and save or release their page.
             self.stopping.cancel()
+            if self.background is not None:
+                self.background.stop()
             if not self._drain(DRAIN_SECONDS):
                 log.warning("page jobs still running after %g s; releasing their pages anyway", DRAIN_SECONDS)
             self.runner.shutdown()
@@ -315,7 +324,8 @@ def create_server(
         migrate.create_schema(db_engine)
     elif settings.should_migrate_on_start:
         migrate.upgrade(db_engine)
-    repository = Repository(create_sessionmaker(db_engine))
+    sessions = create_sessionmaker(db_engine)
+    repository = Repository(sessions)
     access, secret = settings.s3_credentials()
     storage = open_storage(settings.resolved_storage_url, access_key=access, secret_key=secret, timeout=settings.storage_timeout)
     engines = engines or EngineRegistry.from_settings(settings)
@@ -360,14 +370,18 @@ def create_server(
     )
     stopping = CancelToken()
     uploads = Uploads(settings, repository, storage)
-    servicer = OcrServicer(repository, pipeline, pool, uploads, stopping)
+    store = OperationStore(sessions)
+    background = BackgroundWork(pipeline, pool, store, stopping, poll=settings.background_poll_seconds) if settings.background_work else None
+    operations = Operations(pipeline, store, background)
+    servicer = OcrServicer(repository, pipeline, pool, uploads, stopping, operations)
     ocr_service_pb2_grpc.add_OcrServiceServicer_to_server(servicer, server)
+    lro.add_to_server(lro.OperationsServicer(operations, stopping), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     if settings.reflection:
         from grpc_reflection.v1alpha import reflection
 
-        reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+        reflection.enable_server_reflection((SERVICE_NAME, lro.SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     if credentials is None:
         port = server.add_insecure_port(settings.listen)
     else:
@@ -391,6 +405,7 @@ def create_server(
         metrics=counts,
         db_engine=db_engine,
         stopping=stopping,
+        background=background,
     )
     return built, port
 

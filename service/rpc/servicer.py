@@ -8,8 +8,8 @@ them into statuses.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import logging
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,11 +18,13 @@ import grpc
 from planocr.db.repository import Repository, parse_id
 from planocr.errors import Cancelled, DeadlineExceeded, InvalidArgument, Reason, quote
 from planocr.jobs.cancel import CancelToken
+from planocr.jobs.operations import Operations
 from planocr.jobs.pages import PageJobs
 from planocr.jobs.pipeline import Pipeline, ProcessOptions
 from planocr.jobs.uploads import UploadRequest, Uploads
 from planocr.jobs.workers import OcrPool
 from planocr.rpc import convert
+from planocr.rpc.calls import cancel_token, deadline
 from planocr.rpc.interceptors import deadline_passed
 from planocr.v1 import ocr_service_pb2, ocr_service_pb2_grpc, page_pb2
 
@@ -32,6 +34,8 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 #: Engine names are short words; a longer one is refused before it reaches the registry.
 MAX_ENGINE_NAME = 64
+#: The length of the operations.request_id column.
+MAX_REQUEST_ID = 256
 
 
 def encode_page_token(document_id: str, after: int) -> str:
@@ -72,24 +76,6 @@ def _full(view: int, default_full: bool) -> bool:
     return view == page_pb2.PAGE_VIEW_FULL
 
 
-#: A call without a deadline reports a remaining time of centuries; treat anything past this as none.
-NO_DEADLINE_AFTER = 10 * 365 * 24 * 3600.0
-
-
-def _deadline(context: grpc.ServicerContext) -> float | None:
-    remaining = context.time_remaining()
-    if remaining is None or remaining > NO_DEADLINE_AFTER:
-        # grpcurl and other callers without a deadline: waiting that long overflows time_t.
-        return None
-    return time.monotonic() + remaining
-
-
-def _cancel_token(context: grpc.ServicerContext, parent: CancelToken) -> CancelToken:
-    token = CancelToken(parent)
-    context.add_callback(lambda: token.cancel(expired=deadline_passed(context)))
-    return token
-
-
 def _requests(request_iterator: Iterator, context: grpc.ServicerContext) -> Iterator:
     """The request stream; gRPC ends it with a bare RpcError when the caller goes away or its deadline passes."""
     try:
@@ -108,11 +94,13 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
         pool: OcrPool,
         uploads: Uploads,
         stopping: CancelToken,
+        operations: Operations,
     ):
         self.repo = repository
         self.uploads = uploads
         self.stopping = stopping
-        self.jobs = PageJobs(pipeline, pool)
+        self.jobs = PageJobs(pipeline, pool, operations.store)
+        self.operations = operations
 
     @contextmanager
     def _shutdown_reason(self) -> Iterator[None]:
@@ -151,7 +139,7 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
             render_dpi=meta.render_dpi,
         )
         with self._shutdown_reason():
-            document, created = self.uploads.create(request, chunks(), _cancel_token(context, self.stopping), _deadline(context))
+            document, created = self.uploads.create(request, chunks(), cancel_token(context, self.stopping), deadline(context))
         return ocr_service_pb2.CreateDocumentResponse(document=convert.document_message(document), created=created)
 
     def GetDocument(self, request, context):  # noqa: N802
@@ -186,9 +174,9 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
         options = _options(request.options)
         full = _full(request.view, default_full=True)
         self.jobs.check_options(options)
-        cancel = _cancel_token(context, self.stopping)
+        cancel = cancel_token(context, self.stopping)
         with self._shutdown_reason():
-            result = self.jobs.process_page(page_id, options, cancel, _deadline(context))
+            result = self.jobs.process_page(page_id, options, cancel, deadline(context))
         if result.error is not None:
             raise result.error
         return ocr_service_pb2.ProcessPageResponse(
@@ -199,7 +187,27 @@ class OcrServicer(ocr_service_pb2_grpc.OcrServiceServicer):
         document_id = parse_id(request.document_id, "document_id")
         options = _options(request.options)
         self.jobs.check_options(options)
-        cancel = _cancel_token(context, self.stopping)
+        cancel = cancel_token(context, self.stopping)
         with self._shutdown_reason():
-            for event in self.jobs.process_document(document_id, options, cancel, _deadline(context)):
+            for event in self.jobs.process_document(document_id, options, cancel, deadline(context)):
                 yield convert.document_event(event)
+
+    # -- background work ------------------------------------------------------
+
+    def StartDocument(self, request, context):  # noqa: N802
+        document_id = parse_id(request.document_id, "document_id")
+        options = _options(request.options)
+        if len(request.request_id) > MAX_REQUEST_ID:
+            raise InvalidArgument(f"request_id is longer than {MAX_REQUEST_ID} characters")
+        operation, _created = self.operations.start(
+            document_id, options, priority=request.priority, request_id=request.request_id or None
+        )
+        return convert.operation_message(operation)
+
+    def WatchDocument(self, request, context):  # noqa: N802
+        document_id = parse_id(request.document_id, "document_id")
+        since = request.since.ToDatetime(tzinfo=dt.UTC) if request.HasField("since") else None
+        cancel = cancel_token(context, self.stopping)
+        with self._shutdown_reason():
+            for event in self.jobs.watch_document(document_id, since, cancel):
+                yield convert.watch_event(event)

@@ -22,55 +22,69 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.longrunning import operations_pb2 as google_dot_longrunning_dot_operations__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 from planocr.v1 import document_pb2 as planocr_dot_v1_dot_document__pb2
 from planocr.v1 import page_pb2 as planocr_dot_v1_dot_page__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cplanocr/v1/ocr_service.proto\x12\nplanocr.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x17google/rpc/status.proto\x1a\x19planocr/v1/document.proto\x1a\x15planocr/v1/page.proto\"t\n\x0e\x44ocumentUpload\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\x12\n\nsource_key\x18\x04 \x01(\t\x12\x12\n\nrender_dpi\x18\x05 \x01(\x05\"c\n\x15\x43reateDocumentRequest\x12.\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.planocr.v1.DocumentUploadH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"Q\n\x16\x43reateDocumentResponse\x12&\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x14.planocr.v1.Document\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\")\n\x12GetDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\"=\n\x13GetDocumentResponse\x12&\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x14.planocr.v1.Document\"r\n\x10ListPagesRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\"\n\x04view\x18\x04 \x01(\x0e\x32\x14.planocr.v1.PageView\"a\n\x11ListPagesResponse\x12\x1f\n\x05pages\x18\x01 \x03(\x0b\x32\x10.planocr.v1.Page\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"E\n\x0eGetPageRequest\x12\x0f\n\x07page_id\x18\x01 \x01(\t\x12\"\n\x04view\x18\x02 \x01(\x0e\x32\x14.planocr.v1.PageView\"1\n\x0fGetPageResponse\x12\x1e\n\x04page\x18\x01 \x01(\x0b\x32\x10.planocr.v1.Page\"e\n\x0eProcessOptions\x12\r\n\x05\x66orce\x18\x01 \x01(\x08\x12\x0e\n\x06\x65ngine\x18\x02 \x01(\t\x12\x34\n\x10text_source_mode\x18\x03 \x01(\x0e\x32\x1a.planocr.v1.TextSourceMode\"v\n\x12ProcessPageRequest\x12\x0f\n\x07page_id\x18\x01 \x01(\t\x12+\n\x07options\x18\x02 \x01(\x0b\x32\x1a.planocr.v1.ProcessOptions\x12\"\n\x04view\x18\x03 \x01(\x0e\x32\x14.planocr.v1.PageView\"b\n\x13ProcessPageResponse\x12\x1e\n\x04page\x18\x01 \x01(\x0b\x32\x10.planocr.v1.Page\x12+\n\x07outcome\x18\x02 \x01(\x0e\x32\x1a.planocr.v1.ProcessOutcome\"Z\n\x16ProcessDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12+\n\x07options\x18\x02 \x01(\x0b\x32\x1a.planocr.v1.ProcessOptions\"`\n\x0f\x44ocumentStarted\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x13\n\x0btotal_pages\x18\x02 \x01(\x05\x12\x12\n\nto_process\x18\x03 \x01(\x05\x12\x0f\n\x07skipped\x18\x04 \x01(\x05\"\xb5\x02\n\rPageProcessed\x12\x0f\n\x07page_id\x18\x01 \x01(\t\x12\x13\n\x0bpage_number\x18\x02 \x01(\x05\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.planocr.v1.PageState\x12\x14\n\x0csheet_number\x18\x04 \x01(\t\x12\r\n\x05title\x18\x05 \x01(\t\x12\x12\n\nscale_text\x18\x06 \x01(\t\x12!\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x12.google.rpc.Status\x12+\n\x07outcome\x18\x08 \x01(\x0e\x32\x1a.planocr.v1.ProcessOutcome\x12\x32\n\x0fprocessing_time\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04\x64one\x18\n \x01(\x05\x12\r\n\x05total\x18\x0b \x01(\x05\"\xbc\x01\n\x0f\x44ocumentSummary\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x13\n\x0btotal_pages\x18\x02 \x01(\x05\x12\x11\n\tcompleted\x18\x03 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x04 \x01(\x05\x12\x0f\n\x07skipped\x18\x05 \x01(\x05\x12*\n\x07\x65lapsed\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1f\n\x17\x64uplicate_sheet_numbers\x18\x07 \x03(\t\"\xad\x01\n\x17ProcessDocumentResponse\x12.\n\x07started\x18\x01 \x01(\x0b\x32\x1b.planocr.v1.DocumentStartedH\x00\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x19.planocr.v1.PageProcessedH\x00\x12.\n\x07summary\x18\x03 \x01(\x0b\x32\x1b.planocr.v1.DocumentSummaryH\x00\x42\x07\n\x05\x65vent*\xa0\x01\n\x0eProcessOutcome\x12\x1f\n\x1bPROCESS_OUTCOME_UNSPECIFIED\x10\x00\x12\x1d\n\x19PROCESS_OUTCOME_PROCESSED\x10\x01\x12%\n!PROCESS_OUTCOME_ALREADY_COMPLETED\x10\x02\x12\'\n#PROCESS_OUTCOME_PROCESSED_ELSEWHERE\x10\x03\x32\xf3\x03\n\nOcrService\x12Y\n\x0e\x43reateDocument\x12!.planocr.v1.CreateDocumentRequest\x1a\".planocr.v1.CreateDocumentResponse(\x01\x12N\n\x0bGetDocument\x12\x1e.planocr.v1.GetDocumentRequest\x1a\x1f.planocr.v1.GetDocumentResponse\x12H\n\tListPages\x12\x1c.planocr.v1.ListPagesRequest\x1a\x1d.planocr.v1.ListPagesResponse\x12\x42\n\x07GetPage\x12\x1a.planocr.v1.GetPageRequest\x1a\x1b.planocr.v1.GetPageResponse\x12N\n\x0bProcessPage\x12\x1e.planocr.v1.ProcessPageRequest\x1a\x1f.planocr.v1.ProcessPageResponse\x12\\\n\x0fProcessDocument\x12\".planocr.v1.ProcessDocumentRequest\x1a#.planocr.v1.ProcessDocumentResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cplanocr/v1/ocr_service.proto\x12\nplanocr.v1\x1a#google/longrunning/operations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x19planocr/v1/document.proto\x1a\x15planocr/v1/page.proto\"t\n\x0e\x44ocumentUpload\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\x12\n\nsource_key\x18\x04 \x01(\t\x12\x12\n\nrender_dpi\x18\x05 \x01(\x05\"c\n\x15\x43reateDocumentRequest\x12.\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.planocr.v1.DocumentUploadH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07payload\"Q\n\x16\x43reateDocumentResponse\x12&\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x14.planocr.v1.Document\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\")\n\x12GetDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\"=\n\x13GetDocumentResponse\x12&\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x14.planocr.v1.Document\"r\n\x10ListPagesRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\"\n\x04view\x18\x04 \x01(\x0e\x32\x14.planocr.v1.PageView\"a\n\x11ListPagesResponse\x12\x1f\n\x05pages\x18\x01 \x03(\x0b\x32\x10.planocr.v1.Page\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"E\n\x0eGetPageRequest\x12\x0f\n\x07page_id\x18\x01 \x01(\t\x12\"\n\x04view\x18\x02 \x01(\x0e\x32\x14.planocr.v1.PageView\"1\n\x0fGetPageResponse\x12\x1e\n\x04page\x18\x01 \x01(\x0b\x32\x10.planocr.v1.Page\"e\n\x0eProcessOptions\x12\r\n\x05\x66orce\x18\x01 \x01(\x08\x12\x0e\n\x06\x65ngine\x18\x02 \x01(\t\x12\x34\n\x10text_source_mode\x18\x03 \x01(\x0e\x32\x1a.planocr.v1.TextSourceMode\"v\n\x12ProcessPageRequest\x12\x0f\n\x07page_id\x18\x01 \x01(\t\x12+\n\x07options\x18\x02 \x01(\x0b\x32\x1a.planocr.v1.ProcessOptions\x12\"\n\x04view\x18\x03 \x01(\x0e\x32\x14.planocr.v1.PageView\"b\n\x13ProcessPageResponse\x12\x1e\n\x04page\x18\x01 \x01(\x0b\x32\x10.planocr.v1.Page\x12+\n\x07outcome\x18\x02 \x01(\x0e\x32\x1a.planocr.v1.ProcessOutcome\"Z\n\x16ProcessDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12+\n\x07options\x18\x02 \x01(\x0b\x32\x1a.planocr.v1.ProcessOptions\"`\n\x0f\x44ocumentStarted\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x13\n\x0btotal_pages\x18\x02 \x01(\x05\x12\x12\n\nto_process\x18\x03 \x01(\x05\x12\x0f\n\x07skipped\x18\x04 \x01(\x05\"\xe6\x02\n\rPageProcessed\x12\x0f\n\x07page_id\x18\x01 \x01(\t\x12\x13\n\x0bpage_number\x18\x02 \x01(\x05\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.planocr.v1.PageState\x12\x14\n\x0csheet_number\x18\x04 \x01(\t\x12\r\n\x05title\x18\x05 \x01(\t\x12\x12\n\nscale_text\x18\x06 \x01(\t\x12!\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x12.google.rpc.Status\x12+\n\x07outcome\x18\x08 \x01(\x0e\x32\x1a.planocr.v1.ProcessOutcome\x12\x32\n\x0fprocessing_time\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04\x64one\x18\n \x01(\x05\x12\r\n\x05total\x18\x0b \x01(\x05\x12/\n\x0b\x66inish_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbc\x01\n\x0f\x44ocumentSummary\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x13\n\x0btotal_pages\x18\x02 \x01(\x05\x12\x11\n\tcompleted\x18\x03 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x04 \x01(\x05\x12\x0f\n\x07skipped\x18\x05 \x01(\x05\x12*\n\x07\x65lapsed\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1f\n\x17\x64uplicate_sheet_numbers\x18\x07 \x03(\t\"\xad\x01\n\x17ProcessDocumentResponse\x12.\n\x07started\x18\x01 \x01(\x0b\x32\x1b.planocr.v1.DocumentStartedH\x00\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x19.planocr.v1.PageProcessedH\x00\x12.\n\x07summary\x18\x03 \x01(\x0b\x32\x1b.planocr.v1.DocumentSummaryH\x00\x42\x07\n\x05\x65vent\"~\n\x14StartDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12+\n\x07options\x18\x02 \x01(\x0b\x32\x1a.planocr.v1.ProcessOptions\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\x10\n\x08priority\x18\x04 \x01(\x05\"\x9d\x02\n\x10\x44ocumentProgress\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12\x13\n\x0btotal_pages\x18\x02 \x01(\x05\x12\x12\n\nto_process\x18\x03 \x01(\x05\x12\x0c\n\x04\x64one\x18\x04 \x01(\x05\x12\x11\n\tcompleted\x18\x05 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x06 \x01(\x05\x12\x0f\n\x07skipped\x18\x07 \x01(\x05\x12\x10\n\x08priority\x18\x08 \x01(\x05\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x63\x61ncel_requested\x18\x0b \x01(\x08\"V\n\x14WatchDocumentRequest\x12\x13\n\x0b\x64ocument_id\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"M\n\x10\x44ocumentSnapshot\x12&\n\x08\x64ocument\x18\x01 \x01(\x0b\x32\x14.planocr.v1.Document\x12\x11\n\toperation\x18\x02 \x01(\t\"\xad\x01\n\x15WatchDocumentResponse\x12\x30\n\x08snapshot\x18\x01 \x01(\x0b\x32\x1c.planocr.v1.DocumentSnapshotH\x00\x12)\n\x04page\x18\x02 \x01(\x0b\x32\x19.planocr.v1.PageProcessedH\x00\x12.\n\x07summary\x18\x03 \x01(\x0b\x32\x1b.planocr.v1.DocumentSummaryH\x00\x42\x07\n\x05\x65vent*\xa0\x01\n\x0eProcessOutcome\x12\x1f\n\x1bPROCESS_OUTCOME_UNSPECIFIED\x10\x00\x12\x1d\n\x19PROCESS_OUTCOME_PROCESSED\x10\x01\x12%\n!PROCESS_OUTCOME_ALREADY_COMPLETED\x10\x02\x12\'\n#PROCESS_OUTCOME_PROCESSED_ELSEWHERE\x10\x03\x32\xc5\x05\n\nOcrService\x12Y\n\x0e\x43reateDocument\x12!.planocr.v1.CreateDocumentRequest\x1a\".planocr.v1.CreateDocumentResponse(\x01\x12N\n\x0bGetDocument\x12\x1e.planocr.v1.GetDocumentRequest\x1a\x1f.planocr.v1.GetDocumentResponse\x12H\n\tListPages\x12\x1c.planocr.v1.ListPagesRequest\x1a\x1d.planocr.v1.ListPagesResponse\x12\x42\n\x07GetPage\x12\x1a.planocr.v1.GetPageRequest\x1a\x1b.planocr.v1.GetPageResponse\x12N\n\x0bProcessPage\x12\x1e.planocr.v1.ProcessPageRequest\x1a\x1f.planocr.v1.ProcessPageResponse\x12\\\n\x0fProcessDocument\x12\".planocr.v1.ProcessDocumentRequest\x1a#.planocr.v1.ProcessDocumentResponse0\x01\x12x\n\rStartDocument\x12 .planocr.v1.StartDocumentRequest\x1a\x1d.google.longrunning.Operation\"&\xca\x41#\n\x0f\x44ocumentSummary\x12\x10\x44ocumentProgress\x12V\n\rWatchDocument\x12 .planocr.v1.WatchDocumentRequest\x1a!.planocr.v1.WatchDocumentResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'planocr.v1.ocr_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PROCESSOUTCOME']._serialized_start=2089
-  _globals['_PROCESSOUTCOME']._serialized_end=2249
-  _globals['_DOCUMENTUPLOAD']._serialized_start=151
-  _globals['_DOCUMENTUPLOAD']._serialized_end=267
-  _globals['_CREATEDOCUMENTREQUEST']._serialized_start=269
-  _globals['_CREATEDOCUMENTREQUEST']._serialized_end=368
-  _globals['_CREATEDOCUMENTRESPONSE']._serialized_start=370
-  _globals['_CREATEDOCUMENTRESPONSE']._serialized_end=451
-  _globals['_GETDOCUMENTREQUEST']._serialized_start=453
-  _globals['_GETDOCUMENTREQUEST']._serialized_end=494
-  _globals['_GETDOCUMENTRESPONSE']._serialized_start=496
-  _globals['_GETDOCUMENTRESPONSE']._serialized_end=557
-  _globals['_LISTPAGESREQUEST']._serialized_start=559
-  _globals['_LISTPAGESREQUEST']._serialized_end=673
-  _globals['_LISTPAGESRESPONSE']._serialized_start=675
-  _globals['_LISTPAGESRESPONSE']._serialized_end=772
-  _globals['_GETPAGEREQUEST']._serialized_start=774
-  _globals['_GETPAGEREQUEST']._serialized_end=843
-  _globals['_GETPAGERESPONSE']._serialized_start=845
-  _globals['_GETPAGERESPONSE']._serialized_end=894
-  _globals['_PROCESSOPTIONS']._serialized_start=896
-  _globals['_PROCESSOPTIONS']._serialized_end=997
-  _globals['_PROCESSPAGEREQUEST']._serialized_start=999
-  _globals['_PROCESSPAGEREQUEST']._serialized_end=1117
-  _globals['_PROCESSPAGERESPONSE']._serialized_start=1119
-  _globals['_PROCESSPAGERESPONSE']._serialized_end=1217
-  _globals['_PROCESSDOCUMENTREQUEST']._serialized_start=1219
-  _globals['_PROCESSDOCUMENTREQUEST']._serialized_end=1309
-  _globals['_DOCUMENTSTARTED']._serialized_start=1311
-  _globals['_DOCUMENTSTARTED']._serialized_end=1407
-  _globals['_PAGEPROCESSED']._serialized_start=1410
-  _globals['_PAGEPROCESSED']._serialized_end=1719
-  _globals['_DOCUMENTSUMMARY']._serialized_start=1722
-  _globals['_DOCUMENTSUMMARY']._serialized_end=1910
-  _globals['_PROCESSDOCUMENTRESPONSE']._serialized_start=1913
-  _globals['_PROCESSDOCUMENTRESPONSE']._serialized_end=2086
-  _globals['_OCRSERVICE']._serialized_start=2252
-  _globals['_OCRSERVICE']._serialized_end=2751
+  _globals['_OCRSERVICE'].methods_by_name['StartDocument']._loaded_options = None
+  _globals['_OCRSERVICE'].methods_by_name['StartDocument']._serialized_options = b'\312A#\n\017DocumentSummary\022\020DocumentProgress'
+  _globals['_PROCESSOUTCOME']._serialized_start=2967
+  _globals['_PROCESSOUTCOME']._serialized_end=3127
+  _globals['_DOCUMENTUPLOAD']._serialized_start=221
+  _globals['_DOCUMENTUPLOAD']._serialized_end=337
+  _globals['_CREATEDOCUMENTREQUEST']._serialized_start=339
+  _globals['_CREATEDOCUMENTREQUEST']._serialized_end=438
+  _globals['_CREATEDOCUMENTRESPONSE']._serialized_start=440
+  _globals['_CREATEDOCUMENTRESPONSE']._serialized_end=521
+  _globals['_GETDOCUMENTREQUEST']._serialized_start=523
+  _globals['_GETDOCUMENTREQUEST']._serialized_end=564
+  _globals['_GETDOCUMENTRESPONSE']._serialized_start=566
+  _globals['_GETDOCUMENTRESPONSE']._serialized_end=627
+  _globals['_LISTPAGESREQUEST']._serialized_start=629
+  _globals['_LISTPAGESREQUEST']._serialized_end=743
+  _globals['_LISTPAGESRESPONSE']._serialized_start=745
+  _globals['_LISTPAGESRESPONSE']._serialized_end=842
+  _globals['_GETPAGEREQUEST']._serialized_start=844
+  _globals['_GETPAGEREQUEST']._serialized_end=913
+  _globals['_GETPAGERESPONSE']._serialized_start=915
+  _globals['_GETPAGERESPONSE']._serialized_end=964
+  _globals['_PROCESSOPTIONS']._serialized_start=966
+  _globals['_PROCESSOPTIONS']._serialized_end=1067
+  _globals['_PROCESSPAGEREQUEST']._serialized_start=1069
+  _globals['_PROCESSPAGEREQUEST']._serialized_end=1187
+  _globals['_PROCESSPAGERESPONSE']._serialized_start=1189
+  _globals['_PROCESSPAGERESPONSE']._serialized_end=1287
+  _globals['_PROCESSDOCUMENTREQUEST']._serialized_start=1289
+  _globals['_PROCESSDOCUMENTREQUEST']._serialized_end=1379
+  _globals['_DOCUMENTSTARTED']._serialized_start=1381
+  _globals['_DOCUMENTSTARTED']._serialized_end=1477
+  _globals['_PAGEPROCESSED']._serialized_start=1480
+  _globals['_PAGEPROCESSED']._serialized_end=1838
+  _globals['_DOCUMENTSUMMARY']._serialized_start=1841
+  _globals['_DOCUMENTSUMMARY']._serialized_end=2029
+  _globals['_PROCESSDOCUMENTRESPONSE']._serialized_start=2032
+  _globals['_PROCESSDOCUMENTRESPONSE']._serialized_end=2205
+  _globals['_STARTDOCUMENTREQUEST']._serialized_start=2207
+  _globals['_STARTDOCUMENTREQUEST']._serialized_end=2333
+  _globals['_DOCUMENTPROGRESS']._serialized_start=2336
+  _globals['_DOCUMENTPROGRESS']._serialized_end=2621
+  _globals['_WATCHDOCUMENTREQUEST']._serialized_start=2623
+  _globals['_WATCHDOCUMENTREQUEST']._serialized_end=2709
+  _globals['_DOCUMENTSNAPSHOT']._serialized_start=2711
+  _globals['_DOCUMENTSNAPSHOT']._serialized_end=2788
+  _globals['_WATCHDOCUMENTRESPONSE']._serialized_start=2791
+  _globals['_WATCHDOCUMENTRESPONSE']._serialized_end=2964
+  _globals['_OCRSERVICE']._serialized_start=3130
+  _globals['_OCRSERVICE']._serialized_end=3839
 # @@protoc_insertion_point(module_scope)

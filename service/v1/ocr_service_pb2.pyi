@@ -1,6 +1,8 @@
 import datetime
 
+from google.longrunning import operations_pb2 as _operations_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.rpc import status_pb2 as _status_pb2
 from planocr.v1 import document_pb2 as _document_pb2
 from planocr.v1 import page_pb2 as _page_pb2
@@ -151,7 +153,7 @@ class DocumentStarted(_message.Message):
     def __init__(self, document_id: _Optional[str] = ..., total_pages: _Optional[int] = ..., to_process: _Optional[int] = ..., skipped: _Optional[int] = ...) -> None: ...
 
 class PageProcessed(_message.Message):
-    __slots__ = ("page_id", "page_number", "state", "sheet_number", "title", "scale_text", "error", "outcome", "processing_time", "done", "total")
+    __slots__ = ("page_id", "page_number", "state", "sheet_number", "title", "scale_text", "error", "outcome", "processing_time", "done", "total", "finish_time")
     PAGE_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -163,6 +165,7 @@ class PageProcessed(_message.Message):
     PROCESSING_TIME_FIELD_NUMBER: _ClassVar[int]
     DONE_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
+    FINISH_TIME_FIELD_NUMBER: _ClassVar[int]
     page_id: str
     page_number: int
     state: _page_pb2.PageState
@@ -174,7 +177,8 @@ class PageProcessed(_message.Message):
     processing_time: _duration_pb2.Duration
     done: int
     total: int
-    def __init__(self, page_id: _Optional[str] = ..., page_number: _Optional[int] = ..., state: _Optional[_Union[_page_pb2.PageState, str]] = ..., sheet_number: _Optional[str] = ..., title: _Optional[str] = ..., scale_text: _Optional[str] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., outcome: _Optional[_Union[ProcessOutcome, str]] = ..., processing_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., done: _Optional[int] = ..., total: _Optional[int] = ...) -> None: ...
+    finish_time: _timestamp_pb2.Timestamp
+    def __init__(self, page_id: _Optional[str] = ..., page_number: _Optional[int] = ..., state: _Optional[_Union[_page_pb2.PageState, str]] = ..., sheet_number: _Optional[str] = ..., title: _Optional[str] = ..., scale_text: _Optional[str] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., outcome: _Optional[_Union[ProcessOutcome, str]] = ..., processing_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., done: _Optional[int] = ..., total: _Optional[int] = ..., finish_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class DocumentSummary(_message.Message):
     __slots__ = ("document_id", "total_pages", "completed", "failed", "skipped", "elapsed", "duplicate_sheet_numbers")
@@ -203,3 +207,67 @@ class ProcessDocumentResponse(_message.Message):
     page: PageProcessed
     summary: DocumentSummary
     def __init__(self, started: _Optional[_Union[DocumentStarted, _Mapping]] = ..., page: _Optional[_Union[PageProcessed, _Mapping]] = ..., summary: _Optional[_Union[DocumentSummary, _Mapping]] = ...) -> None: ...
+
+class StartDocumentRequest(_message.Message):
+    __slots__ = ("document_id", "options", "request_id", "priority")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    options: ProcessOptions
+    request_id: str
+    priority: int
+    def __init__(self, document_id: _Optional[str] = ..., options: _Optional[_Union[ProcessOptions, _Mapping]] = ..., request_id: _Optional[str] = ..., priority: _Optional[int] = ...) -> None: ...
+
+class DocumentProgress(_message.Message):
+    __slots__ = ("document_id", "total_pages", "to_process", "done", "completed", "failed", "skipped", "priority", "create_time", "end_time", "cancel_requested")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_PAGES_FIELD_NUMBER: _ClassVar[int]
+    TO_PROCESS_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_REQUESTED_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    total_pages: int
+    to_process: int
+    done: int
+    completed: int
+    failed: int
+    skipped: int
+    priority: int
+    create_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    cancel_requested: bool
+    def __init__(self, document_id: _Optional[str] = ..., total_pages: _Optional[int] = ..., to_process: _Optional[int] = ..., done: _Optional[int] = ..., completed: _Optional[int] = ..., failed: _Optional[int] = ..., skipped: _Optional[int] = ..., priority: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_requested: _Optional[bool] = ...) -> None: ...
+
+class WatchDocumentRequest(_message.Message):
+    __slots__ = ("document_id", "since")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    since: _timestamp_pb2.Timestamp
+    def __init__(self, document_id: _Optional[str] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class DocumentSnapshot(_message.Message):
+    __slots__ = ("document", "operation")
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    document: _document_pb2.Document
+    operation: str
+    def __init__(self, document: _Optional[_Union[_document_pb2.Document, _Mapping]] = ..., operation: _Optional[str] = ...) -> None: ...
+
+class WatchDocumentResponse(_message.Message):
+    __slots__ = ("snapshot", "page", "summary")
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    snapshot: DocumentSnapshot
+    page: PageProcessed
+    summary: DocumentSummary
+    def __init__(self, snapshot: _Optional[_Union[DocumentSnapshot, _Mapping]] = ..., page: _Optional[_Union[PageProcessed, _Mapping]] = ..., summary: _Optional[_Union[DocumentSummary, _Mapping]] = ...) -> None: ...

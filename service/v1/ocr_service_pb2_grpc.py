@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.longrunning import operations_pb2 as google_dot_longrunning_dot_operations__pb2
 from planocr.v1 import ocr_service_pb2 as planocr_dot_v1_dot_ocr__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -69,6 +70,16 @@ class OcrServiceStub:
                 request_serializer=planocr_dot_v1_dot_ocr__service__pb2.ProcessDocumentRequest.SerializeToString,
                 response_deserializer=planocr_dot_v1_dot_ocr__service__pb2.ProcessDocumentResponse.FromString,
                 _registered_method=True)
+        self.StartDocument = channel.unary_unary(
+                '/planocr.v1.OcrService/StartDocument',
+                request_serializer=planocr_dot_v1_dot_ocr__service__pb2.StartDocumentRequest.SerializeToString,
+                response_deserializer=google_dot_longrunning_dot_operations__pb2.Operation.FromString,
+                _registered_method=True)
+        self.WatchDocument = channel.unary_stream(
+                '/planocr.v1.OcrService/WatchDocument',
+                request_serializer=planocr_dot_v1_dot_ocr__service__pb2.WatchDocumentRequest.SerializeToString,
+                response_deserializer=planocr_dot_v1_dot_ocr__service__pb2.WatchDocumentResponse.FromString,
+                _registered_method=True)
 
 
 class OcrServiceServicer:
@@ -127,6 +138,31 @@ class OcrServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartDocument(self, request, context):
+        """Asks for a document's pages to be read in the background and returns at
+        once. The pages are marked as wanted in the database and any replica's
+        idle OCR workers read them, also after a restart; the caller may leave.
+        Follow the work with the google.longrunning.Operations service this
+        server also serves (GetOperation, WaitOperation, CancelOperation,
+        ListOperations, DeleteOperation), or with WatchDocument. A document has
+        at most one running operation: starting it again returns that one.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchDocument(self, request, context):
+        """Streams a document's progress: first a `snapshot` with its pages counted
+        by state, then one `page` event for each page already finished (or only
+        those finished after `since`), then one `page` event per page as it
+        finishes, wherever it is read, and a `summary` once no page is left
+        pending or processing. Leaving the stream does not stop any work.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OcrServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -159,6 +195,16 @@ def add_OcrServiceServicer_to_server(servicer, server):
                     servicer.ProcessDocument,
                     request_deserializer=planocr_dot_v1_dot_ocr__service__pb2.ProcessDocumentRequest.FromString,
                     response_serializer=planocr_dot_v1_dot_ocr__service__pb2.ProcessDocumentResponse.SerializeToString,
+            ),
+            'StartDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartDocument,
+                    request_deserializer=planocr_dot_v1_dot_ocr__service__pb2.StartDocumentRequest.FromString,
+                    response_serializer=google_dot_longrunning_dot_operations__pb2.Operation.SerializeToString,
+            ),
+            'WatchDocument': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchDocument,
+                    request_deserializer=planocr_dot_v1_dot_ocr__service__pb2.WatchDocumentRequest.FromString,
+                    response_serializer=planocr_dot_v1_dot_ocr__service__pb2.WatchDocumentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -328,6 +374,60 @@ class OcrService:
             '/planocr.v1.OcrService/ProcessDocument',
             planocr_dot_v1_dot_ocr__service__pb2.ProcessDocumentRequest.SerializeToString,
             planocr_dot_v1_dot_ocr__service__pb2.ProcessDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/planocr.v1.OcrService/StartDocument',
+            planocr_dot_v1_dot_ocr__service__pb2.StartDocumentRequest.SerializeToString,
+            google_dot_longrunning_dot_operations__pb2.Operation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/planocr.v1.OcrService/WatchDocument',
+            planocr_dot_v1_dot_ocr__service__pb2.WatchDocumentRequest.SerializeToString,
+            planocr_dot_v1_dot_ocr__service__pb2.WatchDocumentResponse.FromString,
             options,
             channel_credentials,
             insecure,

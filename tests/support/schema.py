@@ -7,7 +7,7 @@ from sqlalchemy import Engine, inspect
 #: The tables the FastAPI app reads.
 APP_TABLES = ("documents", "pages")
 #: The service's own bookkeeping, in the same database.
-SERVICE_TABLES = ("upload_claims",)
+SERVICE_TABLES = ("upload_claims", "operations")
 
 
 def schema_of(engine: Engine) -> dict:

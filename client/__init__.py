@@ -14,7 +14,8 @@ messages, re-exported here, and raise the exceptions of
                 index[event.page.page_number] = event.page.sheet_number
 """
 
-from planocr.client.aio import AsyncPlanocrClient, AsyncProcessDocumentStream
+from planocr.client._operations import DocumentOperation
+from planocr.client.aio import AsyncPlanocrClient, AsyncProcessDocumentStream, AsyncWatchDocumentStream
 from planocr.client.errors import (
     DOMAIN,
     Aborted,
@@ -39,7 +40,7 @@ from planocr.client.errors import (
     from_status,
 )
 from planocr.client.retry import RetryPolicy
-from planocr.client.sync import PendingCall, PlanocrClient, ProcessDocumentStream
+from planocr.client.sync import PendingCall, PlanocrClient, ProcessDocumentStream, WatchDocumentStream
 from planocr.v1.document_pb2 import Document, PageCounts
 from planocr.v1.ocr_service_pb2 import (
     PROCESS_OUTCOME_ALREADY_COMPLETED,
@@ -47,6 +48,8 @@ from planocr.v1.ocr_service_pb2 import (
     PROCESS_OUTCOME_PROCESSED_ELSEWHERE,
     PROCESS_OUTCOME_UNSPECIFIED,
     CreateDocumentResponse,
+    DocumentProgress,
+    DocumentSnapshot,
     DocumentStarted,
     DocumentSummary,
     ListPagesResponse,
@@ -55,6 +58,7 @@ from planocr.v1.ocr_service_pb2 import (
     ProcessOptions,
     ProcessOutcome,
     ProcessPageResponse,
+    WatchDocumentResponse,
 )
 from planocr.v1.page_pb2 import (
     PAGE_STATE_COMPLETED,
@@ -90,6 +94,9 @@ __all__ = [
     "ProcessDocumentStream",
     "PendingCall",
     "AsyncProcessDocumentStream",
+    "WatchDocumentStream",
+    "AsyncWatchDocumentStream",
+    "DocumentOperation",
     "RetryPolicy",
     # errors
     "DOMAIN",
@@ -129,6 +136,9 @@ __all__ = [
     "DocumentStarted",
     "PageProcessed",
     "DocumentSummary",
+    "DocumentProgress",
+    "DocumentSnapshot",
+    "WatchDocumentResponse",
     # enums
     "PageState",
     "PageView",

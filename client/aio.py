@@ -6,20 +6,23 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import grpc
 import grpc.aio
+from google.longrunning import operations_pb2, operations_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from planocr.client import _channel, _requests
+from planocr.client import _channel, _operations, _requests
+from planocr.client._operations import DocumentOperation
 from planocr.client.errors import Unavailable, from_grpc_error
 from planocr.client.retry import DEFAULT_RETRY, RetryPolicy
 from planocr.v1 import document_pb2, ocr_service_pb2, ocr_service_pb2_grpc, page_pb2
 
-__all__ = ["AsyncPlanocrClient", "AsyncProcessDocumentStream"]
+__all__ = ["AsyncPlanocrClient", "AsyncProcessDocumentStream", "AsyncWatchDocumentStream"]
 
 _T = TypeVar("_T")
+_E = TypeVar("_E")
 DEFAULT = _channel.DEFAULT
 
 
@@ -65,6 +68,7 @@ class AsyncPlanocrClient:
             self._channel = grpc.aio.secure_channel(target, credentials, options=channel_options)
         self._stub = ocr_service_pb2_grpc.OcrServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._operations = operations_pb2_grpc.OperationsStub(self._channel)
         self._metadata = _channel.auth_metadata(tls=tls, token=token)
         self._retry = retry
         self.target = target
@@ -243,6 +247,70 @@ class AsyncPlanocrClient:
         )
         return AsyncProcessDocumentStream(call)
 
+    # -- background work -----------------------------------------------------
+
+    async def start_document(
+        self,
+        document_id: str,
+        *,
+        force: bool = False,
+        engine: str = "",
+        text_source: int | str | None = None,
+        priority: int = 0,
+        request_id: str = "",
+        timeout: float | None = DEFAULT,
+    ) -> DocumentOperation:
+        """Ask for a document to be read in the background; see :meth:`PlanocrClient.start_document`."""
+        request = _operations.start_request(document_id, force, engine, text_source, priority, request_id)
+        return DocumentOperation.from_proto(await self._unary(self._stub.StartDocument, request, timeout))
+
+    async def get_operation(self, name: str, *, timeout: float | None = DEFAULT) -> DocumentOperation:
+        request = operations_pb2.GetOperationRequest(name=name)
+        return DocumentOperation.from_proto(await self._unary(self._operations.GetOperation, request, timeout))
+
+    async def wait_operation(self, name: str, *, timeout: float | None = None) -> DocumentOperation:
+        """Wait until the operation is done, or ``timeout`` seconds (None: no limit); returns it as it then stands."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            request = _operations.wait_request(name, remaining)
+            call_timeout = request.timeout.ToTimedelta().total_seconds() + 10.0
+            operation = DocumentOperation.from_proto(await self._unary(self._operations.WaitOperation, request, call_timeout))
+            if operation.done or (deadline is not None and time.monotonic() >= deadline):
+                return operation
+
+    async def cancel_operation(self, name: str, *, timeout: float | None = DEFAULT) -> None:
+        await self._unary(self._operations.CancelOperation, operations_pb2.CancelOperationRequest(name=name), timeout)
+
+    async def delete_operation(self, name: str, *, timeout: float | None = DEFAULT) -> None:
+        await self._unary(self._operations.DeleteOperation, operations_pb2.DeleteOperationRequest(name=name), timeout)
+
+    async def list_operations(
+        self, *, document_id: str | None = None, done: bool | None = None, page_size: int = 100, timeout: float | None = DEFAULT
+    ) -> AsyncIterator[DocumentOperation]:
+        """Operations, newest first; see :meth:`PlanocrClient.list_operations`."""
+        request = operations_pb2.ListOperationsRequest(
+            name="operations", filter=_operations.list_filter(document_id, done), page_size=page_size
+        )
+        while True:
+            response = await self._unary(self._operations.ListOperations, request, timeout)
+            for operation in response.operations:
+                yield DocumentOperation.from_proto(operation)
+            if not response.next_page_token:
+                return
+            request.page_token = response.next_page_token
+
+    def watch_document(self, document_id: str, *, since: Any = None, timeout: float | None = DEFAULT) -> AsyncWatchDocumentStream:
+        """Follow a document's progress; ``async for`` over the events. See :meth:`PlanocrClient.watch_document`.
+
+        Not a coroutine: it starts the call and returns the stream.
+        """
+        request = _operations.watch_request(document_id, since)
+        call = self._stub.WatchDocument(
+            request, timeout=_channel.resolve_timeout(timeout, self.stream_timeout), metadata=self._metadata
+        )
+        return AsyncWatchDocumentStream(call)
+
     # -- health ------------------------------------------------------------
 
     async def health(
@@ -283,23 +351,17 @@ class AsyncPlanocrClient:
             await asyncio.sleep(delay)
 
 
-class AsyncProcessDocumentStream:
-    """The events of one ProcessDocument call, as an async iterator.
-
-    Errors raise :class:`planocr.client.errors.PlanocrError` subclasses.
-    :meth:`cancel` (or leaving an ``async with`` block) cancels the call,
-    which stops the server's work on pages not yet started, and ends the
-    iteration.
-    """
+class _AsyncEventStream(Generic[_E]):
+    """The events of one server-streaming call, as an async iterator; errors raise PlanocrError subclasses."""
 
     def __init__(self, call: grpc.aio.UnaryStreamCall) -> None:
         self._call = call
         self._cancelled = False
 
-    def __aiter__(self) -> AsyncProcessDocumentStream:
+    def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> ocr_service_pb2.ProcessDocumentResponse:
+    async def __anext__(self) -> _E:
         if self._cancelled:
             raise StopAsyncIteration
         try:
@@ -315,14 +377,14 @@ class AsyncProcessDocumentStream:
             raise
         if event is grpc.aio.EOF:
             raise StopAsyncIteration
-        return event
+        return event  # type: ignore[no-any-return]
 
     def cancel(self) -> None:
         """Cancel the call; does nothing if it has finished."""
         self._cancelled = True
         self._call.cancel()
 
-    async def __aenter__(self) -> AsyncProcessDocumentStream:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -332,6 +394,20 @@ class AsyncProcessDocumentStream:
         traceback: TracebackType | None,
     ) -> None:
         self.cancel()
+
+
+class AsyncProcessDocumentStream(_AsyncEventStream[ocr_service_pb2.ProcessDocumentResponse]):
+    """The events of one ProcessDocument call, as an async iterator.
+
+    Errors raise :class:`planocr.client.errors.PlanocrError` subclasses.
+    :meth:`cancel` (or leaving an ``async with`` block) cancels the call,
+    which stops the server's work on pages not yet started, and ends the
+    iteration.
+    """
+
+
+class AsyncWatchDocumentStream(_AsyncEventStream[ocr_service_pb2.WatchDocumentResponse]):
+    """The events of one WatchDocument call, as an async iterator; leaving it does not stop the work."""
 
 
 async def _upload_requests(

@@ -2,10 +2,12 @@
 
 Retries of the idempotent RPCs are done by gRPC itself, from the channel's
 service config (:meth:`RetryPolicy.method_config`): GetDocument, ListPages,
-GetPage, ProcessPage, ProcessDocument and the health check. ProcessPage and
-ProcessDocument are safe to send twice because the server claims each page
-atomically and returns completed pages as they are (unless ``force`` is set,
-where a retry costs another OCR run but does no harm). gRPC only retries a
+GetPage, ProcessPage, ProcessDocument, StartDocument, WatchDocument, the
+Operations reads, WaitOperation and CancelOperation, and the health check.
+ProcessPage and ProcessDocument are safe to send twice because the server
+claims each page atomically and returns completed pages as they are (unless
+``force`` is set, where a retry costs another OCR run but does no harm);
+StartDocument returns the document's running operation when it has one. gRPC only retries a
 streaming call before the first response message arrives, so a
 ProcessDocument stream that fails half way is never replayed.
 
@@ -26,6 +28,7 @@ from typing import Any
 
 SERVICE = "planocr.v1.OcrService"
 HEALTH_SERVICE = "grpc.health.v1.Health"
+OPERATIONS_SERVICE = "google.longrunning.Operations"
 
 #: The RPCs gRPC retries on UNAVAILABLE; see the module docstring for why.
 RETRIED_METHODS: tuple[tuple[str, str], ...] = (
@@ -34,6 +37,12 @@ RETRIED_METHODS: tuple[tuple[str, str], ...] = (
     (SERVICE, "GetPage"),
     (SERVICE, "ProcessPage"),
     (SERVICE, "ProcessDocument"),
+    (SERVICE, "StartDocument"),
+    (SERVICE, "WatchDocument"),
+    (OPERATIONS_SERVICE, "GetOperation"),
+    (OPERATIONS_SERVICE, "ListOperations"),
+    (OPERATIONS_SERVICE, "WaitOperation"),
+    (OPERATIONS_SERVICE, "CancelOperation"),
     (HEALTH_SERVICE, "Check"),
 )
 

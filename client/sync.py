@@ -5,19 +5,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import grpc
+from google.longrunning import operations_pb2, operations_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from planocr.client import _channel, _requests
+from planocr.client import _channel, _operations, _requests
+from planocr.client._operations import DocumentOperation
 from planocr.client.errors import Cancelled, Unavailable, from_grpc_error
 from planocr.client.retry import DEFAULT_RETRY, RetryPolicy
 from planocr.v1 import document_pb2, ocr_service_pb2, ocr_service_pb2_grpc, page_pb2
 
-__all__ = ["PendingCall", "PlanocrClient", "ProcessDocumentStream"]
+__all__ = ["PendingCall", "PlanocrClient", "ProcessDocumentStream", "WatchDocumentStream"]
 
 _T = TypeVar("_T")
+_E = TypeVar("_E")
 DEFAULT = _channel.DEFAULT
 
 
@@ -82,6 +85,7 @@ class PlanocrClient:
             self._channel = grpc.secure_channel(target, credentials, options=channel_options)
         self._stub = ocr_service_pb2_grpc.OcrServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._operations = operations_pb2_grpc.OperationsStub(self._channel)
         self._metadata = _channel.auth_metadata(tls=tls, token=token)
         self._retry = retry
         self.target = target
@@ -299,6 +303,92 @@ class PlanocrClient:
         )
         return ProcessDocumentStream(call)
 
+    # -- background work -----------------------------------------------------
+
+    def start_document(
+        self,
+        document_id: str,
+        *,
+        force: bool = False,
+        engine: str = "",
+        text_source: int | str | None = None,
+        priority: int = 0,
+        request_id: str = "",
+        timeout: float | None = DEFAULT,
+    ) -> DocumentOperation:
+        """Ask for every page of a document to be read in the background and return at once.
+
+        The server's workers (any replica's, also after a restart) read the
+        pages whether or not anyone is listening. Follow the work with
+        :meth:`watch_document`, :meth:`get_operation` or
+        :meth:`wait_operation`; stop it with :meth:`cancel_operation`.
+        A document has one running operation at a time: starting it again
+        returns that one. ``request_id`` makes the call idempotent; a higher
+        ``priority`` is served first.
+        """
+        request = _operations.start_request(document_id, force, engine, text_source, priority, request_id)
+        return DocumentOperation.from_proto(self._unary(self._stub.StartDocument, request, timeout))
+
+    def get_operation(self, name: str, *, timeout: float | None = DEFAULT) -> DocumentOperation:
+        """The operation ``name`` (``operations/<id>``) as it stands."""
+        request = operations_pb2.GetOperationRequest(name=name)
+        return DocumentOperation.from_proto(self._unary(self._operations.GetOperation, request, timeout))
+
+    def wait_operation(self, name: str, *, timeout: float | None = None) -> DocumentOperation:
+        """Wait until the operation is done, or ``timeout`` seconds (None: no limit); returns it as it then stands."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            request = _operations.wait_request(name, remaining)
+            call_timeout = request.timeout.ToTimedelta().total_seconds() + self._wait_margin
+            operation = DocumentOperation.from_proto(self._unary(self._operations.WaitOperation, request, call_timeout))
+            if operation.done or (deadline is not None and time.monotonic() >= deadline):
+                return operation
+
+    def cancel_operation(self, name: str, *, timeout: float | None = DEFAULT) -> None:
+        """Stop a running operation: pages not yet started are no longer read. It then ends with a Cancelled error."""
+        self._unary(self._operations.CancelOperation, operations_pb2.CancelOperationRequest(name=name), timeout)
+
+    def delete_operation(self, name: str, *, timeout: float | None = DEFAULT) -> None:
+        """Forget an operation that has ended (its pages keep their results)."""
+        self._unary(self._operations.DeleteOperation, operations_pb2.DeleteOperationRequest(name=name), timeout)
+
+    def list_operations(
+        self, *, document_id: str | None = None, done: bool | None = None, page_size: int = 100, timeout: float | None = DEFAULT
+    ) -> Iterator[DocumentOperation]:
+        """Iterate over operations, newest first, optionally of one document or by whether they are done."""
+        request = operations_pb2.ListOperationsRequest(
+            name="operations", filter=_operations.list_filter(document_id, done), page_size=page_size
+        )
+        while True:
+            response = self._unary(self._operations.ListOperations, request, timeout)
+            for operation in response.operations:
+                yield DocumentOperation.from_proto(operation)
+            if not response.next_page_token:
+                return
+            request.page_token = response.next_page_token
+
+    def watch_document(
+        self, document_id: str, *, since: Any = None, timeout: float | None = DEFAULT
+    ) -> WatchDocumentStream:
+        """Follow a document's progress, wherever its pages are read; iterate over the events.
+
+        Events are ``WatchDocumentResponse`` messages: a ``snapshot`` with the
+        page counts, a ``page`` event per finished page (only those finished
+        after ``since``, a datetime or Timestamp, e.g. the ``finish_time`` of
+        the last event seen), then one per page as it finishes and a
+        ``summary`` once no page is left pending or processing. Leaving the
+        stream does not stop the work. The deadline defaults to ``stream_timeout``.
+        """
+        request = _operations.watch_request(document_id, since)
+        call = self._stub.WatchDocument(
+            request, timeout=_channel.resolve_timeout(timeout, self.stream_timeout), metadata=self._metadata
+        )
+        return WatchDocumentStream(call)
+
+    #: How much longer than the server's wait a WaitOperation call's own deadline is.
+    _wait_margin = 10.0
+
     # -- health ------------------------------------------------------------
 
     def health(self, service: str = "", *, timeout: float | None = DEFAULT) -> health_pb2.HealthCheckResponse:
@@ -375,22 +465,17 @@ class PendingCall(Generic[_T]):
             raise from_grpc_error(exc) from exc
 
 
-class ProcessDocumentStream(Iterator[ocr_service_pb2.ProcessDocumentResponse]):
-    """The events of one ProcessDocument call, as an iterator.
-
-    Errors raise :class:`planocr.client.errors.PlanocrError` subclasses.
-    :meth:`cancel` (or leaving a ``with`` block) cancels the call, which
-    stops the server's work on pages not yet started, and ends the iteration.
-    """
+class _EventStream(Iterator[_E]):
+    """The events of one server-streaming call, as an iterator; errors raise PlanocrError subclasses."""
 
     def __init__(self, call: Any) -> None:
         self._call = call
         self._cancelled = False
 
-    def __iter__(self) -> ProcessDocumentStream:
+    def __iter__(self) -> Self:
         return self
 
-    def __next__(self) -> ocr_service_pb2.ProcessDocumentResponse:
+    def __next__(self) -> _E:
         if self._cancelled:
             raise StopIteration
         try:
@@ -405,7 +490,7 @@ class ProcessDocumentStream(Iterator[ocr_service_pb2.ProcessDocumentResponse]):
         self._cancelled = True
         self._call.cancel()
 
-    def __enter__(self) -> ProcessDocumentStream:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -415,6 +500,23 @@ class ProcessDocumentStream(Iterator[ocr_service_pb2.ProcessDocumentResponse]):
         traceback: TracebackType | None,
     ) -> None:
         self.cancel()
+
+
+class ProcessDocumentStream(_EventStream[ocr_service_pb2.ProcessDocumentResponse]):
+    """The events of one ProcessDocument call, as an iterator.
+
+    Errors raise :class:`planocr.client.errors.PlanocrError` subclasses.
+    :meth:`cancel` (or leaving a ``with`` block) cancels the call, which
+    stops the server's work on pages not yet started, and ends the iteration.
+    """
+
+
+class WatchDocumentStream(_EventStream[ocr_service_pb2.WatchDocumentResponse]):
+    """The events of one WatchDocument call, as an iterator.
+
+    :meth:`cancel` (or leaving a ``with`` block) ends the stream; the work
+    on the document goes on.
+    """
 
 
 def _upload_requests(

@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     from planocr.cli.ocr import add_parser as add_ocr_parser
 
     add_ocr_parser(sub)
+    from planocr.cli.watch import add_parser as add_watch_parser
+
+    add_watch_parser(sub)
     return parser
 
 

@@ -47,6 +47,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--tls", action="store_true", help="connect to --server with TLS")
     parser.add_argument("--ca", metavar="PEM", help="CA certificate for --tls")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--detach", action="store_true",
+        help="with --server: upload, start reading in the background, print each operation and exit (follow with `planocr watch`)",
+    )
+    parser.add_argument("--priority", type=int, default=0, help="with --detach: operations with a higher priority are read first")
     parser.set_defaults(func=main)
 
 
@@ -153,6 +158,36 @@ def _read_document(client, path: Path, args: argparse.Namespace, progress) -> di
     return entry
 
 
+def _start_document(client, path: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Upload ``path`` and start reading it in the background; the document and its operation."""
+    from planocr.client import PlanocrError
+
+    entry: dict[str, Any] = {"file": str(path), "document_id": "", "operation": ""}
+    try:
+        document = client.upload(path, render_dpi=args.dpi)
+        entry["document_id"] = document.document_id
+        operation = client.start_document(
+            document.document_id, force=args.force, engine=args.engine or "", text_source=args.text_source, priority=args.priority
+        )
+    except PlanocrError as error:
+        entry["error"] = f"{error.code.name}: {error.message}"
+        entry["exit"] = EXIT_BAD_INPUT if error.code.name in ("INVALID_ARGUMENT", "RESOURCE_EXHAUSTED", "NOT_FOUND") else EXIT_FAILED_PAGES
+        return entry
+    entry["operation"] = operation.name
+    entry["pages"] = operation.progress.total_pages
+    entry["exit"] = EXIT_OK
+    return entry
+
+
+def _print_started(documents: list[dict[str, Any]]) -> None:
+    for entry in documents:
+        if entry.get("error"):
+            print(f"{entry['file']}  error: {entry['error']}")
+        else:
+            print(f"{entry['file']}  document {entry['document_id']}  {entry['operation']}  ({entry['pages']} pages)")
+            print(f"  follow it: planocr watch {entry['document_id']}")
+
+
 def _print_table(documents: list[dict[str, Any]]) -> None:
     for entry in documents:
         print(f"{entry['file']}  ({entry['document_id'] or 'not uploaded'})")
@@ -222,6 +257,9 @@ def main(args: argparse.Namespace) -> int:
     if args.dpi and not 36 <= args.dpi <= 1200:
         print("planocr ocr: --dpi must be between 36 and 1200", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.detach and not args.server:
+        print("planocr ocr: --detach needs --server: the in-process server stops when this command ends", file=sys.stderr)
+        return EXIT_BAD_INPUT
     logging.getLogger().setLevel(logging.WARNING)
 
     def progress(total: int, desc: str):
@@ -237,7 +275,10 @@ def main(args: argparse.Namespace) -> int:
             with _collector_paused():
                 target = args.server or f"127.0.0.1:{stack.enter_context(local_server(args.engine)).port}"
                 client = stack.enter_context(_client(args, target))
-            documents = [_read_document(client, path, args, progress) for path in paths]
+            if args.detach:
+                documents = [_start_document(client, path, args) for path in paths]
+            else:
+                documents = [_read_document(client, path, args, progress) for path in paths]
     except (ClientError, ServiceError, ValidationError, OSError) as error:
         # The server could not be started or reached: one readable line, no traceback.
         print(f"planocr ocr: {error}", file=sys.stderr)
@@ -246,6 +287,8 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         json.dump({"documents": documents}, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
+    elif args.detach:
+        _print_started(documents)
     else:
         _print_table(documents)
     return status

@@ -1,0 +1,1 @@
+"""Examples of planocr in use: see README.md."""

@@ -57,6 +57,7 @@ class BackgroundWork:
         self._lock = threading.Lock()
         self._tokens: dict[uuid.UUID, CancelToken] = {}  # per operation, for CancelOperation on this replica
         self._settle: set[uuid.UUID] = set()  # operations a page of which just finished here
+        self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -68,10 +69,19 @@ class BackgroundWork:
         self._wake.set()
 
     def stop(self, timeout: float = 2.0) -> None:
-        """End the loop (the server's ``stopping`` token must be set); running page jobs are the pool's to drain."""
+        """Claim no more pages and end the loop; page jobs already running are the pool's to drain.
+
+        Called first thing when the server stops: the pages this replica
+        leaves stay wanted, for the other replicas or for its next start.
+        """
+        self._stopped.set()
         self._wake.set()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+
+    @property
+    def _ending(self) -> bool:
+        return self._stopped.is_set() or self.stopping.cancelled
 
     def cancel_local(self, operation_id: uuid.UUID) -> None:
         """Stop this process's page jobs of a cancelled operation (they give their pages back)."""
@@ -85,7 +95,7 @@ class BackgroundWork:
     def _loop(self) -> None:
         next_sweep = 0.0
         failures = 0
-        while not self.stopping.cancelled:
+        while not self._ending:
             try:
                 self._fill()
                 with self._lock:
@@ -109,7 +119,7 @@ class BackgroundWork:
 
     def _fill(self) -> None:
         """Claim wanted pages while an OCR worker is idle."""
-        while not self.stopping.cancelled and self.pool.depth < self.pool.workers:
+        while not self._ending and self.pool.depth < self.pool.workers:
             claimed = self.operations.claim_next(self.pipeline.worker_id, self.pipeline.settings.lease_seconds)
             if claimed is None:
                 return
@@ -122,19 +132,28 @@ class BackgroundWork:
             except ResourceExhausted:
                 self.pipeline.repo.release_page(page.id, self.pipeline.worker_id)  # the pool filled meanwhile
                 return
-            future.add_done_callback(lambda done, operation_id=operation.id: self._page_done(operation_id, done))
+            future.add_done_callback(lambda done, page_id=page.id, operation_id=operation.id: self._page_done(page_id, operation_id, done))
 
-    def _page_done(self, operation_id: uuid.UUID, future: Future[PageOutcome]) -> None:
-        if not future.cancelled():
-            error = future.exception()
-            if isinstance(error, (Cancelled, Aborted)):
-                pass  # given back (cancelled, stopping), or taken over after a lost lease: nothing to report
-            elif error is not None:
-                # Pages that could not be saved stay wanted and are claimed again once their lease ends.
-                log.warning("background page job ended without saving its page: %s", error)
+    def _page_done(self, page_id: uuid.UUID, operation_id: uuid.UUID, future: Future[PageOutcome]) -> None:
+        error = None if future.cancelled() else future.exception()
+        if future.cancelled():
+            self._give_back(page_id)  # dropped from the pool's queue before it started (the server is stopping)
+        elif isinstance(error, (Cancelled, Aborted)):
+            pass  # given back (cancelled, stopping), or taken over after a lost lease: nothing to report
+        elif error is not None:
+            # Neither saved nor failed (the database stayed away through the retries): give the page
+            # back so that it is claimed again soon, not when its lease runs out. It stays wanted.
+            log.warning("background page job ended without saving page %s: %s", page_id, error)
+            self._give_back(page_id)
         with self._lock:
             self._settle.add(operation_id)
         self._wake.set()
+
+    def _give_back(self, page_id: uuid.UUID) -> None:
+        try:
+            self.pipeline.repo.release_page(page_id, self.pipeline.worker_id)
+        except PlanocrError:
+            pass  # its lease runs out instead
 
     def _end_finished(self) -> None:
         """End every running operation none of whose pages is wanted any more."""

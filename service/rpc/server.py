@@ -240,6 +240,8 @@ class PlanocrServer:
                 return
             grace = self.settings.grace_seconds if grace is None else grace
             log.info("stopping: NOT_SERVING, no new calls, %g s for calls in flight", grace)
+            if self.background is not None:
+                self.background.stop()  # no more background pages here; those not started stay wanted
             self.monitor.shut_down()
             finished = self.grpc_server.stop(grace + CANCEL_SECONDS)
             if not finished.wait(grace):
@@ -250,8 +252,6 @@ class PlanocrServer:
                 finished.wait()
             # Calls are over; jobs still running see the token and save or release their page.
             self.stopping.cancel()
-            if self.background is not None:
-                self.background.stop()
             if not self._drain(DRAIN_SECONDS):
                 log.warning("page jobs still running after %g s; releasing their pages anyway", DRAIN_SECONDS)
             self.runner.shutdown()

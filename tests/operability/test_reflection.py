@@ -21,8 +21,8 @@ def grpcurl(*args: str) -> subprocess.CompletedProcess:
 
 
 def ensure_proto_deps() -> None:
-    """build/proto-deps (google/rpc/status.proto) is placed by tools/gen_protos.py (`make proto`)."""
-    if not (ROOT / "build" / "proto-deps" / "google" / "rpc" / "status.proto").exists():
+    """build/proto-deps (the googleapis protos the contract imports) is placed by tools/gen_protos.py (`make proto`)."""
+    if not (ROOT / "build" / "proto-deps" / "google" / "longrunning" / "operations.proto").exists():
         spec = importlib.util.spec_from_file_location("gen_protos", ROOT / "tools" / "gen_protos.py")
         gen_protos = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(gen_protos)
@@ -175,3 +175,46 @@ def test_callers_that_go_away_are_cancelled_never_internal(tmp_path):
         records = server.records()
     assert [r["message"] for r in records if "crashed" in r["message"] or "traceback" in r] == []
     assert [r for r in records if r["level"] == "error"] == []
+
+
+def _events(stdout: str) -> list[dict]:
+    return [json.loads(chunk) for chunk in stdout.replace("}\n{", "}\x00{").split("\x00")]
+
+
+def test_grpcurl_starts_a_document_and_follows_its_operation(uploaded):
+    running, document_id, page_ids = uploaded
+    address = running.address
+    listed = grpcurl("-plaintext", address, "list")
+    assert "google.longrunning.Operations" in listed.stdout.split()
+    described = grpcurl("-plaintext", address, "describe", "planocr.v1.OcrService")
+    assert "rpc StartDocument ( .planocr.v1.StartDocumentRequest ) returns ( .google.longrunning.Operation )" in described.stdout
+
+    started = grpcurl("-plaintext", "-d", json.dumps({"document_id": document_id}), address, "planocr.v1.OcrService/StartDocument")
+    assert started.returncode == 0, started.stderr
+    operation = json.loads(started.stdout)
+    assert operation["name"].startswith("operations/")
+    # The metadata is an Any that grpcurl decodes through reflection.
+    assert operation["metadata"]["@type"] == "type.googleapis.com/planocr.v1.DocumentProgress"
+    assert operation["metadata"]["to_process"] == len(page_ids)
+
+    request = json.dumps({"name": operation["name"], "timeout": "30s"})
+    waited = grpcurl("-plaintext", "-d", request, address, "google.longrunning.Operations/WaitOperation")
+    assert waited.returncode == 0, waited.stderr
+    done = json.loads(waited.stdout)
+    assert done["done"] is True
+    assert done["response"]["@type"] == "type.googleapis.com/planocr.v1.DocumentSummary"
+    assert done["response"]["completed"] == len(page_ids)
+
+    filtered = json.dumps({"name": "operations", "filter": f'document_id = "{document_id}"'})
+    listed_ops = grpcurl("-plaintext", "-d", filtered, address, "google.longrunning.Operations/ListOperations")
+    assert [o["name"] for o in json.loads(listed_ops.stdout)["operations"]] == [operation["name"]]
+
+    watched = grpcurl("-plaintext", "-d", json.dumps({"document_id": document_id}), address, "planocr.v1.OcrService/WatchDocument")
+    assert watched.returncode == 0, watched.stderr
+    events = _events(watched.stdout)
+    assert "snapshot" in events[0] and "summary" in events[-1]
+    assert sorted(e["page"]["page_id"] for e in events if "page" in e) == sorted(page_ids)
+
+    unknown = grpcurl("-plaintext", "-d", json.dumps({"name": "operations/0c6f4a38-2c4c-4a86-9d1e-3f0f6d1d2b11"}), address,
+                      "google.longrunning.Operations/GetOperation")
+    assert unknown.returncode != 0 and "NotFound" in unknown.stderr

@@ -41,7 +41,7 @@ buf-check: proto-check
 	$(PY) tools/buf_breaking.py  # against HEAD~1; BUF_BREAKING_AGAINST=origin/main for a branch
 
 lint: $(VENV)/.installed-test typecheck
-	$(BIN)/ruff check service client tests testkit tools bench
+	$(BIN)/ruff check service client tests testkit tools bench examples
 	$(BIN)/lint-imports
 
 # mypy cannot follow the editable install's import hook (planocr is service/, planocr.client is

@@ -26,7 +26,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -64,26 +64,35 @@ SPOOL_BYTES = 1024 * 1024
 
 
 def create_app(
-    planocr_target: str | None = None, *, token: str | None = None, heartbeat_seconds: float = 15.0
+    planocr_target: str | None = None,
+    *,
+    heartbeat_seconds: float = 15.0,
+    max_upload_bytes: int | None = None,
+    **client_options: Any,
 ) -> FastAPI:
     """The app, talking to the planocr server at ``planocr_target`` (default: env ``PLANOCR_TARGET``).
 
-    ``token`` (default: env ``PLANOCR_TOKEN``) is sent as the bearer token.
-    An event stream sends an SSE comment after ``heartbeat_seconds`` without
-    events, so proxies keep it open and a client that left is noticed.
+    ``client_options`` go to :class:`AsyncPlanocrClient` (``tls=True``,
+    ``root_certificates``, ``timeout``...); ``token`` defaults to env
+    ``PLANOCR_TOKEN``. An event stream sends an SSE comment after
+    ``heartbeat_seconds`` without events, so proxies keep it open and a
+    client that left is noticed. ``max_upload_bytes`` (e.g. the server's
+    ``PLANOCR_MAX_UPLOAD_BYTES``) turns larger bodies away with 413 before
+    they are spooled; planocr refuses them anyway, with the same status.
     """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         target = planocr_target or os.environ.get("PLANOCR_TARGET", DEFAULT_TARGET)
-        client = AsyncPlanocrClient(target, token=token or os.environ.get("PLANOCR_TOKEN") or None)
+        options = {"token": os.environ.get("PLANOCR_TOKEN") or None, **client_options}
+        client = AsyncPlanocrClient(target, **options)
         app.state.planocr = client
         try:
             yield
         finally:
             await client.close(grace=5.0)
 
-    app = FastAPI(title="Drawing sets (planocr example)", lifespan=lifespan)
+    app = FastAPI(title="Drawing sets (planocr example)", lifespan=lifespan, max_body_size=max_upload_bytes)
     app.state.heartbeat_seconds = heartbeat_seconds
     app.add_exception_handler(PlanocrError, _planocr_error)
     app.include_router(router)
@@ -190,9 +199,14 @@ async def _read_upload(request: Request, filename: str | None) -> tuple[UploadFi
         name = filename or upload.filename
         content_type = (upload.content_type or "").lower()
     else:
-        upload = UploadFile(tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES), filename=filename)
-        async for chunk in request.stream():
-            await upload.write(chunk)
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the UploadFile closes it
+        upload = UploadFile(cast(BinaryIO, spool), filename=filename)
+        try:
+            async for chunk in request.stream():
+                await upload.write(chunk)
+        except BaseException:  # the client left, or the body is over max_upload_bytes
+            spool.close()
+            raise
         name = filename
     if not name:
         await upload.close()

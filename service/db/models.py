@@ -85,7 +85,7 @@ class Page(Base):
     __table_args__ = (
         UniqueConstraint("document_id", "page_number", name="uq_pages_document_page"),
         Index("ix_pages_document_status", "document_id", "status"),
-        Index("ix_pages_wanted", "operation_id", "page_number", postgresql_where=text("wanted"), sqlite_where=text("wanted")),
+        Index("ix_pages_operation", "operation_id", "wanted", "page_number"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

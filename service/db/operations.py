@@ -32,6 +32,9 @@ from planocr.db.models import CANCELLED, DONE, RUNNING, Document, Operation, Pag
 from planocr.db.repository import PageRecord, database_errors
 from planocr.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
 
+#: See :attr:`OperationStore.settle_seconds`.
+SETTLE_SECONDS = 0.5
+
 _OPS = cast(Table, Operation.__table__)
 _PAGES = cast(Table, Page.__table__)
 #: The light page columns (no text or blocks) of the pages a watcher is told about.
@@ -193,6 +196,13 @@ class OperationStore:
                 raise NotFound(f"operation {operation_id} not found", reason=Reason.OPERATION_NOT_FOUND)
             return self._load(session, row)
 
+    def running_id(self, document_id: uuid.UUID) -> uuid.UUID | None:
+        """The id of the document's running operation, if it has one (one indexed lookup, no counts)."""
+        with self._tx() as session:
+            return session.execute(
+                select(_OPS.c.id).where(_OPS.c.document_id == document_id, _OPS.c.state == RUNNING)
+            ).scalar_one_or_none()
+
     def running_for(self, document_id: uuid.UUID) -> OperationRecord | None:
         with self._tx() as session:
             row = session.execute(select(_OPS).where(_OPS.c.document_id == document_id, _OPS.c.state == RUNNING)).first()
@@ -317,8 +327,18 @@ class OperationStore:
 
     # -- watching -------------------------------------------------------------
 
-    def finished_pages(self, document_id: uuid.UUID, after: dt.datetime | None) -> list[PageRecord]:
-        """The document's finished pages (completed or failed), processed after ``after`` if given, oldest first."""
+    @property
+    def settle_seconds(self) -> float:
+        """How long after its stamp a save is surely committed, so that no page stamped earlier appears later.
+
+        PostgreSQL stamps a save while the statement runs, a moment before
+        it commits, and concurrent saves may commit out of order; SQLite
+        stamps under its one write lock, so its saves commit in stamp order.
+        """
+        return SETTLE_SECONDS if self._postgres else 0.0
+
+    def finished_pages(self, document_id: uuid.UUID, after: dt.datetime | None) -> tuple[list[PageRecord], dt.datetime]:
+        """The document's finished pages (completed or failed), processed after ``after`` if given, oldest first; and the database's time."""
         query = (
             select(*_LIGHT)
             .where(_PAGES.c.document_id == document_id, or_(_PAGES.c.status == COMPLETED, _PAGES.c.status == ERROR))
@@ -327,7 +347,9 @@ class OperationStore:
         if after is not None:
             query = query.where(_PAGES.c.processed_at > after)
         with self._tx() as session:
-            return [PageRecord(**dict(row)) for row in session.execute(query).mappings()]
+            pages = [PageRecord(**dict(row)) for row in session.execute(query).mappings()]
+            now = session.execute(select(func.clock_timestamp())).scalar_one() if self._postgres else self._clock()
+            return pages, now
 
     def sheet_number_duplicates(self, document_id: uuid.UUID) -> list[str]:
         """Sheet numbers stored on more than one completed page of the document."""

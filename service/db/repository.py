@@ -238,6 +238,11 @@ _FAIL = _finish_statement(
 )
 
 
+# The same saves stamped with the database's clock (PostgreSQL's clock_timestamp(), not the transaction's start).
+_COMPLETE_PG = _COMPLETE.values(processed_at=func.clock_timestamp())
+_FAIL_PG = _FAIL.values(processed_at=func.clock_timestamp())
+
+
 def _returned_record(row: Any) -> PageRecord:
     """A PageRecord from a row returned by ``UPDATE ... RETURNING`` on the pages table."""
     return PageRecord(**{name: row[name] for name in PageRecord.__slots__})
@@ -294,6 +299,9 @@ class Repository:
         lazy = _asynchronous if self._postgres else (lambda statement: statement)
         self._claim = {force: lazy(statement) for force, statement in _CLAIM.items()}
         self._extend, self._release = lazy(_EXTEND), lazy(_RELEASE)
+        # On PostgreSQL a save is stamped by the database's clock, so replicas whose clocks differ
+        # still stamp in the order the database saw (SQLite has one writer at a time, and one process).
+        self._complete, self._fail = (_COMPLETE_PG, _FAIL_PG) if self._postgres else (_COMPLETE, _FAIL)
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -562,11 +570,17 @@ class Repository:
             return connection.execute(self._extend, params).rowcount == 1
 
     def complete_page(self, page_id: uuid.UUID, owner: str, result: PageResult) -> PageRecord | None:
-        """Store a page's result if ``owner`` still holds its lease; None when the lease was lost."""
+        """Store a page's result if ``owner`` still holds its lease; None when the lease was lost.
+
+        ``processed_at`` is the time of the save as the database orders
+        saves (see :meth:`_finished`), which is what WatchDocument's
+        ``since`` relies on.
+        """
         params = {f"p_{name}": getattr(result, name) for name in _RESULT_COLUMNS}
-        params.update(p_id=page_id, p_owner=owner, p_now=self._clock())
+        params.update(p_id=page_id, p_owner=owner)
         with self._statement() as connection:
-            updated = connection.execute(_COMPLETE, params).mappings().first()
+            params["p_now"] = self._clock()  # inside: on SQLite, after the write lock is taken
+            updated = connection.execute(self._complete, params).mappings().first()
         return None if updated is None else _returned_record(updated)
 
     def fail_page(self, page_id: uuid.UUID, owner: str, error: PlanocrError, processing_ms: int | None = None) -> PageRecord | None:
@@ -574,14 +588,14 @@ class Repository:
         params = {
             "p_id": page_id,
             "p_owner": owner,
-            "p_now": self._clock(),
             "p_processing_error": error.message,
             "p_error_code": error.code.name,
             "p_error_reason": str(error.reason),
             "p_processing_ms": processing_ms,
         }
         with self._statement() as connection:
-            updated = connection.execute(_FAIL, params).mappings().first()
+            params["p_now"] = self._clock()  # inside: on SQLite, after the write lock is taken
+            updated = connection.execute(self._fail, params).mappings().first()
         return None if updated is None else _returned_record(updated)
 
     def release_page(self, page_id: uuid.UUID, owner: str) -> bool:

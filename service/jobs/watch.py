@@ -3,6 +3,10 @@
 The stream reads the database, not this process's jobs, so it reports pages
 read by any replica, by ProcessPage, ProcessDocument or background work,
 and a caller can leave and come back (``since``) without changing anything.
+Pages are reported in the order of their ``processed_at``, the database's
+time of the save, and only once no earlier save can still commit, so a
+caller resuming from the ``finish_time`` of the last event it saw misses
+no page (a live page event comes ``settle_seconds`` after its save).
 It wakes when a page job of this process saves its page and polls every
 ``POLL_SECONDS`` for the rest.
 """
@@ -25,7 +29,7 @@ from planocr.jobs.scheduler import PageDone, Summary
 from planocr.jobs.waiting import Signal
 
 POLL_SECONDS = 0.25
-#: Pages saved by replicas whose clocks run a little behind are still found: each poll looks this far back.
+#: Each poll looks this far back before the last page reported, for pages that committed late.
 CLOCK_SLACK = dt.timedelta(seconds=5)
 
 
@@ -60,13 +64,20 @@ def watch_document(
     since = utc(since) if since is not None else None
     reported: dict[uuid.UUID, dt.datetime] = {}
     watermark = since
+    done = 0
     while True:
         seen = signal.count
         # Counts first: a page that finishes after them is reported by this poll or the next one, never after the summary.
         counts = repo.get_document(document_id).counts
-        running = store.running_for(document_id)
+        running = store.running_id(document_id)
         finished_now = sum(n for state, n in counts.items() if state not in (PENDING, PROCESSING))
-        pages = store.finished_pages(document_id, None if watermark is None else watermark - CLOCK_SLACK)
+        pages, now = store.finished_pages(document_id, None if watermark is None else watermark - CLOCK_SLACK)
+        final = counts.get(PENDING, 0) == 0 and counts.get(PROCESSING, 0) == 0 and running is None
+        if not final:
+            # Report a page only once every save stamped before it has surely committed: a caller
+            # that resumes from its finish_time then misses nothing.
+            settled = utc(now) - dt.timedelta(seconds=store.settle_seconds)
+            pages = [p for p in pages if p.processed_at is not None and utc(p.processed_at) <= settled]
         fresh = [p for p in pages if _new(p, reported, since)]
         for index, page in enumerate(fresh):
             finish = utc(page.processed_at) if page.processed_at else None
@@ -74,8 +85,10 @@ def watch_document(
             if finish is not None and (watermark is None or finish > watermark):
                 watermark = finish
             error = stored_error(page) if page.status == ERROR else None
-            yield PageDone(page, None, error, max(0, finished_now - (len(fresh) - 1 - index)), document.page_count)
-        if counts.get(PENDING, 0) == 0 and counts.get(PROCESSING, 0) == 0 and running is None:
+            # A page may finish between the count and the listing: never report fewer done than before.
+            done = min(document.page_count, max(finished_now - (len(fresh) - 1 - index), done + 1))
+            yield PageDone(page, None, error, done, document.page_count)
+        if final:
             yield Summary(
                 document_id=document_id,
                 total_pages=document.page_count,

@@ -100,7 +100,6 @@ def test_events_stream_every_page_then_the_summary_and_the_status_shows_them_com
         assert page.data["total"] == PAGES
         assert {"sheet_number", "title", "scale", "done"} <= page.data.keys()
         assert page.id == page.data["finish_time"]
-    assert [nanos(page.id) for page in pages] == sorted(nanos(page.id) for page in pages)
     assert summary.data["total_pages"] == PAGES
     assert summary.data["completed"] == PAGES
     assert summary.data["failed"] == 0
@@ -118,18 +117,20 @@ def test_events_stream_every_page_then_the_summary_and_the_status_shows_them_com
 def test_last_event_id_resumes_after_that_page(client):
     created = post_drawing_set(client, tiff_document(PAGES))
     pages = [event for event in read_events(client, created["events_url"]) if event.name == "page"]
-    first = pages[0]
+    by_finish = sorted(pages, key=lambda event: (nanos(event.id), event.data["page_number"]))
+    first, last = by_finish[0], by_finish[-1]
 
     resumed = read_events(client, created["events_url"], headers={"Last-Event-ID": first.id})
 
     assert resumed[0].name == "snapshot"
     assert resumed[-1].name == "summary"
-    later = [event.data["page_number"] for event in pages if nanos(event.id) > nanos(first.id)]
+    later = [event.data["page_number"] for event in by_finish if nanos(event.id) > nanos(first.id)]
     assert [event.data["page_number"] for event in resumed[1:-1]] == later
     assert first.data["page_number"] not in later
+    assert [event.name for event in resumed[1:-1]] == ["page"] * len(later)
 
     # From the last page on there is nothing left to report but the summary.
-    finished = read_events(client, created["events_url"], headers={"Last-Event-ID": pages[-1].id})
+    finished = read_events(client, created["events_url"], headers={"Last-Event-ID": last.id})
     assert [event.name for event in finished] == ["snapshot", "summary"]
 
 
@@ -160,11 +161,25 @@ def test_a_raw_body_without_a_filename_is_400(client):
     assert response.status_code == 400
 
 
+def test_a_body_over_the_apps_limit_is_413_and_over_planocrs_limit_too(start_server):
+    data = tiff_document(PAGES)
+    small_planocr = start_server(max_upload_bytes=len(data) - 1)
+
+    with TestClient(create_app(small_planocr.address, max_upload_bytes=len(data) - 1)) as client:
+        assert client.post("/drawing-sets", params={"filename": "big.tif"}, content=data).status_code == 413
+        assert client.post("/drawing-sets", files={"file": ("big.tif", data, "image/tiff")}).status_code == 413
+    with TestClient(create_app(small_planocr.address)) as client:
+        response = client.post("/drawing-sets", params={"filename": "big.tif"}, content=data)
+        assert response.status_code == 413
+        assert response.json()["reason"] == "UPLOAD_TOO_LARGE"
+
+
 def test_unknown_documents_are_404(client):
     unknown = uuid.uuid4()
 
     with client.stream("GET", f"/drawing-sets/{unknown}/events") as response:
         assert response.status_code == 404
+        response.read()
         assert response.json()["reason"] == "DOCUMENT_NOT_FOUND"
     assert client.get(f"/drawing-sets/{unknown}").status_code == 404
 

@@ -49,17 +49,11 @@ def upgrade() -> None:
     with op.batch_alter_table("pages") as batch:
         batch.add_column(sa.Column("operation_id", sa.Uuid(), sa.ForeignKey("operations.id", name="fk_pages_operation", ondelete="SET NULL")))
         batch.add_column(sa.Column("wanted", sa.Boolean(), nullable=False, server_default=sa.text("false")))
-    op.create_index(
-        "ix_pages_wanted",
-        "pages",
-        ["operation_id", "page_number"],
-        postgresql_where=sa.text("wanted"),
-        sqlite_where=sa.text("wanted"),
-    )
+    op.create_index("ix_pages_operation", "pages", ["operation_id", "wanted", "page_number"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_pages_wanted", table_name="pages")
+    op.drop_index("ix_pages_operation", table_name="pages")
     with op.batch_alter_table("pages") as batch:
         batch.drop_column("wanted")
         batch.drop_column("operation_id")

@@ -16,11 +16,11 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-from bench import alternatives, harness, latency, overhead, report, scaleout, sheets, throughput
+from bench import alternatives, background, harness, latency, overhead, report, scaleout, sheets, throughput
 from bench.machine import describe
 from bench.pages import write_page_set
 
-BENCHMARKS = ("sheets", "overhead", "throughput", "alternatives", "latency", "scaleout")
+BENCHMARKS = ("sheets", "overhead", "throughput", "alternatives", "latency", "scaleout", "background")
 #: Benchmarks that run in this process without a database or a server.
 IN_PROCESS = {"sheets"}
 RESULTS = harness.ROOT / "bench" / "results"
@@ -39,6 +39,8 @@ def _run_one(name: str, space: harness.Workspace | None, pages, args: argparse.N
         return alternatives.run(space, pages)
     if name == "latency":
         return latency.run(space, pages)
+    if name == "background":
+        return background.run(space)
     return scaleout.run(space)
 
 

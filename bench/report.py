@@ -68,6 +68,16 @@ def _targets(r: Results) -> list[tuple[str, str, bool | None, str, str]]:
     so = r.get("scaleout")
     if so:
         out.append(("three replicas >= 2.5x one (200 ms network-like engine)", f"{so['speedup']:.2f}x", so["speedup"] >= 2.5, "scaleout", "scaleout"))
+    bg = r.get("background")
+    if bg:
+        small, large = bg["ended_s"]["small"], bg["ended_s"]["large"]
+        out.append(("a 2-page set started in the background ends while a 60-page one runs",
+                    f"{small:.2f} s against {large:.2f} s", small < large, "background", "background"))
+        snapshot = bg["watch_snapshot_median_ms"]
+        out.append(("WatchDocument: a running document's counts within 100 ms", f"{snapshot:.0f} ms", snapshot <= 100, "background", "background"))
+        passes = bg["process_page_in_engine_passes"]
+        out.append(("ProcessPage behind busy background workers: within one page's time (2 engine passes)",
+                    f"{passes:.1f} passes", passes <= 2.0, "background", "background"))
     return out
 
 
@@ -346,6 +356,28 @@ Three replicas against one: **{so['speedup']:.2f}x** (ideal {so['ideal_one_repli
 """
 
 
+def _background(bg: dict) -> str:
+    sizes = bg["documents"]
+    rows = [[f"{name} ({count} pages)", f"{bg['ended_s'][name]:.2f}"] for name, count in sizes.items()]
+    return f"""## Background work
+
+`{bg['command']}`. {bg['replicas']} replica processes on loopback sharing one PostgreSQL, no PLANOCR_PEERS;
+an engine that waits {bg['engine_delay_s'] * 1000:.0f} ms a page without using the CPU; {bg['workers_per_replica']} OCR workers per
+replica. Three documents started with StartDocument one after the other, each on another replica, and
+nobody attached; a one-page ProcessPage call sent while their pages fill every worker.
+
+{_table(["document", "done after (s)"], rows)}
+
+* All {bg['pages_expected']} pages in **{bg['all_s']:.2f} s**, {bg['against_floor']:.2f}x the floor of {bg['floor_s']:.2f} s (every page's engine
+  time spread perfectly over all workers); pages read per replica: {' / '.join(map(str, bg['pages_read_per_replica']))}
+  ({bg['pages_read']} reads in all).
+* StartDocument answered in {' / '.join(f'{v:.0f}' for v in bg['start_ms'])} ms; WatchDocument sent a running document's counts
+  in {bg['watch_snapshot_median_ms']:.0f} ms (median of {len(bg['watch_snapshot_ms'])}; all: {' / '.join(f'{v:.0f}' for v in bg['watch_snapshot_ms'])} ms).
+* The ProcessPage call took {bg['process_page_s']:.2f} s, {bg['process_page_in_engine_passes']:.1f} engine passes: it waits for a worker
+  to finish its page, never behind the queued background pages.
+"""
+
+
 _SECTIONS: dict[str, Callable[[dict], str]] = {
     "sheets": _sheets,
     "overhead": _overhead,
@@ -353,6 +385,7 @@ _SECTIONS: dict[str, Callable[[dict], str]] = {
     "alternatives": _alternatives,
     "latency": _latency,
     "scaleout": _scaleout,
+    "background": _background,
 }
 
 _FIXED = """## What was fixed
@@ -454,6 +487,10 @@ orientation detection (OSD) holds the GIL (93% of the GIL-holding samples of two
 which is most of its time on a vector set.""",
     "first": "**First event.** DocumentStarted needs one query listing the document's pages.",
     "memory": "**Peak memory** is the decoded page plus the engine's own copies of it.",
+    "background": """**Background work.** A page of background work costs a claim (one transaction that
+picks the operation whose turn it is) and a read of the stored page on top of the engine's wait, and
+an idle replica finds new operations of other replicas at its next poll
+(`PLANOCR_BACKGROUND_POLL_SECONDS`).""",
     "scaleout": """**Scale-out.** Each page costs a ProcessPage round trip and a read of the stored page on top
 of the engine's wait; with two workers a replica, these add up per wave of pages.""",
 }
@@ -508,4 +545,5 @@ def _anchor(section: str) -> str:
         "alternatives": "against-what-users-would-script-instead",
         "latency": "time-to-first-event-and-peak-memory",
         "scaleout": "scale-out-over-replicas",
+        "background": "background-work",
     }[section]

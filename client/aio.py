@@ -377,7 +377,7 @@ class _AsyncEventStream(Generic[_E]):
             raise
         if event is grpc.aio.EOF:
             raise StopAsyncIteration
-        return event  # type: ignore[no-any-return]
+        return event
 
     def cancel(self) -> None:
         """Cancel the call; does nothing if it has finished."""

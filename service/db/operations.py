@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from planocr.core.records import COMPLETED, ERROR, PENDING, PROCESSING
 from planocr.db.models import CANCELLED, DONE, RUNNING, Document, Operation, Page, utcnow
-from planocr.db.repository import PageRecord, database_errors
+from planocr.db.repository import PageRecord, _rowcount, database_errors
 from planocr.errors import FailedPrecondition, InvalidArgument, NotFound, Reason
 
 #: See :attr:`OperationStore.settle_seconds`.
@@ -118,7 +118,7 @@ class OperationStore:
             .where(_PAGES.c.operation_id == operation_id, ~_PAGES.c.wanted)
             .group_by(_PAGES.c.status)
         ).all()
-        by_status: dict[str, int] = dict(rows)  # type: ignore[arg-type]
+        by_status: dict[str, int] = {status: count for status, count in rows}  # noqa: C416 - rows are Row objects
         completed, failed = by_status.get(COMPLETED, 0), by_status.get(ERROR, 0)
         return completed + failed, completed, failed
 
@@ -178,7 +178,7 @@ class OperationStore:
             if not force:
                 wanted = and_(wanted, _PAGES.c.status != COMPLETED)
             marked = session.execute(update(_PAGES).where(wanted).values(operation_id=operation_id, wanted=True))
-            to_process = marked.rowcount
+            to_process = _rowcount(marked)
             skipped = document.page_count - to_process
             values: dict[str, Any] = {"to_process": to_process, "skipped": skipped}
             if to_process == 0:  # nothing to read: done at once
@@ -208,7 +208,7 @@ class OperationStore:
             row = session.execute(select(_OPS).where(_OPS.c.document_id == document_id, _OPS.c.state == RUNNING)).first()
             return None if row is None else self._load(session, row)
 
-    def list(self, *, document_id: uuid.UUID | None = None, running: bool | None = None, offset: int = 0, limit: int = 50) -> list[OperationRecord]:
+    def list_operations(self, *, document_id: uuid.UUID | None = None, running: bool | None = None, offset: int = 0, limit: int = 50) -> list[OperationRecord]:
         """Operations, newest first."""
         query = select(_OPS).order_by(_OPS.c.created_at.desc(), _OPS.c.id).offset(offset).limit(limit)
         if document_id is not None:

@@ -17,6 +17,7 @@ operation is done with its summary.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -132,7 +133,7 @@ class BackgroundWork:
             except ResourceExhausted:
                 self.pipeline.repo.release_page(page.id, self.pipeline.worker_id)  # the pool filled meanwhile
                 return
-            future.add_done_callback(lambda done, page_id=page.id, operation_id=operation.id: self._page_done(page_id, operation_id, done))
+            future.add_done_callback(functools.partial(self._page_done, page.id, operation.id))
 
     def _page_done(self, page_id: uuid.UUID, operation_id: uuid.UUID, future: Future[PageOutcome]) -> None:
         error = None if future.cancelled() else future.exception()

@@ -44,8 +44,8 @@ class Operations:
     def get(self, operation_id: uuid.UUID) -> OperationRecord:
         return self.store.get(operation_id)
 
-    def list(self, *, document_id: uuid.UUID | None, running: bool | None, offset: int, limit: int) -> list[OperationRecord]:
-        return self.store.list(document_id=document_id, running=running, offset=offset, limit=limit)
+    def list_operations(self, *, document_id: uuid.UUID | None, running: bool | None, offset: int, limit: int) -> list[OperationRecord]:
+        return self.store.list_operations(document_id=document_id, running=running, offset=offset, limit=limit)
 
     def cancel(self, operation_id: uuid.UUID) -> OperationRecord:
         operation = self.store.cancel(operation_id)

@@ -94,7 +94,7 @@ class OperationsServicer(operations_pb2_grpc.OperationsServicer):
         size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         offset = _offset(request.page_token, request.filter) if request.page_token else 0
         running = None if done is None else not done
-        found = self.operations.list(document_id=document_id, running=running, offset=offset, limit=size + 1)
+        found = self.operations.list_operations(document_id=document_id, running=running, offset=offset, limit=size + 1)
         return operations_pb2.ListOperationsResponse(
             operations=[convert.operation_message(o) for o in found[:size]],
             next_page_token=_page_token(offset + size, request.filter) if len(found) > size else "",

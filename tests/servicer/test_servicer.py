@@ -13,9 +13,11 @@ import pytest
 from planocr.config import Settings
 from planocr.db import migrate
 from planocr.db.engine import create_db_engine, create_sessionmaker
+from planocr.db.operations import OperationStore
 from planocr.db.repository import NewPage, Repository
 from planocr.engines.registry import EngineRegistry
 from planocr.jobs.cancel import CancelToken
+from planocr.jobs.operations import Operations
 from planocr.jobs.pipeline import Pipeline
 from planocr.jobs.uploads import Uploads
 from planocr.jobs.workers import EngineRunner, OcrPool
@@ -49,7 +51,8 @@ def env(tmp_path):
     pool = OcrPool(2, 10)
     runner = EngineRunner(2, 10)
     pipeline = Pipeline(settings, repo, storage, EngineRegistry("null"), runner)
-    servicer = OcrServicer(repo, pipeline, pool, Uploads(settings, repo, storage), CancelToken())
+    operations = Operations(pipeline, OperationStore(repo.sessions), None)
+    servicer = OcrServicer(repo, pipeline, pool, Uploads(settings, repo, storage), CancelToken(), operations)
     server = grpc_testing.server_from_dictionary({SERVICE: WrappedServicer(servicer)}, grpc_testing.strict_real_time())
     yield server, repo, storage
     pool.shutdown()

@@ -7,6 +7,7 @@ which replica read which page and whether any page was read twice.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 
@@ -19,6 +20,7 @@ from sqlalchemy import create_engine, text
 from planocr.db.engine import to_sync_url
 from planocr.v1 import ocr_service_pb2 as pb
 from planocr.v1 import ocr_service_pb2_grpc as pb_grpc
+from planocr.v1 import page_pb2
 from testkit.documents import page_width, tiff_document
 from testkit.procserver import ServerProcess
 from testkit.replicas import engine_calls, replicas
@@ -104,7 +106,7 @@ def test_queued_pages_survive_a_killed_server_and_are_read_after_a_restart_with_
 
 
 def test_three_replicas_share_three_background_documents_fairly(pg_url, tmp_path):
-    sizes = {"large": 60, "medium": 20, "small": 2}
+    sizes = {"large": 100, "medium": 20, "small": 2}
     with replicas(3, tmp_path, pg_url, delay=DELAY, spread=False) as three:
         documents = {name: three.upload(tiff_document(count)) for name, count in sizes.items()}
         # Each start goes to a different replica; the small set last, behind the others.
@@ -123,7 +125,7 @@ def test_three_replicas_share_three_background_documents_fairly(pg_url, tmp_path
         calls = engine_calls(three.engine_log)
         pids = three.pids
 
-    assert not large_when_small_done.done, "the 2-page set waited for the 60-page one"
+    assert not large_when_small_done.done, "the 2-page set waited for the 100-page one"
     for name, count in sizes.items():
         assert _states(pg_url, documents[name])["completed"] == count
     assert len(calls) == sum(sizes.values()), "a page was read more than once"
@@ -143,3 +145,37 @@ def test_a_replica_started_later_joins_the_background_work(pg_url, tmp_path):
 
     per_process = Counter(c.pid for c in calls)
     assert len(calls) == 40 and joined.proc.pid in per_process, dict(per_process)
+
+
+def test_process_page_and_watch_while_background_work_fills_every_worker(pg_url, tmp_path):
+    delay = 0.5
+    with replicas(1, tmp_path, pg_url, delay=delay, spread=False) as one:
+        document_id = one.upload(tiff_document(12))
+        interactive = one.upload(tiff_document(1), filename="one.tif")
+        stub = pb_grpc.OcrServiceStub(one.channel)
+        page_id = stub.ListPages(pb.ListPagesRequest(document_id=interactive)).pages[0].page_id
+        _start(one.channel, document_id)
+        wait_for(lambda: len(engine_calls(one.engine_log)) >= 2, 30, "background pages to fill both workers")
+
+        # WatchDocument on the running document: its counts at once.
+        started = time.monotonic()
+        stream = stub.WatchDocument(pb.WatchDocumentRequest(document_id=document_id), timeout=60)
+        first = next(stream)
+        snapshot_after = time.monotonic() - started
+        counts = first.snapshot.document.page_counts
+        assert counts.processing == 2 and counts.pending + counts.processing + counts.completed == 12
+
+        # ProcessPage while both workers read background pages: its page is the next one read.
+        before = len(engine_calls(one.engine_log))
+        reply = stub.ProcessPage(pb.ProcessPageRequest(page_id=page_id), timeout=60)
+        after = engine_calls(one.engine_log)[before:]
+        assert reply.page.state == page_pb2.PAGE_STATE_COMPLETED
+        assert after[0].size == f"{page_width(1)}x100" and len(after) <= 3, [c.size for c in after]
+
+        rest = list(stream)
+        finished = list(stub.WatchDocument(pb.WatchDocumentRequest(document_id=document_id), timeout=60))
+    print(f"\nsnapshot of a running document after {snapshot_after * 1000:.0f} ms")
+    assert snapshot_after < 1.0
+    assert sorted(e.page.page_number for e in rest if e.WhichOneof("event") == "page") == list(range(1, 13))
+    assert rest[-1].summary.completed == 12
+    assert [e.WhichOneof("event") for e in finished] == ["snapshot"] + ["page"] * 12 + ["summary"]

@@ -53,6 +53,15 @@ def _words_from(data: list) -> list[Word]:
     return [Word(text, Box(x, y, w, h), conf, angle) for text, x, y, w, h, conf, angle in data]
 
 
+def _region_variant(engine: OcrEngine, layout: str) -> tuple:
+    """What else decides a tesseract region read's answer for ``layout`` (its blank margin), for the key."""
+    from planocr.engines import tesseract
+
+    if isinstance(engine, tesseract.TesseractEngine) and layout in tesseract.MARGIN_LAYOUTS:
+        return ("margin", tesseract.MARGIN_INCHES, tesseract.MIN_MARGIN_PX)
+    return ()
+
+
 class CachingEngine(OcrEngine):
     """``inner`` with its answers kept in ``folder``; ``seconds`` adds up the engine time of the calls made."""
 
@@ -107,7 +116,7 @@ class CachingEngine(OcrEngine):
             return _words_json(self.inner.read_region(image, box, dpi=dpi, angle=angle, target_dpi=target_dpi,
                                                       layout=layout, lang=lang))
 
-        args = ("region", box.to_list(), dpi, angle, target_dpi, layout, lang)
+        args = ("region", box.to_list(), dpi, angle, target_dpi, layout, lang, *_region_variant(self.inner, layout))
         return _words_from(self._cached(self._key(image, *args), compute))
 
     def forget(self, image: Image.Image) -> None:

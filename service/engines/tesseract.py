@@ -35,7 +35,7 @@ import threading
 from pathlib import Path
 
 import tesserocr
-from PIL import Image
+from PIL import Image, ImageOps
 
 from planocr.core.lines import is_running_text
 from planocr.core.page import Box, Line, OcrResult, Word
@@ -49,6 +49,12 @@ PSM = tesserocr.PSM
 #: The layouts of :meth:`TesseractEngine.read_region` as page segmentation modes.
 _LAYOUTS = {SPARSE: (PSM.SPARSE_TEXT,), BLOCK: (PSM.SINGLE_BLOCK,), CELL: (PSM.SINGLE_BLOCK, PSM.SPARSE_TEXT),
             DIGITS: (PSM.SINGLE_BLOCK,)}
+
+
+#: The layouts whose regions are read with a blank margin around them, and its width.
+MARGIN_LAYOUTS = frozenset({DIGITS})
+MARGIN_INCHES = 0.05
+MIN_MARGIN_PX = 8
 
 
 def default_tessdata() -> str:
@@ -195,12 +201,21 @@ class TesseractEngine(OcrEngine):
                     target_dpi: int | None = None, layout: str = SPARSE, lang: str | None = None) -> list[Word]:
         grey = image if image.mode == "L" else image.convert("L")
         part, frame = geometry.region_copy(grey, box, dpi, angle, target_dpi)
+        margin = 0
+        if layout in MARGIN_LAYOUTS:
+            # Tesseract finds little text that touches its image's edge (a lone digit cut out tight
+            # reads as nothing, or as another digit): the region is read with a blank margin around it.
+            margin = max(MIN_MARGIN_PX, round(MARGIN_INCHES * frame.dpi))
+            part = ImageOps.expand(part, margin, fill=255)
         charset = "0123456789" if layout == DIGITS else None
         readings = [[w for line in self._read(part, frame.dpi, psm, lang, charset) for w in line.words]
                     for psm in _LAYOUTS[layout]]
         # A cell's line or two reads as a block (a scale stays whole) or as sparse text (a label and a
         # value of different sizes); the more confident reading is kept.
         words = max(readings, key=_mean_confidence)
+        if margin:
+            words = [Word(w.text, Box(w.box.left - margin, w.box.top - margin, w.box.width, w.box.height), w.confidence, w.angle)
+                     for w in words]
         return [frame.to_page(w) for w in words]
 
     def _pass(self, page: Image.Image, dpi: int) -> list[Line]:

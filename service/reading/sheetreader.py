@@ -239,8 +239,21 @@ class SheetReader:
         upright = geometry.rotate(grey, first.rotation)
         if structure is None or first.rotation:
             structure = page_structure(upright, dpi)
-        if not allowed or self.options.budget <= 0 or is_running_text(first.lines, first.width, first.height):
+        if not allowed or self.options.budget <= 0:
             return SheetRead(first, self.parse(first.lines, first.width, first.height, structure), steps, structure)
+        if is_running_text(first.lines, first.width, first.height):
+            # A page of running text is read once. On a drawing-size sheet (a civil set's notes or
+            # quantities) the number may stand only in a corner bubble, two small regions to read.
+            parsed = self.parse(first.lines, first.width, first.height, structure)
+            drawing = max(image.width, image.height) >= DRAWING_INCHES * dpi
+            if "bubble" in allowed and drawing and not _sure(parsed, "sheet_number"):
+                budget = _Budget(self.options.budget * image.width * image.height)
+                lines, places = self._bubbles(engine, upright, dpi, list(first.lines), steps, budget)
+                if places:
+                    structure = replace(structure, bubbles=places)
+                    parsed = self.parse(lines, first.width, first.height, structure)
+                    return SheetRead(replace(first, lines=lines), parsed, steps, structure)
+            return SheetRead(first, parsed, steps, structure)
         budget = _Budget(self.options.budget * image.width * image.height)
         lines = list(first.lines)
         # What the latest parse was made from: a dense page takes 0.5 s to parse, so it is not parsed twice.
@@ -345,22 +358,24 @@ class SheetReader:
 
     def _bubbles(self, engine: OcrEngine, upright: Image.Image, dpi: int, lines: list[Line], steps: list[Step],
                  budget: _Budget) -> tuple[list[Line], tuple[Box, ...]]:
-        """What is written in the corner bubbles: their writing alone (rings and bar erased), read as digits.
+        """What is written in the divided corner bubbles: their writing alone (rings and bar erased), read as digits.
 
-        Also returns where each bubble read holds its sheet number: above the bar of a divided one,
-        the whole of an undivided one.
+        Also returns where each holds its sheet number: above its bar. A civil or DOT sheet gives its
+        number over the sheet count in a circle cut by a bar; an undivided circle near a corner is a
+        grid bubble or a detail mark far more often, and is left as the first reading had it.
         """
         places: list[Box] = []
         for bubble in find_bubbles(upright, dpi):
+            if not bubble.divided or bubble.upper is None:
+                continue
             if not budget.allows(_scaled_pixels(bubble.box, dpi, dpi)):
                 break
             content, (left, top) = bubble_content(upright, bubble)
             started = time.perf_counter()
-            # Each half of a divided bubble is read alone: read together, the engine often gives the
-            # total below the bar and drops the sheet number above it (a lone digit).
+            # Each half is read alone: read together, the engine often gives the total below the bar
+            # and drops the sheet number above it (a lone digit).
             halves = [part for part in (bubble.upper, bubble.lower) if part is not None]
-            parts = ([Box(part.left - left, part.top - top, part.width, part.height) for part in halves]
-                     if bubble.divided else [Box(0, 0, content.width, content.height)])
+            parts = [Box(part.left - left, part.top - top, part.width, part.height) for part in halves]
             words = [w for part in parts if part.width > 0 and part.height > 0
                      for w in engine.read_region(content, part, dpi=dpi, layout=DIGITS)]
             words = [Word(w.text, Box(w.box.left + left, w.box.top + top, w.box.width, w.box.height), w.confidence,
@@ -369,7 +384,7 @@ class SheetReader:
                               len(words)))
             budget.spend(steps[-1].pixels)
             lines = geometry.replace_in(lines, bubble.box, words)
-            places.append(bubble.upper if bubble.divided and bubble.upper is not None else bubble.box)
+            places.append(bubble.upper)
         return lines, tuple(places)
 
     def _vertical(self, engine: OcrEngine, upright: Image.Image, dpi: int, lines: list[Line], steps: list[Step],

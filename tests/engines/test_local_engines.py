@@ -114,6 +114,28 @@ def test_a_cell_is_read_as_a_block_in_the_page_pixels(tesseract):
     assert abs(label.box.left - drawn.x * dpi) < 15 and label.box.height < 0.2 * dpi
 
 
+def test_digits_cut_out_tight_are_read_with_a_margin_and_boxed_in_the_page_pixels(tesseract):
+    """A bubble's number cut out to its ink: read as digits, its box where it was drawn, not shifted by the margin."""
+    from PIL import Image, ImageDraw
+
+    from planocr.core.page import Box
+    from planocr.engines.base import DIGITS
+
+    font = pages._font(False, 22)
+    found = []
+    for text in ("14", "10", "2", "26"):
+        page = Image.new("L", (400, 300), 255)
+        left, top, right, bottom = font.getbbox(text)
+        x, y = 200, 120
+        ImageDraw.Draw(page).text((x - left, y - top), text, font=font, fill=0)
+        tight = Box(x - 1, y - 1, right - left + 2, bottom - top + 2)
+        words = tesseract.read_region(page, tight, dpi=200, layout=DIGITS)
+        found.append("".join(w.text for w in words))
+        if words:
+            assert abs(words[0].box.left - x) <= 3 and abs(words[0].box.top - y) <= 3, (text, words[0].box)
+    assert found == ["14", "10", "2", "26"]
+
+
 def test_degraded_scan_still_gives_the_title_block(tesseract, page_image):
     scan = pages.degrade(page_image, skew=0.8, noise=50, jpeg_quality=35)
     text = normalized(tesseract.recognize(scan, dpi=DPI))

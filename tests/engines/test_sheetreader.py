@@ -207,3 +207,38 @@ def test_a_civil_sheet_numbered_in_its_corner_bubble_gets_that_number(tesseract,
     place = read.structure.bubbles[0]
     assert place.left > 0.9 * image.width and place.bottom < 0.1 * image.height
     assert read.title_block.value("sheet_number") == spec.sheet_number
+
+
+def _notes_sheet_with_bubble(number: str, total: str) -> Image.Image:
+    """A civil set's notes sheet: two columns of numbered notes over the page, and its number over the
+    sheet count in a divided bubble at the top right corner."""
+    from PIL import ImageDraw
+
+    image = Image.new("L", (17 * DPI, 11 * DPI), 255)
+    draw = ImageDraw.Draw(image)
+    font = pages._font(False, 20)
+    note = "ALL REINFORCING STEEL SHALL CONFORM TO THE SPECIFICATIONS AND BE PLACED AS SHOWN"
+    for column in range(2):
+        for row in range(38):
+            draw.text((120 + column * 1200, 260 + row * 34), f"{row + 1}. {note}"[:58], font=font, fill=0)
+    cx, cy, r = image.width - 150, 130, 60
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=0, width=3)
+    draw.ellipse((cx - r + 9, cy - r + 9, cx + r - 9, cy + r - 9), outline=0, width=2)
+    draw.line((cx - r + 9, cy, cx + r - 9, cy), fill=0, width=2)
+    big = pages._font(False, 34)
+    for text, y in ((number, cy - 22), (total, cy + 22)):
+        left, top, right, bottom = big.getbbox(text)
+        draw.text((cx - (right - left) / 2 - left, y - (bottom - top) / 2 - top), text, font=big, fill=0)
+    return image
+
+
+@pytest.mark.parametrize(("number", "total"), [("14", "24"), ("7", "12")])
+def test_a_notes_sheet_of_running_text_gets_the_number_in_its_corner_bubble(tesseract, number, total):
+    from planocr.core.lines import is_running_text
+
+    image = _notes_sheet_with_bubble(number, total)
+    read = SheetReader().read_image(tesseract, image, DPI)
+    assert is_running_text(read.ocr.lines, image.width, image.height)
+    # Read once, then only the bubble's two halves: no other closer look on a page of notes.
+    assert [step.kind for step in read.steps] == ["page", "bubble"]
+    assert read.title_block.value("sheet_number") == number

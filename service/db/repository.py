@@ -42,7 +42,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from planocr.core.records import COMPLETED, ERROR, PENDING, PROCESSING
-from planocr.db.models import Document, Page, UploadClaim, utcnow
+from planocr.db.models import Document, Page, UploadClaim, as_utc, utcnow
 from planocr.errors import (
     Aborted,
     InvalidArgument,
@@ -123,10 +123,7 @@ class UploadClaimRecord:
     expires_at: dt.datetime
 
     def expired(self, now: dt.datetime) -> bool:
-        expires = self.expires_at
-        if expires.tzinfo is None:  # SQLite gives back naive UTC
-            expires = expires.replace(tzinfo=dt.UTC)
-        return expires < now
+        return as_utc(self.expires_at) < now
 
 
 @dataclass(slots=True)

@@ -131,7 +131,7 @@ class BackgroundWork:
             try:
                 future = self.pool.submit(self.pipeline.process_claimed, page, options, CancelToken(self.stopping, token))
             except ResourceExhausted:
-                self.pipeline.repo.release_page(page.id, self.pipeline.worker_id)  # the pool filled meanwhile
+                self._give_back(page.id)  # the pool filled meanwhile
                 return
             future.add_done_callback(functools.partial(self._page_done, page.id, operation.id))
 

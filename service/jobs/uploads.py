@@ -42,7 +42,7 @@ from pypdfium2 import PdfiumError
 from sqlalchemy import exc as sa_exc
 
 from planocr.config import Settings
-from planocr.db.models import utcnow
+from planocr.db.models import as_utc, utcnow
 from planocr.db.repository import DocumentRecord, NewPage, Repository, UploadClaimRecord
 from planocr.errors import (
     Cancelled,
@@ -157,10 +157,6 @@ def _machine() -> str:
         return ""
     host = socket.gethostname().replace("/", "_")[:48]
     return f"{host}~{boot}~{namespace}"
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 @dataclass(slots=True)
@@ -299,7 +295,7 @@ class Uploads:
             elif self.identity.outlived(claim.owner):
                 taken = self.repo.take_upload_claim(claim, self.owner, self.settings.upload_lease_seconds, only_if_expired=False)
             else:
-                expiry = _aware(claim.expires_at)
+                expiry = as_utc(claim.expires_at)
                 result.next_expiry = expiry if result.next_expiry is None else min(result.next_expiry, expiry)
                 continue
             if taken and self._clear(claim):

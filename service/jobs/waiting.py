@@ -74,15 +74,11 @@ def holder_state(page: PageRecord) -> Held:
 
 
 def lease_expired(page: PageRecord) -> bool:
-    from planocr.db.models import utcnow
+    from planocr.db.models import as_utc, utcnow
 
     if page.status != PROCESSING or page.lease_expires_at is None:
         return False
-    expires = page.lease_expires_at
-    now = utcnow()
-    if expires.tzinfo is None:
-        now = now.replace(tzinfo=None)
-    return expires < now
+    return as_utc(page.lease_expires_at) < utcnow()
 
 
 def wait_for_page(repo: Repository, page_id: uuid.UUID, cancel: CancelToken, deadline: float | None) -> PageRecord:

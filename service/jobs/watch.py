@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from planocr.core.records import COMPLETED, ERROR, PENDING, PROCESSING
+from planocr.db.models import as_utc
 from planocr.db.operations import OperationRecord, OperationStore
 from planocr.db.repository import DocumentRecord, PageRecord, Repository
 from planocr.errors import Cancelled
@@ -39,11 +40,6 @@ class Snapshot:
     operation: OperationRecord | None
 
 
-def utc(value: dt.datetime) -> dt.datetime:
-    """A timestamp as aware UTC (SQLite gives back naive UTC)."""
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
 def watch_document(
     repo: Repository,
     store: OperationStore,
@@ -61,7 +57,7 @@ def watch_document(
     started = time.monotonic()
     document = repo.get_document(document_id)
     yield Snapshot(document, store.running_for(document_id))
-    since = utc(since) if since is not None else None
+    since = as_utc(since) if since is not None else None
     reported: dict[uuid.UUID, dt.datetime] = {}
     watermark = since
     done = 0
@@ -76,11 +72,11 @@ def watch_document(
         if not final:
             # Report a page only once every save stamped before it has surely committed: a caller
             # that resumes from its finish_time then misses nothing.
-            settled = utc(now) - dt.timedelta(seconds=store.settle_seconds)
-            pages = [p for p in pages if p.processed_at is not None and utc(p.processed_at) <= settled]
+            settled = as_utc(now) - dt.timedelta(seconds=store.settle_seconds)
+            pages = [p for p in pages if p.processed_at is not None and as_utc(p.processed_at) <= settled]
         fresh = [p for p in pages if _new(p, reported, since)]
         for index, page in enumerate(fresh):
-            finish = utc(page.processed_at) if page.processed_at else None
+            finish = as_utc(page.processed_at) if page.processed_at else None
             reported[page.id] = finish or dt.datetime.min.replace(tzinfo=dt.UTC)
             if finish is not None and (watermark is None or finish > watermark):
                 watermark = finish
@@ -105,7 +101,7 @@ def watch_document(
 
 
 def _new(page: PageRecord, reported: dict[uuid.UUID, dt.datetime], since: dt.datetime | None) -> bool:
-    finish = utc(page.processed_at) if page.processed_at else None
+    finish = as_utc(page.processed_at) if page.processed_at else None
     if since is not None and (finish is None or finish <= since):
         return False
     return reported.get(page.id) != finish
